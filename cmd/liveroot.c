@@ -17,6 +17,15 @@
 static const struct verb verbs[] = {
 	{ "help",	verb_help,	"list the verbs, or show one verb's help" },
 	{ "version",	verb_version,	"print the version" },
+	{ "locate",	verb_locate,	"find the root image on devices (local, ventoy, findiso)" },
+	{ "inspect",	verb_inspect,	"show partitions, file systems, ISO labels, Ventoy markers" },
+	{ "serve",	verb_serve,	"export a block stack over NBD" },
+	{ "mount-file",	verb_mount_file, "show a block stack as one file through FUSE" },
+	{ "mkuzip",	verb_mkuzip,	"compress a file or device into a uzip image" },
+	{ "uzip",	verb_uzip,	"inspect, check or extract a uzip image" },
+	{ "overlay",	verb_overlay,	"create, inspect, revert, commit a persistent overlay" },
+	{ "init-plan",	verb_init_plan,	"show what liveroot-init does with a kernel command line" },
+	{ "mklive",	verb_mklive,	"build a live ISO, initramfs and netboot files from a tree" },
 };
 
 static const struct verb *

@@ -5,5 +5,14 @@
 
 int	verb_help(int argc, char **argv);
 int	verb_version(int argc, char **argv);
+int	verb_locate(int argc, char **argv);
+int	verb_inspect(int argc, char **argv);
+int	verb_serve(int argc, char **argv);
+int	verb_mount_file(int argc, char **argv);
+int	verb_mkuzip(int argc, char **argv);
+int	verb_uzip(int argc, char **argv);
+int	verb_overlay(int argc, char **argv);
+int	verb_init_plan(int argc, char **argv);
+int	verb_mklive(int argc, char **argv);
 
 #endif

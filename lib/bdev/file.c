@@ -155,6 +155,40 @@ file_trim(struct bdev *b, uint64_t off, uint64_t len, struct diag *d)
 	return (0);	/* advisory: the data may stay */
 }
 
+/*
+ * Zeroing without writing zeros where the platform can: a hole punched in a
+ * regular file reads as zeros (and gives the space back); on a device,
+ * BLKZEROOUT.  Otherwise a plain zero-buffer write.
+ */
+static int
+file_write_zeroes(struct bdev *b, uint64_t off, uint64_t len, struct diag *d)
+{
+	static const uint8_t zeros[65536];
+	struct bdev_file *f = (struct bdev_file *)b;
+	int error;
+
+#ifdef __linux__
+	if (!f->isdev && fallocate(f->fd, FALLOC_FL_PUNCH_HOLE |
+	    FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) == 0)
+		return (0);
+	if (f->isdev) {
+		uint64_t r[2] = { off, len };
+
+		if (ioctl(f->fd, BLKZEROOUT, r) == 0)
+			return (0);
+	}
+#endif
+	while (len > 0) {
+		size_t n = (size_t)LR_MIN(len, sizeof(zeros));
+
+		if ((error = file_write(b, zeros, n, off, d)) != 0)
+			return (error);
+		off += n;
+		len -= n;
+	}
+	return (0);
+}
+
 static void
 file_destroy(struct bdev *b)
 {
@@ -171,6 +205,7 @@ static const struct bdev_ops file_ops = {
 	.write = file_write,
 	.flush = file_flush,
 	.trim = file_trim,
+	.write_zeroes = file_write_zeroes,
 	.destroy = file_destroy,
 };
 

@@ -43,6 +43,12 @@ test_file(void)
 	CHECK_EQ(bdev_read(b, rb, 9, 4091, &d), 0);
 	CHECK(memcmp(rb + 2, "hello", 5) == 0 && rb[0] == buf[4091]);
 	CHECK_EQ(bdev_flush(b, &d), 0);
+	/* write-zeroes punches a hole (or writes zeros): reads as zeros. */
+	CHECK_EQ(bdev_write_zeroes(b, 4100, 4000, &d), 0);
+	CHECK_EQ(bdev_read(b, rb, 4002, 4099, &d), 0);
+	CHECK(rb[0] == buf[4099] && lr_is_zero(rb + 1, 4000));
+	CHECK(rb[4001] == buf[8100]);
+	CHECK_EQ(bdev_size(b), 8192);
 	bdev_destroy(b);
 
 	CHECK_EQ(bdev_file_open("/nonexistent/x.img", 0, 0, &b, &d), ENOENT);

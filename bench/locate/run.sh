@@ -1,0 +1,173 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
+#
+# bench/locate/run.sh - how long `liveroot locate` takes to find the root
+# image on a large Ventoy disk, beside what a shell initramfs would do, all
+# measured in the same run on the same disk:
+#
+#   disk    a 32 GiB sparse Ventoy-layout image (MBR, p1 exFAT "Ventoy" at
+#           LBA 2048, p2 32 MiB FAT16 "VTOYEFI", disk id and signature),
+#           FILES small files (default 10000) in DIRS directories on p1,
+#           a decoy ISO with another label, and /live.iso (label LIVE_BENCH)
+#           holding /rootfs.uzip - written through mount.exfat-fuse on a
+#           loop device (needs root)
+#   rows    liveroot locate, Ventoy layout search (no os_param)
+#           liveroot locate --ventoy-param (os_param + location list)
+#           liveroot locate --iso /live.iso (findiso on p1)
+#           peer: blkid -p of p1 (identify only, through a loop device)
+#           peer: losetup + mount.exfat-fuse + test -f /live.iso + umount
+#           (the first step of a shell findiso; reading the ISO not counted)
+#   cold    the disk image's page cache dropped before each run
+#           (dd iflag=nocache; /proc/sys/vm/drop_caches when writable)
+#   warm    the same command run right before, untimed
+#
+# Median of N runs (default 11), milliseconds.  Not a test: nothing asserts
+# a timing (the target for the first row is < 50 ms warm).
+#
+# usage: bench/locate/run.sh [BUILDDIR]        (default: build)
+set -eu
+
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${1:-$SRC/build}
+L=$BUILD/cmd/liveroot
+FILES=${FILES:-10000}
+DIRS=${DIRS:-20}
+N=${N:-11}
+W=${BENCH_DIR:-/tmp/liveroot-locate-bench}
+
+[ -x "$L" ] || { echo "bench/locate: build first: $L" >&2; exit 2; }
+for t in sfdisk mkfs.exfat mkfs.vfat mount.exfat-fuse losetup xorriso blkid python3; do
+	command -v "$t" >/dev/null 2>&1 ||
+	    { echo "bench/locate: $t is not installed (scripts/install-deps.sh)" >&2; exit 2; }
+done
+[ "$(id -u)" = 0 ] || { echo "bench/locate: needs root (loop device, FUSE)" >&2; exit 2; }
+
+LOOP=""
+cleanup() {
+	mountpoint -q "$W/mnt" 2>/dev/null && fusermount -u "$W/mnt"
+	[ -n "$LOOP" ] && losetup -d "$LOOP"
+	rm -rf "$W"
+}
+rm -rf "$W"
+mkdir -p "$W/mnt" "$W/root" "$W/decoy"
+trap cleanup EXIT INT TERM
+cd "$W"
+
+echo "bench/locate: building a 32 GiB sparse Ventoy disk with $FILES files" >&2
+head -c 4000000 /dev/urandom > root/rootfs.uzip
+echo decoy > decoy/rootfs.uzip
+xorriso -as mkisofs -R -J -V LIVE_BENCH -o live.iso root >/dev/null 2>&1
+xorriso -as mkisofs -R -J -V DECOY -o decoy.iso decoy >/dev/null 2>&1
+SECT=$((32 * 1024 * 1024 * 2))		# 32 GiB in sectors
+P2SZ=65536
+P1SZ=$((SECT - 2048 - P2SZ - 2048))
+P2START=$((2048 + P1SZ))
+truncate -s 32G vt.img
+printf 'label: dos\nlabel-id: 0x5a17c0de\nunit: sectors\n2048,%s,7\n%s,%s,ef\n' \
+    "$P1SZ" "$P2START" "$P2SZ" | sfdisk -q vt.img >/dev/null
+printf '\126\124\117\131\021\042\063\104\125\146\167\210\231\252\273\314' |
+    dd of=vt.img bs=1 seek=384 conv=notrunc 2>/dev/null
+truncate -s 32M efi.img
+mkfs.vfat -F 16 -n VTOYEFI efi.img >/dev/null
+dd if=efi.img of=vt.img bs=1M seek=$((P2START * 512)) oflag=seek_bytes conv=notrunc 2>/dev/null
+LOOP=$(losetup -f --show -o 1048576 --sizelimit $((P1SZ * 512)) vt.img)
+mkfs.exfat -L Ventoy "$LOOP" >/dev/null
+mount.exfat-fuse "$LOOP" mnt >/dev/null 2>&1
+python3 - mnt "$FILES" "$DIRS" <<'EOF'
+import os, sys
+mnt, files, dirs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+per = (files + dirs - 1) // dirs
+n = 0
+for d in range(dirs):
+    p = os.path.join(mnt, 'data%02d' % d)
+    os.mkdir(p)
+    for i in range(per):
+        if n == files:
+            break
+        with open(os.path.join(p, 'file%05d.txt' % i), 'wb') as f:
+            f.write(b'x' * 700)
+        n += 1
+EOF
+mkdir mnt/old
+cp decoy.iso mnt/old/decoy.iso
+cp live.iso mnt/live.iso
+fusermount -u mnt
+losetup -d "$LOOP"
+LOOP=""
+
+"$L" locate --json --label LIVE_BENCH vt.img > vt.json
+python3 - vt.img vt.json vp.bin <<'EOF'
+import json, struct, sys
+img, js, out = sys.argv[1:4]
+j = json.load(open(js))
+mbr = open(img, 'rb').read(512)
+guid = bytes([0x20, 0x20, 0x77, 0x77, 0x77, 0x2e, 0x76, 0x65, 0x6e, 0x74,
+              0x6f, 0x79, 0x2e, 0x6e, 0x65, 0x74])
+reg = b''.join(struct.pack('<IIQ', e['len'] // 2048, e['voff'] // 2048,
+               e['loff'] // 512) for e in j['iso_extents'])
+loc = guid + struct.pack('<III', 2048, 512, len(j['iso_extents'])) + reg
+p = bytearray(512)
+p[0:16] = guid
+p[17:33] = mbr[0x180:0x190]
+struct.pack_into('<QHH', p, 33, 32 << 30, 1, 0)
+p[45:54] = b'/live.iso'
+struct.pack_into('<QQI', p, 429, j['iso_size'], 0, len(loc))
+p[481:485] = mbr[0x1b8:0x1bc]
+p[16] = (-sum(p)) & 0xff
+open(out, 'wb').write(bytes(p) + loc)
+EOF
+
+P1OFF=1048576
+cat > peer_blkid.sh <<EOF
+l=\$(losetup -f --show -r -o $P1OFF --sizelimit $((P1SZ * 512)) $W/vt.img)
+blkid -p \$l >/dev/null; r=\$?
+losetup -d \$l
+exit \$r
+EOF
+cat > peer_mount.sh <<EOF
+l=\$(losetup -f --show -r -o $P1OFF --sizelimit $((P1SZ * 512)) $W/vt.img)
+mount.exfat-fuse -o ro \$l $W/mnt >/dev/null 2>&1
+test -f $W/mnt/live.iso; r=\$?
+fusermount -u $W/mnt
+losetup -d \$l
+exit \$r
+EOF
+
+python3 - "$N" "$W/vt.img" \
+    "liveroot locate (Ventoy layout search)|$L locate --label LIVE_BENCH $W/vt.img" \
+    "liveroot locate --ventoy-param|$L locate --strategy ventoy --ventoy-param $W/vp.bin $W/vt.img" \
+    "liveroot locate --iso /live.iso|$L locate --strategy findiso --iso /live.iso $W/vt.img" \
+    "peer: blkid -p p1|sh $W/peer_blkid.sh" \
+    "peer: losetup+mount.exfat-fuse+test -f|sh $W/peer_mount.sh" <<'EOF'
+import os, statistics, subprocess, sys, time
+n, img, rows = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+def drop():
+    subprocess.run(['dd', 'if=' + img, 'iflag=nocache', 'count=0'],
+                   stderr=subprocess.DEVNULL)
+    try:
+        with open('/proc/sys/vm/drop_caches', 'w') as f:
+            f.write('1')
+    except OSError:
+        pass
+def run(cmd):
+    t = time.perf_counter()
+    r = subprocess.run(cmd, shell=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+    dt = (time.perf_counter() - t) * 1000
+    if r.returncode != 0:
+        raise SystemExit('bench/locate: failed (%d): %s' % (r.returncode, cmd))
+    return dt
+print('liveroot locate on a 32 GiB Ventoy disk, %s files on exFAT p1 '
+      '(median of %d, ms)' % (os.environ.get('FILES', '10000'), n))
+print('%-44s %10s %10s' % ('command', 'cold', 'warm'))
+for row in rows:
+    name, cmd = row.split('|', 1)
+    cold = []
+    for _ in range(n):
+        drop()
+        cold.append(run(cmd))
+    run(cmd)
+    warm = [run(cmd) for _ in range(n)]
+    print('%-44s %10.1f %10.1f' % (name, statistics.median(cold),
+                                   statistics.median(warm)))
+EOF

@@ -1,0 +1,124 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
+#
+# /sbin/init of the example live system.  It runs as PID 1 after
+# liveroot-init's hand-off, proves the root is alive and writable, runs the
+# check named by the kernel command line key example.check=NAME, prints one
+# result line and powers off.  Lines the e2e tests match:
+#   LIVEROOT-MARKER: live system up
+#   LIVEROOT-CHECK NAME: PASS [detail]   |   LIVEROOT-CHECK NAME: FAIL why
+# Checks:
+#   none      (default) only the marker and the write/read-back
+#   overlay64 write 64 MiB, sync, drop caches, read back, compare sha256
+#   enospc    write more than the overlay holds (boot with live.overlay=32M):
+#             the write must fail, and the system must keep running
+#   firmware  insmod /lib/modules/extra/lr_fwtest.ko (built by the test):
+#             the kernel loads firmware example.fwname= (default
+#             liveroot-test.fw) from the live root's /lib/firmware
+#   log       print /run/liveroot/boot.log
+# example.hold=1 keeps the system up (a shell on the console) instead of
+# powering off.
+PATH=/sbin:/bin:/usr/sbin:/usr/bin
+export PATH
+
+mount -t proc proc /proc 2>/dev/null
+mount -t sysfs sysfs /sys 2>/dev/null
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mkdir -p /run /tmp
+grep -q ' /run ' /proc/mounts || mount -t tmpfs -o mode=755 tmpfs /run
+hostname -F /etc/hostname 2>/dev/null
+
+echo "LIVEROOT-MARKER: live system up"
+
+arg() {
+	# the value of kernel command line key $1, or $2
+	v=$(tr ' ' '\n' < /proc/cmdline | sed -n "s/^$1=//p" | tail -n 1)
+	echo "${v:-$2}"
+}
+
+check=$(arg example.check none)
+result() {
+	echo "LIVEROOT-CHECK $check: $*"
+}
+
+# The root must be writable: write a file, read it back.
+stamp="written at $(cat /proc/uptime)"
+if echo "$stamp" > /root/liveroot-test && sync &&
+    [ "$(cat /root/liveroot-test)" = "$stamp" ]; then
+	echo "LIVEROOT-MARKER: root is writable"
+else
+	echo "LIVEROOT-MARKER: root is NOT writable"
+	[ "$check" = none ] && check=writable
+	result "FAIL the root file system is not writable"
+	check=""
+fi
+
+case "$check" in
+"")
+	;;
+none)
+	result PASS
+	;;
+overlay64)
+	if ! dd if=/dev/urandom of=/root/big bs=1M count=64 2>/tmp/dd.err; then
+		result "FAIL writing 64 MiB: $(tail -n 1 /tmp/dd.err)"
+	else
+		a=$(sha256sum /root/big | cut -d' ' -f1)
+		sync
+		echo 3 > /proc/sys/vm/drop_caches
+		b=$(sha256sum /root/big | cut -d' ' -f1)
+		sz=$(stat -c %s /root/big)
+		if [ "$a" = "$b" ] && [ "$sz" = 67108864 ]; then
+			result "PASS 64 MiB written, synced, re-read after drop_caches, sha256 $a"
+		else
+			result "FAIL read back differs: size $sz, sha256 $a before, $b after"
+		fi
+	fi
+	;;
+enospc)
+	if dd if=/dev/urandom of=/root/big bs=1M count=96 conv=fsync 2>/tmp/dd.err; then
+		result "FAIL a 96 MiB write fit into the overlay (is live.overlay=32M set?)"
+	else
+		why=$(grep -o -e 'No space left on device' -e 'I/O error' \
+		    -e 'Read-only file system' /tmp/dd.err | head -n 1)
+		# still alive?  run commands, read the root
+		if [ "$(cat /etc/hostname)" = liveroot-example ] && ls / >/dev/null; then
+			result "PASS the write failed (${why:-$(tail -n 1 /tmp/dd.err)}); the system keeps running"
+		else
+			result "FAIL the system does not respond after the failed write"
+		fi
+	fi
+	;;
+firmware)
+	name=$(arg example.fwname liveroot-test.fw)
+	ko=/lib/modules/extra/lr_fwtest.ko
+	if [ ! -f "$ko" ]; then
+		result "FAIL $ko is missing from the live root"
+	elif insmod "$ko" "name=$name" 2>/tmp/insmod.err; then
+		line=$(dmesg | grep 'lr_fwtest:' | tail -n 1)
+		result "PASS ${line#*lr_fwtest: }"
+	else
+		line=$(dmesg | grep 'lr_fwtest:' | tail -n 1)
+		result "FAIL ${line#*lr_fwtest: }"
+	fi
+	;;
+log)
+	if [ -f /run/liveroot/boot.log ]; then
+		sed 's/^/BOOTLOG: /' /run/liveroot/boot.log
+		result PASS
+	else
+		result "FAIL /run/liveroot/boot.log is missing"
+	fi
+	;;
+*)
+	result "FAIL unknown check (none overlay64 enospc firmware log)"
+	;;
+esac
+
+if [ "$(arg example.hold 0)" = 1 ]; then
+	echo "LIVEROOT-MARKER: holding (shell on the console)"
+	exec /bin/sh </dev/console >/dev/console 2>&1
+fi
+echo "LIVEROOT-MARKER: powering off"
+sync
+poweroff -f

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * fuzz_mbr.c - the partition-table reader over the raw input as a disk,
+ * aimed at the MBR and its EBR chain (seeds: MBR disks with extended
+ * partitions).  Also the probe and the type-name table.  Any result is
+ * fine; a crash, a hang or an over-read is not.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <liveroot/fmt_part.h>
+
+struct fz {
+	const uint8_t	*data;
+	size_t		size;
+};
+
+static int
+fz_read(void *arg, void *buf, size_t len, uint64_t off)
+{
+	struct fz *z = arg;
+
+	if (off > z->size || len > z->size - off)
+		return (EIO);
+	memcpy(buf, z->data + off, len);
+	return (0);
+}
+
+int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct fz z = { data, size };
+	struct fmt_src src = { fz_read, &z, size };
+	struct fmt_part_table *t;
+	struct fmt_part parts[8];
+	struct diag d;
+	uint32_t i;
+
+	(void)fmt_part_probe(data, size);
+	if ((t = malloc(sizeof(*t))) == NULL)
+		return (0);
+	if (fmt_part_open(&src, t, parts, 8, &d) == 0)
+		for (i = 0; i < t->nparts; i++)
+			(void)fmt_mbr_type_name(parts[i].mbr_type);
+	free(t);
+	return (0);
+}

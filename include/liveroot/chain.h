@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * chain.h - the probe chain and the plan of liveroot-init (lib/probe).
+ *
+ * The chain walks the strategies of live.probe in order.  preload and net
+ * are "immediate": they are asked once, at their place.  local, ventoy and
+ * findiso look at block devices; consecutive device strategies form one
+ * wait phase in which every device (present, or appearing by a kernel event
+ * until live.timeout) is tried with those strategies in their order.  So
+ * "preload,local,ventoy,findiso,net" means: the initramfs, then devices
+ * until found or timeout, then the network.
+ *
+ * Each strategy answers PROBE_FOUND (a source), PROBE_NOT_HERE (try the
+ * next) or PROBE_ERROR (a real error: logged with its diag, the chain goes
+ * on, and the last error is kept for the diagnostic block).  Every attempt
+ * is logged through the caller's log callback.  The chain itself does no
+ * I/O: the platform supplies the strategies (struct probe_ops).
+ *
+ * The plan is plain data: source -> [toram] -> uzip -> rowr (RAM upper,
+ * capped) -> nbd -> mount -> hand-off.  It is built before the probe (the
+ * source still unknown: init-plan prints that) and again after it.
+ */
+#ifndef LIVEROOT_CHAIN_H
+#define LIVEROOT_CHAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bdev.h"
+#include "config.h"
+#include "diag.h"
+
+enum probe_outcome {
+	PROBE_FOUND = 0,
+	PROBE_NOT_HERE,
+	PROBE_ERROR
+};
+
+/* What a strategy found. */
+struct probe_source {
+	enum live_strategy	strategy;
+	char			device[1040];	/* device, initramfs file or URL */
+	char			detail[400];	/* "ISO /isos/x.iso label LIVE" */
+	uint64_t		size;		/* bytes of the root image */
+	size_t			nextents;	/* extents on device (0: a file/RAM) */
+	struct bdev		*bdev;		/* the image's bytes; owned */
+};
+
+/* One step of the chain: an immediate strategy, or a device wait phase. */
+struct probe_step {
+	int			devices;	/* 1: a wait phase over devices */
+	enum live_strategy	strategy;	/* immediate: which */
+	enum live_strategy	order[LIVE_S_COUNT]; /* device phase: in order */
+	size_t			norder;
+};
+
+/* Split c->probe into steps; returns the number of steps (<= LIVE_S_COUNT). */
+size_t	probe_chain_steps(const struct live_config *c,
+	    struct probe_step *steps, size_t max);
+
+struct probe_ops {
+	/* Immediate strategies (preload, net); NULL = "not available here". */
+	enum probe_outcome (*immediate)(void *arg, enum live_strategy s,
+	    const struct live_config *c, struct probe_source *out,
+	    struct diag *d);
+	/* A wait phase: try the strategies (in order) on every device until
+	 * found or c->timeout_s; NULL = no devices on this platform. */
+	enum probe_outcome (*devices)(void *arg, const struct probe_step *st,
+	    const struct live_config *c, struct probe_source *out,
+	    struct diag *d);
+	/* One log line, without "liveroot: " and without a newline. */
+	void	(*log)(void *arg, const char *line);
+	void	*arg;
+};
+
+struct probe_chain_result {
+	int		found;
+	size_t		attempts;
+	size_t		errors;
+	struct diag	last_error;	/* code 0 when none */
+};
+
+/*
+ * Run the chain.  0 with r->found = 1 and *src filled when found; ENOENT
+ * when nothing was found (r says how many strategies erred, last_error the
+ * last one).  Never fails otherwise.
+ */
+int	probe_chain_run(const struct live_config *c, const struct probe_ops *ops,
+	    struct probe_source *src, struct probe_chain_result *r);
+
+void	probe_source_clear(struct probe_source *s);	/* drops s->bdev */
+
+/* --- the plan ------------------------------------------------------------ */
+
+enum plan_platform { PLAN_LINUX = 0, PLAN_FREEBSD };
+
+struct live_plan {
+	enum plan_platform	platform;
+	int			have_source;
+	struct probe_source	source;		/* bdev is never set here */
+	enum live_strategy	probe[LIVE_S_COUNT];
+	size_t			nprobe;
+	unsigned		timeout_s;
+	int			toram;
+	int			uzip;		/* 1 yes, 0 raw image, -1 decide by magic */
+	uint64_t		ram_bytes;
+	uint64_t		overlay_cap;	/* RAM upper cap */
+	uint32_t		granule;
+	char			nbd_dev[32];
+	char			fstype[16];
+	char			newroot[64];
+	enum live_handoff	handoff;	/* resolved: never AUTO */
+	char			init[256];
+	int			shell;
+};
+
+/*
+ * Build the plan from the config, the source (NULL before the probe) and
+ * the machine's RAM.  uzip: 1/0 when known, -1 to decide at run time.
+ */
+void	plan_build(const struct live_config *c, const struct probe_source *src,
+	    int uzip, uint64_t ram_bytes, enum plan_platform platform,
+	    struct live_plan *p);
+
+/* The plan as numbered text lines ("1. source: ..."), one call per line. */
+void	plan_lines(const struct live_plan *p,
+	    void (*line)(void *arg, const char *text), void *arg);
+
+/* 1 when buf (at least 16 bytes of an image) starts like a uzip image. */
+int	plan_is_uzip_magic(const void *buf, size_t len);
+
+#endif

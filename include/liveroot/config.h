@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * config.h - the live.* configuration of liveroot-init (lib/probe).
+ *
+ * One struct live_config holds every key of DESIGN.md section 4, filled from
+ * defaults, then /etc/liveroot/defaults (key=value lines), then the kernel
+ * command line (Linux /proc/cmdline) or kenv (FreeBSD); a later source wins,
+ * and within one source a repeated key's last value wins.  The familiar
+ * aliases map onto the live.* keys: root=live:CDLABEL=X and root=live:LABEL=X
+ * set live.label, root=live:http(s)://... sets live.url, findiso=PATH sets
+ * live.iso.
+ *
+ * Nothing here fails the boot: a bad value (a size that does not parse, an
+ * unknown strategy, a timeout that is not a number) keeps the default and is
+ * recorded as a problem with a message naming the key, the value and what is
+ * accepted; an unknown live.* key and an accepted-but-unsupported key
+ * (live.pubkey, live.persist on Linux) are recorded too.  The caller reports
+ * them on the console.  Keys outside live.* and the aliases are ignored
+ * (the live system's own init reads them).
+ *
+ * Fixed-size storage only; no allocation.  Not thread-safe per struct.
+ */
+#ifndef LIVEROOT_CONFIG_H
+#define LIVEROOT_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+
+/* The strategies of the probe chain, in their default order. */
+enum live_strategy {
+	LIVE_S_PRELOAD = 0,
+	LIVE_S_LOCAL,
+	LIVE_S_VENTOY,
+	LIVE_S_FINDISO,
+	LIVE_S_NET,
+	LIVE_S_COUNT
+};
+
+enum live_handoff {
+	LIVE_HANDOFF_AUTO = 0,		/* switch_root on Linux, reroot on FreeBSD */
+	LIVE_HANDOFF_SWITCH_ROOT,	/* PID 1 moves the new root over / */
+	LIVE_HANDOFF_CHROOT,		/* a child chroots (the negative test) */
+	LIVE_HANDOFF_REROOT		/* FreeBSD reboot -r */
+};
+
+/* What kind of note a problem is. */
+enum live_problem_kind {
+	LIVE_P_INVALID = 0,	/* bad value, default kept */
+	LIVE_P_UNKNOWN,		/* unknown live.* key */
+	LIVE_P_UNSUPPORTED	/* accepted, not supported here */
+};
+
+#define LIVE_MAX_PROBLEMS	16
+#define LIVE_PROBLEM_LEN	200
+
+struct live_problem {
+	enum live_problem_kind	kind;
+	char			key[48];
+	char			msg[LIVE_PROBLEM_LEN];
+};
+
+/* Where a value came from (for init-plan and the boot log). */
+enum live_source {
+	LIVE_SRC_DEFAULT = 0,
+	LIVE_SRC_FILE,		/* /etc/liveroot/defaults */
+	LIVE_SRC_CMDLINE
+};
+
+#define LIVE_DEFAULT_IMAGE	"/rootfs.uzip"
+#define LIVE_DEFAULT_INIT	"/sbin/init"
+#define LIVE_DEFAULT_TIMEOUT	30
+#define LIVE_DEFAULT_OVERLAY_PCT 50
+
+struct live_config {
+	/* live.probe: order and subset; nprobe entries of probe[] are valid. */
+	enum live_strategy	probe[LIVE_S_COUNT];
+	size_t			nprobe;
+	int			probe_set;	/* live.probe given explicitly */
+
+	char			label[64];	/* "" = any */
+	char			image[256];
+	char			iso[256];	/* "" = findiso off */
+	char			url[1024];	/* "" = net off */
+	char			sha256[65];	/* "" = none; lowercase hex */
+	char			pubkey[256];	/* accepted, unsupported */
+	unsigned		timeout_s;
+	int			toram;
+
+	/* live.overlay: bytes (overlay_bytes != 0) or a share of RAM. */
+	uint64_t		overlay_bytes;
+	unsigned		overlay_pct;
+
+	char			persist[256];	/* accepted; unsupported on Linux */
+	enum live_handoff	handoff;
+	char			init[256];
+	int			shell;
+	int			debug;
+
+	/* Source of each key, indexed by the key table of config.c. */
+	enum live_source	src[24];
+
+	struct live_problem	problems[LIVE_MAX_PROBLEMS];
+	size_t			nproblems;
+	size_t			problems_dropped;	/* beyond the array */
+};
+
+/* Fill every key with its default. */
+void	config_init(struct live_config *c);
+
+/*
+ * Parse a kernel command line (Linux rules: whitespace separates words,
+ * double quotes group and are removed, "--" ends the kernel's part).
+ * Returns the number of problems added (0 = all good).
+ */
+size_t	config_parse_cmdline(struct live_config *c, const char *cmdline);
+
+/*
+ * Parse /etc/liveroot/defaults content: key=value lines, '#' comments,
+ * blank lines; the value may be double-quoted.  Same keys as the command
+ * line.  Returns the number of problems added.
+ */
+size_t	config_parse_defaults(struct live_config *c, const char *text,
+	    size_t len);
+
+/*
+ * Apply one key=value pair (value may be NULL for a bare word).  Returns 1
+ * when the key was a live key or alias, 0 when it is not ours.  Invalid
+ * values are recorded as problems.
+ */
+int	config_set(struct live_config *c, const char *key, const char *value,
+	    enum live_source src);
+
+/* After all sources: apply rules that depend on several keys (the default
+ * probe order when live.url is given).  Idempotent. */
+void	config_finish(struct live_config *c);
+
+/* The overlay cap in bytes for a machine with ram_bytes of RAM. */
+uint64_t config_overlay_bytes(const struct live_config *c, uint64_t ram_bytes);
+
+/* "4096", "64K", "16M", "2G" (binary units, optional B/iB).  0 or EINVAL/ERANGE. */
+int	config_parse_size(const char *s, uint64_t *out);
+
+const char *config_strategy_name(enum live_strategy s);
+/* -1 when the name is not a strategy. */
+int	config_strategy_from_name(const char *name, size_t len);
+const char *config_handoff_name(enum live_handoff h);
+const char *config_problem_kind_name(enum live_problem_kind k);
+
+/*
+ * Iterate the keys for printing: returns 0 past the last key, else fills
+ * *key and writes the current value as text into buf.
+ */
+int	config_key_at(const struct live_config *c, size_t i, const char **key,
+	    char *buf, size_t len, enum live_source *src);
+
+#endif

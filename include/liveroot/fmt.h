@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * fmt.h - what every lib/fmt parser shares: the medium is reached only
+ * through a caller-supplied read callback (so the same parsers run over a
+ * file, a bdev stack or a kernel provider), and a file found on it is
+ * described as a list of contiguous byte runs.  Kernel-clean.
+ */
+#ifndef LIVEROOT_FMT_H
+#define LIVEROOT_FMT_H
+
+#include "lr_deps.h"
+
+/* Read len bytes at byte offset off of the medium; 0 or a positive errno. */
+typedef int (*fmt_read_fn)(void *arg, void *buf, size_t len, uint64_t off);
+struct fmt_src { fmt_read_fn read; void *arg; uint64_t size; /* bytes */ };
+/* One contiguous run of a file on the medium (byte offsets). */
+struct fmt_extent { uint64_t off; uint64_t len; };
+
+#endif

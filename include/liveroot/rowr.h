@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * rowr.h - the rowr overlay layer: a read-only lower plus a writable upper
+ * with a written-granule map (geom_rowr / gunion semantics, see FORMATS.md
+ * section 2).
+ *
+ * Reads of never-written granules come from the lower, reads of written ones
+ * from the upper; a read spanning both is split per run of the map.  A write
+ * goes to the upper; the part of a granule it does not cover is first copied
+ * up from the lower (read-modify-write), under a range lock.  A granule's bit
+ * is set only after its upper write succeeded, so an upper error (ENOSPC from
+ * a capped RAM upper, EIO) reaches the caller and never exposes half-written
+ * granules that were not written before.
+ *
+ * Range locks: readers share, writers exclude overlapping ranges (gunion's
+ * rule).  The lock table and the map are allocated once, at creation; the
+ * I/O path allocates only a granule-sized bounce for a read-modify-write.
+ *
+ * Trim and write-zeroes: whole granules become "written as zero" (the upper
+ * gets write_zeroes and a trim, so a RAM upper frees its pages).  The
+ * partial-granule head and tail of a trim are ignored (trim is advisory: those
+ * bytes keep their data); the partial head and tail of a write-zeroes are
+ * written as zeros through the ordinary write path.
+ *
+ * Sizes: the union is the lower's size.  The upper must be at least that big
+ * (a RAM upper needs only a cap); a too-small upper is refused at creation
+ * with a message naming the size to use.  Map memory is one bit per granule,
+ * 32 KiB per GiB at the default 4 KiB granule.
+ *
+ * Persistence (bdev_rowr_open_persistent and the *_files helpers): the map is
+ * kept in a sidecar file (UPPER.rowrmap for the file helpers), format in
+ * docs/liveroot-overlay.8 and rowrmap.h.  bdev_flush() on a persistent
+ * overlay flushes the upper, then saves the map atomically (temp file,
+ * fsync, rename, fsync of the directory), so everything acknowledged before a
+ * flush survives a crash, as on a disk with a volatile write cache.  Closing
+ * (bdev_destroy) saves too.
+ *
+ * All functions are thread-safe; many callers may do I/O at once.  Commit and
+ * revert take an exclusive lock over the whole device for their duration.
+ */
+#ifndef LIVEROOT_ROWR_H
+#define LIVEROOT_ROWR_H
+
+#include "bdev.h"
+
+struct bdev_rowr_opts {
+	/* 0 = default 4096 (or the lower's blksize if larger); a power of 2,
+	 * 512..65536. */
+	uint32_t	granule;
+};
+
+/* Owns both lower and upper on success; the caller keeps both on failure. */
+int	bdev_rowr_new(struct bdev *lower, struct bdev *upper,
+	    const struct bdev_rowr_opts *o, struct bdev **out, struct diag *d);
+
+/* Forget every write: clear the map (saving it when persistent), then trim
+ * the upper. */
+int	bdev_rowr_revert(struct bdev *b, struct diag *d);
+
+/*
+ * Copy every written run from the upper into the lower (which must be
+ * writable), in bounded chunks, flush the lower, then clear the map (saving
+ * it when persistent) and trim the upper.  progress (may be NULL) gets bytes
+ * done and the total to copy.
+ */
+int	bdev_rowr_commit(struct bdev *b,
+	    void (*progress)(uint64_t done, uint64_t total, void *arg),
+	    void *arg, struct diag *d);
+
+struct bdev_rowr_stats {
+	uint64_t	size;		/* union size, bytes */
+	uint64_t	granule;	/* bytes */
+	uint64_t	map_bytes;	/* memory: the map and the lock table */
+	uint64_t	granules_written;
+	uint64_t	bytes_read_lower;
+	uint64_t	bytes_read_upper;
+	uint64_t	bytes_written;	/* to the upper, copy-ups included */
+	uint64_t	upper_bytes_used; /* RAM pages / file blocks in use */
+};
+void	bdev_rowr_get_stats(struct bdev *b, struct bdev_rowr_stats *st);
+
+/* True when b is a rowr device. */
+int	bdev_is_rowr(const struct bdev *b);
+
+/* Map bytes for a union of `size` bytes at `granule` (the map alone). */
+uint64_t bdev_rowr_map_bytes(uint64_t size, uint32_t granule);
+
+/* --- persistence --------------------------------------------------------- */
+
+#define BDEV_ROWR_CREATE	0x01	/* make a new, empty map file */
+#define BDEV_ROWR_RDONLY	0x02	/* (open_files) read-only union */
+/* (open_files) open the lower writable, for commit */
+#define BDEV_ROWR_LOWER_RW	0x04
+
+/*
+ * Like bdev_rowr_new, with the map kept in map_path.  With BDEV_ROWR_CREATE
+ * the map file must not exist yet and lower_path (recorded in it, may be
+ * NULL) names the lower for later opens; the granule comes from o.  Without
+ * it the map file is read and checked (magic, CRCs, sizes, the union size
+ * against the lower's size) and o is ignored; a corrupt or truncated map is
+ * refused with a message naming the file.  Owns lower and upper on success.
+ */
+int	bdev_rowr_open_persistent(struct bdev *lower, struct bdev *upper,
+	    const char *map_path, const char *lower_path,
+	    const struct bdev_rowr_opts *o, int flags, struct bdev **out,
+	    struct diag *d);
+
+/* Flush the upper, then write the map file atomically (a new generation). */
+int	bdev_rowr_save(struct bdev *b, struct diag *d);
+
+/* What a map file says, without opening the overlay. */
+struct bdev_rowr_info {
+	uint64_t	size;
+	uint32_t	granule;
+	uint64_t	generation;
+	uint64_t	granules_written;
+	char		lower_path[4096];
+};
+int	bdev_rowr_read_info(const char *map_path,
+	    struct bdev_rowr_info *info, struct diag *d);
+
+/* The sidecar map path of an overlay on files: UPPER.rowrmap (malloc'd). */
+char	*bdev_rowr_map_path(const char *upper_path);
+
+/*
+ * Make a persistent overlay on files: the lower (opened read-only to get its
+ * size), the upper (created sparse at the union size if absent; refused if
+ * smaller) and UPPER.rowrmap (must not exist).
+ */
+int	bdev_rowr_create_files(const char *lower_path,
+	    const char *upper_path, const struct bdev_rowr_opts *o,
+	    struct diag *d);
+
+/* Open an overlay made by bdev_rowr_create_files, by its upper's path.
+ * The upper is locked (flock) against a second writer. */
+int	bdev_rowr_open_files(const char *upper_path, int readonly,
+	    struct bdev **out, struct diag *d);
+/* The same with BDEV_ROWR_* flags (RDONLY, LOWER_RW). */
+int	bdev_rowr_open_files_flags(const char *upper_path, int flags,
+	    struct bdev **out, struct diag *d);
+
+/* Remove UPPER.rowrmap; with remove_files also the upper file. */
+int	bdev_rowr_destroy_files(const char *upper_path, int remove_files,
+	    struct diag *d);
+
+#endif

@@ -1,0 +1,1280 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * nbd_server.c - the NBD server of nbd.h.
+ *
+ * Shape: nbd_server_listen() polls its listening sockets and the stop pipe,
+ * and runs each accepted client in a detached thread through
+ * nbd_server_serve_fd().  A connection is one reader (the serving thread)
+ * plus a pool of workers:
+ *   reader: handshake, then parse a request header, check it (magic, length,
+ *           range, read-only), read a write's payload, queue it;
+ *   worker: pop a request, run it on the bdev, send the reply.
+ * Replies go out whole under conn->wlock, so they never interleave; their
+ * order is free (NBD allows it).  Flush semantics hold because a write is
+ * acknowledged only after bdev_write() returned and flush reaches the whole
+ * shared stack; that is also why CAN_MULTI_CONN is advertised.
+ *
+ * Bounds against a hostile client: a header with a bad magic or a WRITE
+ * longer than NBD_MAX_PAYLOAD disconnects (the stream cannot be resynced);
+ * a READ that long, a request out of range or an unknown command gets
+ * EINVAL; a write to a read-only export gets EPERM after its payload was
+ * drained.  At most CONN_MAX_REQS requests and CONN_MAX_BYTES of buffers are
+ * in flight per connection: the reader stops reading until workers catch up.
+ * Options are limited in size (OPT_MAX_LEN) and number (OPT_MAX_COUNT).
+ *
+ * Stop: nbd_server_stop() sets a flag and writes one byte to a pipe that is
+ * never drained, so every poll() on its read end wakes for good.  Readers
+ * poll that pipe whenever the socket has nothing to read; a stopped
+ * connection lets its in-flight requests finish (STOP_GRACE_MS at most, then
+ * the socket is shut down under blocked senders), flushes, closes.
+ *
+ * Locking: conn->qlock guards the queue and in-flight counters (cond qcond
+ * wakes workers, cond room wakes the reader); conn->wlock serializes socket
+ * writes; s->lock guards the active client count of listen.  Statistics are
+ * updated with atomics.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <liveroot/nbd.h>
+#include <liveroot/util.h>
+
+/* Protocol constants (NetworkBlockDevice doc/proto.md). */
+#define NBD_MAGIC		0x4e42444d41474943ULL	/* "NBDMAGIC" */
+#define NBD_OPTS_MAGIC		0x49484156454f5054ULL	/* "IHAVEOPT" */
+#define NBD_REP_MAGIC		0x0003e889045565a9ULL
+#define NBD_REQUEST_MAGIC	0x25609513u
+#define NBD_SIMPLE_REPLY_MAGIC	0x67446698u
+
+#define NBD_FLAG_FIXED_NEWSTYLE	0x0001
+#define NBD_FLAG_NO_ZEROES	0x0002
+#define NBD_FLAG_C_FIXED_NEWSTYLE 0x00000001u
+#define NBD_FLAG_C_NO_ZEROES	0x00000002u
+
+#define NBD_OPT_EXPORT_NAME	1
+#define NBD_OPT_ABORT		2
+#define NBD_OPT_LIST		3
+#define NBD_OPT_INFO		6
+#define NBD_OPT_GO		7
+
+#define NBD_REP_ACK		1
+#define NBD_REP_SERVER		2
+#define NBD_REP_INFO		3
+#define NBD_REP_ERR_UNSUP	0x80000001u
+#define NBD_REP_ERR_INVALID	0x80000003u
+#define NBD_REP_ERR_UNKNOWN	0x80000006u
+
+#define NBD_INFO_EXPORT		0
+#define NBD_INFO_NAME		1
+#define NBD_INFO_BLOCK_SIZE	3
+
+#define NBD_FLAG_HAS_FLAGS	0x0001
+#define NBD_FLAG_READ_ONLY	0x0002
+#define NBD_FLAG_SEND_FLUSH	0x0004
+#define NBD_FLAG_SEND_FUA	0x0008
+#define NBD_FLAG_SEND_TRIM	0x0020
+#define NBD_FLAG_SEND_WRITE_ZEROES 0x0040
+#define NBD_FLAG_CAN_MULTI_CONN	0x0100
+
+#define NBD_CMD_READ		0
+#define NBD_CMD_WRITE		1
+#define NBD_CMD_DISC		2
+#define NBD_CMD_FLUSH		3
+#define NBD_CMD_TRIM		4
+#define NBD_CMD_WRITE_ZEROES	6
+
+#define NBD_CMD_FLAG_FUA	0x0001
+
+#define NBD_EPERM		1
+#define NBD_EIO			5
+#define NBD_ENOMEM		12
+#define NBD_EINVAL		22
+#define NBD_ENOSPC		28
+#define NBD_EOVERFLOW		75
+#define NBD_ENOTSUP		95
+#define NBD_ESHUTDOWN		108
+
+#define NBD_NAME_MAX		4096
+#define OPT_MAX_LEN		(NBD_NAME_MAX + 1024)
+#define OPT_MAX_COUNT		1024
+#define CONN_MAX_REQS		64
+#define CONN_MAX_BYTES		(128u * 1024 * 1024)
+#define MAX_THREADS		64
+#define STOP_GRACE_MS		5000
+
+struct nbd_server {
+	struct bdev		*b;		/* borrowed */
+	char			*name;
+	size_t			 namelen;
+	int			 readonly;
+	unsigned		 threads;
+	uint16_t		 tflags;
+	int			 stopping;	/* atomic (lock-free, so
+						 * signal-safe) */
+	int			 stop_pipe[2];
+	pthread_mutex_t		 lock;
+	pthread_cond_t		 idle;
+	unsigned		 clients;	/* listen's client threads */
+	nbd_ready_fn		*ready;
+	void			*ready_arg;
+	struct nbd_server_stats	 st;		/* atomics */
+	struct diag		 last;		/* under lock */
+};
+
+struct nbd_req {
+	struct nbd_req	*next;
+	uint16_t	 flags;
+	uint16_t	 type;
+	uint64_t	 handle;
+	uint64_t	 off;
+	uint32_t	 len;
+	uint32_t	 error;		/* NBD error decided by the reader */
+	uint8_t		*buf;		/* payload (write) or data (read) */
+};
+
+struct nbd_conn {
+	struct nbd_server	*s;
+	int			 fd;
+	int			 is_sock;
+	int			 dead;		/* socket failed; atomic */
+	pthread_mutex_t		 wlock;
+	pthread_mutex_t		 qlock;
+	pthread_cond_t		 qcond;
+	pthread_cond_t		 room;
+	struct nbd_req		*head, *tail;
+	unsigned		 inflight;
+	uint64_t		 inflight_bytes;
+	int			 quit;
+	pthread_t		 workers[MAX_THREADS];
+	unsigned		 nworkers;
+};
+
+static inline int
+stopped(struct nbd_server *s)
+{
+	return (__atomic_load_n(&s->stopping, __ATOMIC_RELAXED));
+}
+
+#define STAT_ADD(s, field, n)	\
+	__atomic_fetch_add(&(s)->st.field, (n), __ATOMIC_RELAXED)
+
+static void
+be16enc(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static uint32_t
+nbd_errno(int error)
+{
+	switch (error) {
+	case 0:
+		return (0);
+	case EPERM:
+	case EROFS:
+	case EACCES:
+		return (NBD_EPERM);
+	case ENOMEM:
+		return (NBD_ENOMEM);
+	case EINVAL:
+	case ERANGE:
+		return (NBD_EINVAL);
+	case ENOSPC:
+	case EFBIG:
+	case EDQUOT:
+		return (NBD_ENOSPC);
+	case EOVERFLOW:
+		return (NBD_EOVERFLOW);
+	case ENOTSUP:
+		return (NBD_ENOTSUP);
+	case ESHUTDOWN:
+		return (NBD_ESHUTDOWN);
+	default:
+		return (NBD_EIO);
+	}
+}
+
+/* --- socket I/O -------------------------------------------------------- */
+
+/* Waits until fd is readable or the server stops.  0, ESHUTDOWN or errno. */
+static int
+conn_wait_readable(struct nbd_conn *c)
+{
+	struct pollfd pfd[2];
+
+	for (;;) {
+		if (stopped(c->s))
+			return (ESHUTDOWN);
+		pfd[0].fd = c->fd;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = c->s->stop_pipe[0];
+		pfd[1].events = POLLIN;
+		pfd[0].revents = pfd[1].revents = 0;
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return (errno);
+		}
+		if (pfd[1].revents != 0)
+			return (ESHUTDOWN);
+		if (pfd[0].revents != 0)
+			return (0);
+	}
+}
+
+/*
+ * Reads exactly n bytes.  0; EPIPE on end of stream (with *got the bytes
+ * read before it); ESHUTDOWN when stopped; another errno on error.
+ */
+static int
+conn_recv(struct nbd_conn *c, void *buf, size_t n, size_t *got)
+{
+	uint8_t *p = buf;
+	size_t done = 0;
+	ssize_t r;
+	int error;
+
+	while (done < n) {
+		if (stopped(c->s)) {
+			error = ESHUTDOWN;
+			goto out;
+		}
+		if (c->is_sock)
+			r = recv(c->fd, p + done, n - done, MSG_DONTWAIT);
+		else {
+			if ((error = conn_wait_readable(c)) != 0)
+				goto out;
+			r = read(c->fd, p + done, n - done);
+		}
+		if (r > 0) {
+			done += (size_t)r;
+			continue;
+		}
+		if (r == 0) {
+			error = EPIPE;
+			goto out;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			if ((error = conn_wait_readable(c)) != 0)
+				goto out;
+			continue;
+		}
+		error = errno;
+		goto out;
+	}
+	error = 0;
+out:
+	if (got != NULL)
+		*got = done;
+	return (error);
+}
+
+/* Reads and drops n bytes (the payload of a refused write). */
+static int
+conn_skip(struct nbd_conn *c, uint64_t n)
+{
+	uint8_t tmp[4096];
+	int error;
+
+	while (n > 0) {
+		size_t k = (size_t)LR_MIN(n, sizeof(tmp));
+
+		if ((error = conn_recv(c, tmp, k, NULL)) != 0)
+			return (error);
+		n -= k;
+	}
+	return (0);
+}
+
+/*
+ * Waits until fd takes more data.  Once the server stops, a client that
+ * does not read gets STOP_GRACE_MS more, then ESHUTDOWN.
+ */
+static int
+conn_wait_writable(struct nbd_conn *c)
+{
+	struct pollfd pfd[2];
+	int n;
+
+	for (;;) {
+		pfd[0].fd = c->fd;
+		pfd[0].events = POLLOUT;
+		pfd[1].fd = c->s->stop_pipe[0];
+		pfd[1].events = POLLIN;
+		pfd[0].revents = pfd[1].revents = 0;
+		n = stopped(c->s) ? 1 : 2;
+		if ((n = poll(pfd, (nfds_t)n, n == 1 ? STOP_GRACE_MS : -1)) <
+		    0) {
+			if (errno == EINTR)
+				continue;
+			return (errno);
+		}
+		if (pfd[0].revents != 0)
+			return (0);
+		if (n == 0)
+			return (ESHUTDOWN);
+	}
+}
+
+/* Sends the iovecs whole; the caller holds wlock (or is the only writer). */
+static int
+conn_sendv(struct nbd_conn *c, struct iovec *iov, int iovcnt)
+{
+	struct msghdr mh;
+	ssize_t r;
+	int error;
+
+	while (iovcnt > 0) {
+		if (__atomic_load_n(&c->dead, __ATOMIC_RELAXED))
+			return (EPIPE);
+		if (c->is_sock) {
+			memset(&mh, 0, sizeof(mh));
+			mh.msg_iov = iov;
+			mh.msg_iovlen = (size_t)iovcnt;
+			r = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+		} else
+			r = writev(c->fd, iov, iovcnt);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				if ((error = conn_wait_writable(c)) != 0)
+					return (error);
+				continue;
+			}
+			return (errno);
+		}
+		while (iovcnt > 0 && (size_t)r >= iov->iov_len) {
+			r -= (ssize_t)iov->iov_len;
+			iov++;
+			iovcnt--;
+		}
+		if (iovcnt > 0) {
+			iov->iov_base = (uint8_t *)iov->iov_base + r;
+			iov->iov_len -= (size_t)r;
+		}
+	}
+	return (0);
+}
+
+static int
+conn_send(struct nbd_conn *c, const void *buf, size_t len)
+{
+	struct iovec iov = { .iov_base = (void *)(uintptr_t)buf,
+	    .iov_len = len };
+
+	return (conn_sendv(c, &iov, 1));
+}
+
+static void
+conn_kill(struct nbd_conn *c)
+{
+	__atomic_store_n(&c->dead, 1, __ATOMIC_RELAXED);
+	(void)shutdown(c->fd, SHUT_RDWR);
+}
+
+/* --- handshake ---------------------------------------------------------- */
+
+static int
+opt_reply(struct nbd_conn *c, uint32_t opt, uint32_t type, const void *data,
+    uint32_t len)
+{
+	uint8_t h[20];
+	struct iovec iov[2];
+
+	lr_be64enc(h, NBD_REP_MAGIC);
+	lr_be32enc(h + 8, opt);
+	lr_be32enc(h + 12, type);
+	lr_be32enc(h + 16, len);
+	iov[0].iov_base = h;
+	iov[0].iov_len = sizeof(h);
+	iov[1].iov_base = (void *)(uintptr_t)data;
+	iov[1].iov_len = len;
+	return (conn_sendv(c, iov, len > 0 ? 2 : 1));
+}
+
+static int
+name_matches(const struct nbd_server *s, const uint8_t *name, size_t len)
+{
+	if (len == 0)
+		return (1);
+	return (len == s->namelen && memcmp(name, s->name, len) == 0);
+}
+
+static int
+send_info_export(struct nbd_conn *c, uint32_t opt)
+{
+	uint8_t info[12];
+
+	be16enc(info, NBD_INFO_EXPORT);
+	lr_be64enc(info + 2, c->s->b->size);
+	be16enc(info + 10, c->s->tflags);
+	return (opt_reply(c, opt, NBD_REP_INFO, info, sizeof(info)));
+}
+
+/* NBD_OPT_INFO / NBD_OPT_GO: name, info requests; infos, then ACK. */
+static int
+opt_info_go(struct nbd_conn *c, uint32_t opt, const uint8_t *data,
+    uint32_t len, int *go)
+{
+	struct nbd_server *s = c->s;
+	uint32_t namelen, i;
+	uint16_t nreq;
+	uint8_t bs[14];
+	int error, want_name = 0;
+
+	*go = 0;
+	if (len < 6)
+		return (opt_reply(c, opt, NBD_REP_ERR_INVALID, NULL, 0));
+	namelen = lr_be32dec(data);
+	if (namelen > len - 6)
+		return (opt_reply(c, opt, NBD_REP_ERR_INVALID, NULL, 0));
+	nreq = lr_be16dec(data + 4 + namelen);
+	if ((uint64_t)namelen + 6 + 2 * (uint64_t)nreq != len)
+		return (opt_reply(c, opt, NBD_REP_ERR_INVALID, NULL, 0));
+	if (!name_matches(s, data + 4, namelen))
+		return (opt_reply(c, opt, NBD_REP_ERR_UNKNOWN, NULL, 0));
+	for (i = 0; i < nreq; i++)
+		if (lr_be16dec(data + 4 + namelen + 2 + 2 * i) ==
+		    NBD_INFO_NAME)
+			want_name = 1;
+	if ((error = send_info_export(c, opt)) != 0)
+		return (error);
+	if (want_name) {
+		uint8_t *ni = malloc(2 + s->namelen);
+
+		if (ni == NULL)
+			return (ENOMEM);
+		be16enc(ni, NBD_INFO_NAME);
+		memcpy(ni + 2, s->name, s->namelen);
+		error = opt_reply(c, opt, NBD_REP_INFO, ni,
+		    (uint32_t)(2 + s->namelen));
+		free(ni);
+		if (error != 0)
+			return (error);
+	}
+	be16enc(bs, NBD_INFO_BLOCK_SIZE);
+	lr_be32enc(bs + 2, 1);
+	lr_be32enc(bs + 6, LR_MAX(s->b->blksize, 512u));
+	lr_be32enc(bs + 10, NBD_MAX_PAYLOAD);
+	if ((error = opt_reply(c, opt, NBD_REP_INFO, bs, sizeof(bs))) != 0)
+		return (error);
+	if ((error = opt_reply(c, opt, NBD_REP_ACK, NULL, 0)) != 0)
+		return (error);
+	*go = (opt == NBD_OPT_GO);
+	return (0);
+}
+
+/*
+ * Runs the fixed-newstyle negotiation.  0 when transmission may begin;
+ * ECONNABORTED when the client ended it (NBD_OPT_ABORT, unknown export
+ * with OPT_EXPORT_NAME); another errno with a diag on a protocol error.
+ */
+static int
+conn_handshake(struct nbd_conn *c, struct diag *d)
+{
+	struct nbd_server *s = c->s;
+	uint8_t hello[18], cf[4], oh[16], *data = NULL;
+	uint32_t cflags, opt, len;
+	unsigned count;
+	int error, go;
+
+	lr_be64enc(hello, NBD_MAGIC);
+	lr_be64enc(hello + 8, NBD_OPTS_MAGIC);
+	be16enc(hello + 16, NBD_FLAG_FIXED_NEWSTYLE | NBD_FLAG_NO_ZEROES);
+	if ((error = conn_send(c, hello, sizeof(hello))) != 0)
+		return (diag_set(d, error, "nbd: sending the greeting: %s",
+		    strerror(error)));
+	if ((error = conn_recv(c, cf, sizeof(cf), NULL)) != 0)
+		return (diag_set(d, error, "nbd: reading the client flags: %s",
+		    strerror(error)));
+	cflags = lr_be32dec(cf);
+	if ((cflags & ~(NBD_FLAG_C_FIXED_NEWSTYLE | NBD_FLAG_C_NO_ZEROES)) !=
+	    0)
+		return (diag_set(d, EPROTO, "nbd: client sent unknown "
+		    "handshake flags 0x%x: disconnected", cflags));
+	if ((data = malloc(OPT_MAX_LEN)) == NULL)
+		return (diag_set(d, ENOMEM, "nbd: out of memory"));
+	for (count = 0; count < OPT_MAX_COUNT; count++) {
+		if ((error = conn_recv(c, oh, sizeof(oh), NULL)) != 0) {
+			diag_set(d, error, "nbd: reading an option: %s",
+			    strerror(error));
+			goto out;
+		}
+		if (lr_be64dec(oh) != NBD_OPTS_MAGIC) {
+			error = diag_set(d, EPROTO, "nbd: option with a bad "
+			    "magic 0x%016jx: disconnected",
+			    (uintmax_t)lr_be64dec(oh));
+			goto out;
+		}
+		opt = lr_be32dec(oh + 8);
+		len = lr_be32dec(oh + 12);
+		if (len > OPT_MAX_LEN) {
+			error = diag_set(d, EPROTO, "nbd: option %u of %u "
+			    "bytes is over the %u byte limit: disconnected",
+			    opt, len, OPT_MAX_LEN);
+			goto out;
+		}
+		if ((error = conn_recv(c, data, len, NULL)) != 0) {
+			diag_set(d, error, "nbd: reading option %u: %s", opt,
+			    strerror(error));
+			goto out;
+		}
+		switch (opt) {
+		case NBD_OPT_EXPORT_NAME:
+			if (!name_matches(s, data, len)) {
+				error = diag_set(d, ECONNABORTED, "nbd: client "
+				    "asked for an unknown export");
+				goto out;
+			} else {
+				uint8_t r[10 + 124];
+				size_t rl = 10;
+
+				memset(r, 0, sizeof(r));
+				lr_be64enc(r, s->b->size);
+				be16enc(r + 8, s->tflags);
+				if (!(cflags & NBD_FLAG_C_NO_ZEROES))
+					rl += 124;
+				error = conn_send(c, r, rl);
+				goto out;
+			}
+		case NBD_OPT_ABORT:
+			(void)opt_reply(c, opt, NBD_REP_ACK, NULL, 0);
+			error = ECONNABORTED;
+			goto out;
+		case NBD_OPT_LIST:
+			if (len != 0) {
+				error = opt_reply(c, opt, NBD_REP_ERR_INVALID,
+				    NULL, 0);
+				break;
+			} else {
+				uint8_t *r = malloc(4 + s->namelen);
+
+				if (r == NULL) {
+					error = ENOMEM;
+					goto out;
+				}
+				lr_be32enc(r, (uint32_t)s->namelen);
+				memcpy(r + 4, s->name, s->namelen);
+				error = opt_reply(c, opt, NBD_REP_SERVER, r,
+				    (uint32_t)(4 + s->namelen));
+				free(r);
+				if (error == 0)
+					error = opt_reply(c, opt, NBD_REP_ACK,
+					    NULL, 0);
+			}
+			break;
+		case NBD_OPT_INFO:
+		case NBD_OPT_GO:
+			error = opt_info_go(c, opt, data, len, &go);
+			if (error == 0 && go)
+				goto out;
+			break;
+		default:
+			error = opt_reply(c, opt, NBD_REP_ERR_UNSUP, NULL, 0);
+			break;
+		}
+		if (error != 0) {
+			diag_set(d, error, "nbd: answering option %u: %s", opt,
+			    strerror(error));
+			goto out;
+		}
+	}
+	error = diag_set(d, EPROTO, "nbd: client sent more than %d options: "
+	    "disconnected", OPT_MAX_COUNT);
+out:
+	free(data);
+	return (error);
+}
+
+/* --- transmission ------------------------------------------------------- */
+
+static int
+req_send_reply(struct nbd_conn *c, struct nbd_req *r)
+{
+	uint8_t h[16];
+	struct iovec iov[2];
+	int n = 1, error;
+
+	lr_be32enc(h, NBD_SIMPLE_REPLY_MAGIC);
+	lr_be32enc(h + 4, r->error);
+	lr_be64enc(h + 8, r->handle);
+	iov[0].iov_base = h;
+	iov[0].iov_len = sizeof(h);
+	if (r->type == NBD_CMD_READ && r->error == 0 && r->len > 0) {
+		iov[1].iov_base = r->buf;
+		iov[1].iov_len = r->len;
+		n = 2;
+	}
+	pthread_mutex_lock(&c->wlock);
+	error = conn_sendv(c, iov, n);
+	pthread_mutex_unlock(&c->wlock);
+	if (error != 0)
+		conn_kill(c);
+	return (error);
+}
+
+static void
+req_run(struct nbd_conn *c, struct nbd_req *r)
+{
+	struct nbd_server *s = c->s;
+	struct bdev *b = s->b;
+	struct diag d;
+	int error = 0;
+
+	diag_clear(&d);
+	switch (r->type) {
+	case NBD_CMD_READ:
+		if (__atomic_load_n(&c->dead, __ATOMIC_RELAXED))
+			return;
+		error = bdev_read(b, r->buf, r->len, r->off, &d);
+		STAT_ADD(s, reads, 1);
+		if (error == 0)
+			STAT_ADD(s, bytes_read, r->len);
+		break;
+	case NBD_CMD_WRITE:
+		error = bdev_write(b, r->buf, r->len, r->off, &d);
+		STAT_ADD(s, writes, 1);
+		if (error == 0)
+			STAT_ADD(s, bytes_written, r->len);
+		break;
+	case NBD_CMD_FLUSH:
+		error = bdev_flush(b, &d);
+		STAT_ADD(s, flushes, 1);
+		break;
+	case NBD_CMD_TRIM:
+		error = bdev_trim(b, r->off, r->len, &d);
+		STAT_ADD(s, trims, 1);
+		break;
+	case NBD_CMD_WRITE_ZEROES:
+		error = bdev_write_zeroes(b, r->off, r->len, &d);
+		STAT_ADD(s, zeroes, 1);
+		break;
+	}
+	if (error == 0 && (r->flags & NBD_CMD_FLAG_FUA) &&
+	    (r->type == NBD_CMD_WRITE || r->type == NBD_CMD_WRITE_ZEROES ||
+	    r->type == NBD_CMD_TRIM))
+		error = bdev_flush(b, &d);
+	if (error != 0) {
+		pthread_mutex_lock(&s->lock);
+		diag_default(&d, error, b->desc);
+		s->last = d;
+		pthread_mutex_unlock(&s->lock);
+	}
+	r->error = nbd_errno(error);
+}
+
+static void *
+conn_worker(void *arg)
+{
+	struct nbd_conn *c = arg;
+	struct nbd_req *r;
+
+	for (;;) {
+		pthread_mutex_lock(&c->qlock);
+		while (c->head == NULL && !c->quit)
+			pthread_cond_wait(&c->qcond, &c->qlock);
+		if ((r = c->head) == NULL) {
+			pthread_mutex_unlock(&c->qlock);
+			break;
+		}
+		if ((c->head = r->next) == NULL)
+			c->tail = NULL;
+		pthread_mutex_unlock(&c->qlock);
+
+		if (r->error == 0)
+			req_run(c, r);
+		if (r->error != 0)
+			STAT_ADD(c->s, errors, 1);
+		if (!__atomic_load_n(&c->dead, __ATOMIC_RELAXED))
+			(void)req_send_reply(c, r);
+
+		pthread_mutex_lock(&c->qlock);
+		c->inflight--;
+		if (r->buf != NULL)
+			c->inflight_bytes -= r->len;
+		pthread_cond_broadcast(&c->room);
+		pthread_mutex_unlock(&c->qlock);
+		free(r->buf);
+		free(r);
+	}
+	return (NULL);
+}
+
+static int
+req_range_ok(const struct nbd_server *s, uint64_t off, uint32_t len)
+{
+	return (lr_range_ok(off, len, s->b->size));
+}
+
+/*
+ * The reader: parses requests until DISC, end of stream, stop or a
+ * protocol error.  0 for an orderly end.
+ */
+static int
+conn_transmission(struct nbd_conn *c, struct diag *d)
+{
+	struct nbd_server *s = c->s;
+	struct nbd_req *r;
+	uint8_t h[28];
+	uint32_t magic, len;
+	uint16_t type, flags;
+	uint64_t off;
+	size_t got;
+	int error, ro = (s->tflags & NBD_FLAG_READ_ONLY) != 0, payload;
+
+	for (;;) {
+		error = conn_recv(c, h, sizeof(h), &got);
+		if (error == EPIPE && got == 0)
+			return (0);	/* client closed between requests */
+		if (error == ESHUTDOWN)
+			return (0);
+		if (error != 0)
+			return (diag_set(d, error, "nbd: reading a request: "
+			    "%s", strerror(error)));
+		magic = lr_be32dec(h);
+		flags = lr_be16dec(h + 4);
+		type = lr_be16dec(h + 6);
+		off = lr_be64dec(h + 16);
+		len = lr_be32dec(h + 24);
+		if (magic != NBD_REQUEST_MAGIC) {
+			STAT_ADD(s, protocol_errors, 1);
+			return (diag_set(d, EPROTO, "nbd: request with a bad "
+			    "magic 0x%08x: disconnected", magic));
+		}
+		if (type == NBD_CMD_DISC)
+			return (0);
+		if (type == NBD_CMD_WRITE && len > NBD_MAX_PAYLOAD) {
+			STAT_ADD(s, protocol_errors, 1);
+			return (diag_set(d, EPROTO, "nbd: write of %u bytes "
+			    "is over the %u byte limit: disconnected", len,
+			    NBD_MAX_PAYLOAD));
+		}
+		if ((r = calloc(1, sizeof(*r))) == NULL)
+			return (diag_set(d, ENOMEM, "nbd: out of memory"));
+		r->flags = flags;
+		r->type = type;
+		r->handle = lr_be64dec(h + 8);
+		r->off = off;
+		r->len = len;
+		payload = 0;
+		switch (type) {
+		case NBD_CMD_READ:
+			if (len > NBD_MAX_PAYLOAD || !req_range_ok(s, off, len))
+				r->error = NBD_EINVAL;
+			else
+				payload = 1;
+			break;
+		case NBD_CMD_WRITE:
+			payload = 1;
+			if (ro)
+				r->error = NBD_EPERM;
+			else if (!req_range_ok(s, off, len))
+				r->error = NBD_EINVAL;
+			break;
+		case NBD_CMD_TRIM:
+		case NBD_CMD_WRITE_ZEROES:
+			if (ro)
+				r->error = NBD_EPERM;
+			else if (!req_range_ok(s, off, len))
+				r->error = NBD_EINVAL;
+			break;
+		case NBD_CMD_FLUSH:
+			break;
+		default:
+			r->error = NBD_EINVAL;
+			break;
+		}
+
+		/* Wait for room before taking more memory; a client that
+		 * does not read its replies keeps the workers (and so this
+		 * wait) blocked, so look at the stop flag now and then. */
+		pthread_mutex_lock(&c->qlock);
+		while (c->inflight > 0 && (c->inflight >= CONN_MAX_REQS ||
+		    (payload && c->inflight_bytes + len > CONN_MAX_BYTES))) {
+			struct timespec ts;
+
+			if (stopped(s))
+				break;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 200 * 1000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			(void)pthread_cond_timedwait(&c->room, &c->qlock, &ts);
+		}
+		pthread_mutex_unlock(&c->qlock);
+		if (stopped(s)) {
+			free(r);
+			return (0);
+		}
+
+		if (type == NBD_CMD_WRITE && r->error != 0) {
+			/* Refused: drain the payload. */
+			payload = 0;
+			if ((error = conn_skip(c, len)) != 0) {
+				free(r);
+				return (error == ESHUTDOWN ? 0 :
+				    diag_set(d, error, "nbd: reading a write "
+				    "payload: %s", strerror(error)));
+			}
+		}
+		if (payload && len > 0) {
+			if ((r->buf = malloc(len)) == NULL) {
+				free(r);
+				return (diag_set(d, ENOMEM, "nbd: out of "
+				    "memory for a %u byte request", len));
+			}
+			if (type == NBD_CMD_WRITE &&
+			    (error = conn_recv(c, r->buf, len, NULL)) != 0) {
+				free(r->buf);
+				free(r);
+				return (error == ESHUTDOWN ? 0 :
+				    diag_set(d, error, "nbd: reading a write "
+				    "payload: %s", strerror(error)));
+			}
+		}
+
+		pthread_mutex_lock(&c->qlock);
+		c->inflight++;
+		if (r->buf != NULL)
+			c->inflight_bytes += len;
+		if (c->tail != NULL)
+			c->tail->next = r;
+		else
+			c->head = r;
+		c->tail = r;
+		pthread_cond_signal(&c->qcond);
+		pthread_mutex_unlock(&c->qlock);
+	}
+}
+
+/* Waits until no request is in flight or the grace period ran out. */
+static void
+conn_drain(struct nbd_conn *c)
+{
+	struct timespec ts;
+	int rc = 0;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += STOP_GRACE_MS / 1000;
+	pthread_mutex_lock(&c->qlock);
+	while (c->inflight > 0 && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&c->room, &c->qlock, &ts);
+	pthread_mutex_unlock(&c->qlock);
+	if (rc == ETIMEDOUT)
+		conn_kill(c);
+}
+
+int
+nbd_server_serve_fd(struct nbd_server *s, int fd, int handshake,
+    struct diag *d)
+{
+	struct nbd_conn *c;
+	struct diag fd_;
+	socklen_t sl;
+	int error, type, one = 1;
+	unsigned i;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		close(fd);
+		return (diag_set(d, ENOMEM, "nbd: out of memory"));
+	}
+	c->s = s;
+	c->fd = fd;
+	sl = sizeof(type);
+	c->is_sock = getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &sl) == 0;
+	if (c->is_sock)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+		    sizeof(one));
+	pthread_mutex_init(&c->wlock, NULL);
+	pthread_mutex_init(&c->qlock, NULL);
+	pthread_cond_init(&c->qcond, NULL);
+	pthread_cond_init(&c->room, NULL);
+	STAT_ADD(s, connections, 1);
+	STAT_ADD(s, active, 1);
+
+	if (handshake) {
+		error = conn_handshake(c, d);
+		if (error == ECONNABORTED || error == ESHUTDOWN ||
+		    error == EPIPE) {
+			error = 0;	/* the client's choice, or stop */
+			goto done;
+		}
+		if (error != 0) {
+			STAT_ADD(s, protocol_errors, 1);
+			goto done;
+		}
+	}
+	for (i = 0; i < s->threads; i++) {
+		if ((error = pthread_create(&c->workers[i], NULL, conn_worker,
+		    c)) != 0) {
+			diag_set(d, error, "nbd: cannot start worker threads: "
+			    "%s", strerror(error));
+			break;
+		}
+		c->nworkers++;
+	}
+	if (c->nworkers > 0)
+		error = conn_transmission(c, d);
+	conn_drain(c);
+	pthread_mutex_lock(&c->qlock);
+	c->quit = 1;
+	pthread_cond_broadcast(&c->qcond);
+	pthread_mutex_unlock(&c->qlock);
+	for (i = 0; i < c->nworkers; i++)
+		pthread_join(c->workers[i], NULL);
+	if (!(s->tflags & NBD_FLAG_READ_ONLY)) {
+		diag_clear(&fd_);
+		if (bdev_flush(s->b, &fd_) != 0 && error == 0)
+			error = diag_set(d, fd_.code, "nbd: flush at "
+			    "disconnect: %s", fd_.msg);
+	}
+done:
+	close(fd);
+	STAT_ADD(s, active, (uint64_t)-1);
+	pthread_cond_destroy(&c->room);
+	pthread_cond_destroy(&c->qcond);
+	pthread_mutex_destroy(&c->qlock);
+	pthread_mutex_destroy(&c->wlock);
+	free(c);
+	return (error);
+}
+
+/* --- server, listen ------------------------------------------------------ */
+
+int
+nbd_server_new(struct bdev *b, const struct nbd_export_opts *o,
+    struct nbd_server **out, struct diag *d)
+{
+	struct nbd_server *s;
+	const char *name = (o != NULL && o->name != NULL) ? o->name : "";
+	size_t i;
+
+	if (strlen(name) > NBD_NAME_MAX)
+		return (diag_set(d, EINVAL, "nbd: export name longer than %d "
+		    "bytes", NBD_NAME_MAX));
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (s->name = strdup(name)) == NULL) {
+		free(s);
+		return (diag_set(d, ENOMEM, "nbd: out of memory"));
+	}
+	s->namelen = strlen(name);
+	s->b = b;
+	s->readonly = (o != NULL && o->readonly) || b->readonly;
+	s->threads = (o != NULL && o->threads != 0) ? o->threads : 4;
+	if (s->threads > MAX_THREADS)
+		s->threads = MAX_THREADS;
+	s->tflags = NBD_FLAG_HAS_FLAGS | NBD_FLAG_SEND_FLUSH |
+	    NBD_FLAG_CAN_MULTI_CONN;
+	if (s->readonly)
+		s->tflags |= NBD_FLAG_READ_ONLY;
+	else
+		s->tflags |= NBD_FLAG_SEND_FUA | NBD_FLAG_SEND_TRIM |
+		    NBD_FLAG_SEND_WRITE_ZEROES;
+	if (pipe(s->stop_pipe) != 0) {
+		int error = errno;
+
+		free(s->name);
+		free(s);
+		return (diag_set(d, error, "nbd: pipe: %s", strerror(error)));
+	}
+	for (i = 0; i < 2; i++) {
+		(void)fcntl(s->stop_pipe[i], F_SETFD, FD_CLOEXEC);
+		(void)fcntl(s->stop_pipe[i], F_SETFL, O_NONBLOCK);
+	}
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->idle, NULL);
+	*out = s;
+	return (0);
+}
+
+void
+nbd_server_stop(struct nbd_server *s)
+{
+	int saved = errno;
+
+	__atomic_store_n(&s->stopping, 1, __ATOMIC_SEQ_CST);
+	(void)write(s->stop_pipe[1], "x", 1);
+	errno = saved;
+}
+
+void
+nbd_server_destroy(struct nbd_server *s)
+{
+	if (s == NULL)
+		return;
+	close(s->stop_pipe[0]);
+	close(s->stop_pipe[1]);
+	pthread_cond_destroy(&s->idle);
+	pthread_mutex_destroy(&s->lock);
+	free(s->name);
+	free(s);
+}
+
+void
+nbd_server_set_ready_cb(struct nbd_server *s, nbd_ready_fn *fn, void *arg)
+{
+	s->ready = fn;
+	s->ready_arg = arg;
+}
+
+void
+nbd_server_get_stats(struct nbd_server *s, struct nbd_server_stats *st)
+{
+	uint64_t *dst = (uint64_t *)st, *src = (uint64_t *)&s->st;
+	size_t i;
+
+	for (i = 0; i < sizeof(*st) / sizeof(uint64_t); i++)
+		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+}
+
+int
+nbd_server_last_error(struct nbd_server *s, struct diag *d)
+{
+	int code;
+
+	pthread_mutex_lock(&s->lock);
+	code = s->last.code;
+	if (d != NULL)
+		*d = s->last;
+	pthread_mutex_unlock(&s->lock);
+	return (code);
+}
+
+struct client_arg {
+	struct nbd_server	*s;
+	int			 fd;
+};
+
+static void *
+client_thread(void *arg)
+{
+	struct client_arg *ca = arg;
+	struct nbd_server *s = ca->s;
+	struct diag d;
+
+	diag_clear(&d);
+	(void)nbd_server_serve_fd(s, ca->fd, 1, &d);
+	free(ca);
+	pthread_mutex_lock(&s->lock);
+	s->clients--;
+	pthread_cond_broadcast(&s->idle);
+	pthread_mutex_unlock(&s->lock);
+	return (NULL);
+}
+
+#define MAX_LISTEN	8
+
+static void
+describe_sock(int fd, char *buf, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char host[INET6_ADDRSTRLEN + 2], port[16];
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0) {
+		snprintf(buf, len, "?");
+		return;
+	}
+	if (ss.ss_family == AF_UNIX) {
+		snprintf(buf, len, "unix:%s",
+		    ((struct sockaddr_un *)&ss)->sun_path);
+		return;
+	}
+	if (getnameinfo((struct sockaddr *)&ss, sl, host, sizeof(host), port,
+	    sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+		snprintf(buf, len, "tcp:?");
+		return;
+	}
+	if (ss.ss_family == AF_INET6)
+		snprintf(buf, len, "tcp:[%s]:%s", host, port);
+	else
+		snprintf(buf, len, "tcp:%s:%s", host, port);
+}
+
+static int
+listen_unix(const char *path, int *fdp, struct diag *d)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+	int fd, error;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return (diag_set(d, ENAMETOOLONG, "%s: socket path longer "
+		    "than %zu bytes: use a shorter path", path,
+		    sizeof(sun.sun_path) - 1));
+	memcpy(sun.sun_path, path, strlen(path));
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			return (diag_set(d, EEXIST, "%s exists and is not a "
+			    "socket: remove it or choose another path", path));
+		(void)unlink(path);
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return (diag_set(d, errno, "socket: %s", strerror(errno)));
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 ||
+	    listen(fd, 64) != 0) {
+		error = errno;
+		close(fd);
+		return (diag_set(d, error, "%s: cannot listen: %s", path,
+		    strerror(error)));
+	}
+	*fdp = fd;
+	return (0);
+}
+
+static int
+listen_tcp(const char *host, const char *port, int *fds, int *nfds,
+    struct diag *d)
+{
+	struct addrinfo hints, *res, *ai;
+	int fd, rc, one = 1, error = 0, start = *nfds;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	if (host != NULL && (host[0] == '\0' || strcmp(host, "*") == 0)) {
+		host = NULL;
+		hints.ai_flags = AI_PASSIVE;
+	}
+	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0)
+		return (diag_set(d, EINVAL, "%s:%s: %s", host ? host :
+		    "localhost", port, gai_strerror(rc)));
+	for (ai = res; ai != NULL && *nfds < MAX_LISTEN; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+		    ai->ai_protocol);
+		if (fd < 0) {
+			error = errno;
+			continue;
+		}
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+		    sizeof(one));
+		if (ai->ai_family == AF_INET6)
+			(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
+			    sizeof(one));
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 ||
+		    listen(fd, 64) != 0) {
+			error = errno;
+			close(fd);
+			continue;
+		}
+		fds[(*nfds)++] = fd;
+	}
+	freeaddrinfo(res);
+	if (*nfds == start)
+		return (diag_set(d, error ? error : EADDRNOTAVAIL, "%s:%s: "
+		    "cannot listen: %s", host ? host : "localhost", port,
+		    strerror(error ? error : EADDRNOTAVAIL)));
+	return (0);
+}
+
+int
+nbd_server_listen(struct nbd_server *s, const char *unix_path,
+    const char *tcp_host, const char *tcp_port, struct diag *d)
+{
+	struct pollfd pfd[MAX_LISTEN + 1];
+	int fds[MAX_LISTEN], nfds = 0, i, fd, error = 0;
+	char where[256];
+
+	if (unix_path == NULL && tcp_port == NULL)
+		return (diag_set(d, EINVAL, "nbd: nothing to listen on: give "
+		    "a unix socket path or a TCP port"));
+	if (unix_path != NULL &&
+	    (error = listen_unix(unix_path, &fds[nfds], d)) == 0)
+		nfds++;
+	if (error == 0 && tcp_port != NULL)
+		error = listen_tcp(tcp_host, tcp_port, fds, &nfds, d);
+	if (error != 0)
+		goto out;
+	if (s->ready != NULL)
+		for (i = 0; i < nfds; i++) {
+			describe_sock(fds[i], where, sizeof(where));
+			s->ready(s->ready_arg, where);
+		}
+	while (!stopped(s)) {
+		for (i = 0; i < nfds; i++) {
+			pfd[i].fd = fds[i];
+			pfd[i].events = POLLIN;
+			pfd[i].revents = 0;
+		}
+		pfd[nfds].fd = s->stop_pipe[0];
+		pfd[nfds].events = POLLIN;
+		pfd[nfds].revents = 0;
+		if (poll(pfd, (nfds_t)nfds + 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			error = diag_set(d, errno, "nbd: poll: %s",
+			    strerror(errno));
+			break;
+		}
+		if (pfd[nfds].revents != 0)
+			break;
+		for (i = 0; i < nfds; i++) {
+			struct client_arg *ca;
+			pthread_attr_t attr;
+			pthread_t t;
+
+			if (pfd[i].revents == 0)
+				continue;
+			fd = accept(fds[i], NULL, NULL);
+			if (fd < 0)
+				continue;	/* EAGAIN, ECONNABORTED, EMFILE */
+			(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+			if ((ca = malloc(sizeof(*ca))) == NULL) {
+				close(fd);
+				continue;
+			}
+			ca->s = s;
+			ca->fd = fd;
+			pthread_mutex_lock(&s->lock);
+			s->clients++;
+			pthread_mutex_unlock(&s->lock);
+			pthread_attr_init(&attr);
+			pthread_attr_setdetachstate(&attr,
+			    PTHREAD_CREATE_DETACHED);
+			if (pthread_create(&t, &attr, client_thread, ca) != 0) {
+				close(fd);
+				free(ca);
+				pthread_mutex_lock(&s->lock);
+				s->clients--;
+				pthread_mutex_unlock(&s->lock);
+			}
+			pthread_attr_destroy(&attr);
+		}
+	}
+out:
+	for (i = 0; i < nfds; i++)
+		close(fds[i]);
+	if (unix_path != NULL && nfds > 0)
+		(void)unlink(unix_path);
+	pthread_mutex_lock(&s->lock);
+	while (s->clients > 0)
+		pthread_cond_wait(&s->idle, &s->lock);
+	pthread_mutex_unlock(&s->lock);
+	return (error);
+}

@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * chain.c - the ordered probe chain and the plan (see chain.h).
+ *
+ * Portable: the strategies are callbacks of the platform, so the order,
+ * grouping, logging and error bookkeeping are decided here and unit-tested
+ * on any host.  A strategy's source is owned by the chain until it returns
+ * it: a strategy that says "not here" or "error" must leave out->bdev NULL
+ * (the chain clears it anyway).
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <liveroot/chain.h>
+
+static int
+is_device_strategy(enum live_strategy s)
+{
+	return (s == LIVE_S_LOCAL || s == LIVE_S_VENTOY || s == LIVE_S_FINDISO);
+}
+
+size_t
+probe_chain_steps(const struct live_config *c, struct probe_step *steps,
+    size_t max)
+{
+	size_t i, n = 0;
+	enum live_strategy s;
+
+	for (i = 0; i < c->nprobe && i < LIVE_S_COUNT; i++) {
+		s = c->probe[i];
+		if (is_device_strategy(s)) {
+			if (n > 0 && steps[n - 1].devices) {
+				steps[n - 1].order[steps[n - 1].norder++] = s;
+				continue;
+			}
+			if (n == max)
+				break;
+			memset(&steps[n], 0, sizeof(steps[n]));
+			steps[n].devices = 1;
+			steps[n].strategy = s;
+			steps[n].order[0] = s;
+			steps[n].norder = 1;
+			n++;
+		} else {
+			if (n == max)
+				break;
+			memset(&steps[n], 0, sizeof(steps[n]));
+			steps[n].strategy = s;
+			n++;
+		}
+	}
+	return (n);
+}
+
+static void LR_PRINTF(2, 3)
+logf_(const struct probe_ops *ops, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	if (ops->log == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	ops->log(ops->arg, line);
+}
+
+static void
+step_name(const struct probe_step *st, char *buf, size_t len)
+{
+	size_t i, o = 0;
+
+	buf[0] = '\0';
+	if (!st->devices) {
+		snprintf(buf, len, "%s", config_strategy_name(st->strategy));
+		return;
+	}
+	for (i = 0; i < st->norder && o < len; i++)
+		o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? "+" : "",
+		    config_strategy_name(st->order[i]));
+}
+
+void
+probe_source_clear(struct probe_source *s)
+{
+	bdev_destroy(s->bdev);
+	memset(s, 0, sizeof(*s));
+}
+
+int
+probe_chain_run(const struct live_config *c, const struct probe_ops *ops,
+    struct probe_source *src, struct probe_chain_result *r)
+{
+	struct probe_step steps[LIVE_S_COUNT];
+	enum probe_outcome o;
+	struct diag d;
+	size_t i, n;
+	char name[64];
+
+	memset(r, 0, sizeof(*r));
+	memset(src, 0, sizeof(*src));
+	n = probe_chain_steps(c, steps, LIVE_S_COUNT);
+	for (i = 0; i < n; i++) {
+		step_name(&steps[i], name, sizeof(name));
+		diag_clear(&d);
+		memset(src, 0, sizeof(*src));
+		if (steps[i].devices) {
+			if (ops->devices == NULL) {
+				logf_(ops, "probe %s: no block devices on this "
+				    "platform, skipped", name);
+				continue;
+			}
+			logf_(ops, "probe %s: waiting up to %u s for a "
+			    "device holding %s%s%s", name, c->timeout_s,
+			    c->image, c->label[0] ? " on a medium labelled " :
+			    "", c->label);
+			o = ops->devices(ops->arg, &steps[i], c, src, &d);
+		} else {
+			if (ops->immediate == NULL) {
+				logf_(ops, "probe %s: not available on this "
+				    "platform, skipped", name);
+				continue;
+			}
+			o = ops->immediate(ops->arg, steps[i].strategy, c, src,
+			    &d);
+		}
+		r->attempts++;
+		switch (o) {
+		case PROBE_FOUND:
+			if (src->bdev == NULL && src->size == 0) {
+				logf_(ops, "probe %s: a strategy reported a "
+				    "find without a source; ignored", name);
+				break;
+			}
+			src->strategy = steps[i].devices ? src->strategy :
+			    steps[i].strategy;
+			r->found = 1;
+			return (0);
+		case PROBE_NOT_HERE:
+			logf_(ops, "probe %s: not found%s%s", name,
+			    d.msg[0] ? ": " : "", d.msg);
+			break;
+		case PROBE_ERROR:
+		default:
+			r->errors++;
+			if (d.code == 0)
+				diag_set(&d, EIO, "%s failed", name);
+			r->last_error = d;
+			logf_(ops, "probe %s: error: %s", name, d.msg);
+			break;
+		}
+		probe_source_clear(src);
+	}
+	logf_(ops, "probe: no strategy found the root image (%zu tried, %zu "
+	    "with errors)", r->attempts, r->errors);
+	return (ENOENT);
+}
+
+/* --- the plan ------------------------------------------------------------ */
+
+int
+plan_is_uzip_magic(const void *buf, size_t len)
+{
+	const unsigned char *b = buf;
+
+	if (len < 13 || memcmp(b, "#!/bin/sh\n", 10) != 0 || b[10] != '#')
+		return (0);
+	switch (b[11]) {
+	case 'V': case 'v': case 'L': case 'l': case 'Z': case 'z':
+		return (b[12] >= '2' && b[12] <= '9');
+	}
+	return (0);
+}
+
+void
+plan_build(const struct live_config *c, const struct probe_source *src,
+    int uzip, uint64_t ram_bytes, enum plan_platform platform,
+    struct live_plan *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->platform = platform;
+	if (src != NULL) {
+		p->have_source = 1;
+		p->source = *src;
+		p->source.bdev = NULL;
+	}
+	memcpy(p->probe, c->probe, sizeof(p->probe));
+	p->nprobe = c->nprobe;
+	p->timeout_s = c->timeout_s;
+	p->toram = c->toram;
+	p->uzip = uzip;
+	p->ram_bytes = ram_bytes;
+	p->overlay_cap = config_overlay_bytes(c, ram_bytes);
+	p->granule = 4096;
+	snprintf(p->nbd_dev, sizeof(p->nbd_dev), "%s",
+	    platform == PLAN_LINUX ? "/dev/nbd0" : "md (geom_rowr)");
+	snprintf(p->fstype, sizeof(p->fstype), "%s",
+	    platform == PLAN_LINUX ? "ext4" : "ufs");
+	snprintf(p->newroot, sizeof(p->newroot), "/newroot");
+	p->handoff = c->handoff;
+	if (p->handoff == LIVE_HANDOFF_AUTO)
+		p->handoff = platform == PLAN_LINUX ?
+		    LIVE_HANDOFF_SWITCH_ROOT : LIVE_HANDOFF_REROOT;
+	else if (p->handoff == LIVE_HANDOFF_REROOT && platform == PLAN_LINUX)
+		p->handoff = LIVE_HANDOFF_SWITCH_ROOT;
+	snprintf(p->init, sizeof(p->init), "%s", c->init);
+	p->shell = c->shell;
+}
+
+static void LR_PRINTF(4, 5)
+emit(void (*line)(void *, const char *), void *arg, unsigned *n,
+    const char *fmt, ...)
+{
+	char buf[1400];
+	va_list ap;
+	int o;
+
+	o = snprintf(buf, sizeof(buf), "%u. ", ++*n);
+	va_start(ap, fmt);
+	vsnprintf(buf + o, sizeof(buf) - (size_t)o, fmt, ap);
+	va_end(ap);
+	line(arg, buf);
+}
+
+static void
+human(uint64_t v, char *buf, size_t len)
+{
+	static const char *const u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	size_t i = 0;
+	double x = (double)v;
+
+	while (x >= 1024 && i + 1 < sizeof(u) / sizeof(u[0])) {
+		x /= 1024;
+		i++;
+	}
+	if (i == 0)
+		snprintf(buf, len, "%" PRIu64 " B", v);
+	else
+		snprintf(buf, len, "%.1f %s", x, u[i]);
+}
+
+void
+plan_lines(const struct live_plan *p, void (*line)(void *, const char *),
+    void *arg)
+{
+	char order[80], a[32], b[32];
+	unsigned n = 0;
+	size_t i, o = 0;
+
+	order[0] = '\0';
+	for (i = 0; i < p->nprobe && o < sizeof(order); i++)
+		o += (size_t)snprintf(order + o, sizeof(order) - o, "%s%s",
+		    i ? "," : "", config_strategy_name(p->probe[i]));
+	if (p->have_source) {
+		human(p->source.size, a, sizeof(a));
+		emit(line, arg, &n, "source: %s on %s (%s, %zu extents)%s%s",
+		    config_strategy_name(p->source.strategy),
+		    p->source.device, a, p->source.nextents,
+		    p->source.detail[0] ? "; " : "", p->source.detail);
+	} else
+		emit(line, arg, &n, "source: probe %s (devices: wait up to "
+		    "%u s)", order, p->timeout_s);
+	if (p->toram)
+		emit(line, arg, &n, "toram: copy the image into RAM first "
+		    "(the medium may then be removed)");
+	if (p->uzip == 1)
+		emit(line, arg, &n, "uzip: decompress (read-only)");
+	else if (p->uzip == 0)
+		emit(line, arg, &n, "uzip: no, the image is a raw file "
+		    "system");
+	else
+		emit(line, arg, &n, "uzip: if the image starts with the uzip "
+		    "magic");
+	human(p->overlay_cap, a, sizeof(a));
+	human(p->ram_bytes, b, sizeof(b));
+	emit(line, arg, &n, "rowr: RAM upper capped at %s (%" PRIu64
+	    " bytes; RAM %s), granule %u", a, p->overlay_cap, b, p->granule);
+	if (p->platform == PLAN_LINUX) {
+		emit(line, arg, &n, "nbd: serve the stack to the kernel on %s "
+		    "(socketpair; server process outlives the hand-off)",
+		    p->nbd_dev);
+		emit(line, arg, &n, "mount: %s %s on %s", p->fstype,
+		    p->nbd_dev, p->newroot);
+	} else {
+		emit(line, arg, &n, "geom: %s", p->nbd_dev);
+		emit(line, arg, &n, "mount: %s on %s", p->fstype, p->newroot);
+	}
+	emit(line, arg, &n, "handoff: %s to %s%s",
+	    config_handoff_name(p->handoff), p->init,
+	    p->handoff == LIVE_HANDOFF_CHROOT ? " (a child chroots; the "
+	    "kernel keeps the old root: for the firmware negative test "
+	    "only)" : "");
+	emit(line, arg, &n, "on failure: diagnostic block, then %s",
+	    p->shell ? "a rescue shell" : "halt");
+}

@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * log.c - the boot log of liveroot-init and a few file helpers.
+ *
+ * Every line goes to the console (fd 1, one write(2) per line so lines of
+ * the NBD server process do not interleave mid-line) with the uptime in
+ * brackets, CLOCK_BOOTTIME like the kernel's own stamps, and is kept in a
+ * fixed in-memory buffer that is saved to /run/liveroot/boot.log of the
+ * live system.  A full buffer keeps the first lines and counts the rest.
+ * PID 1 is single-threaded: no locking.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysinfo.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lrinit.h"
+
+int lri_debug;
+
+static char	logbuf[256 * 1024];
+static size_t	loglen;
+static size_t	logdropped;
+
+double
+lri_uptime(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_BOOTTIME, &ts) != 0 &&
+	    clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		return (0);
+	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
+}
+
+void
+lri_log_raw(const char *text)
+{
+	char line[1600];
+	double t = lri_uptime();
+	long s = (long)t, ms = (long)((t - (double)s) * 1000);
+	int n;
+	ssize_t w;
+	size_t off = 0;
+
+	n = snprintf(line, sizeof(line), "[%4ld.%03ld] liveroot: %s\n", s, ms,
+	    text);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line)) {
+		n = sizeof(line) - 1;
+		line[n - 1] = '\n';
+	}
+	while (off < (size_t)n) {
+		w = write(STDOUT_FILENO, line + off, (size_t)n - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	if (loglen + (size_t)n <= sizeof(logbuf)) {
+		memcpy(logbuf + loglen, line, (size_t)n);
+		loglen += (size_t)n;
+	} else
+		logdropped++;
+}
+
+void
+lri_log(const char *fmt, ...)
+{
+	char text[1500];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	lri_log_raw(text);
+}
+
+int
+lri_mkdir_p(const char *path, mode_t mode)
+{
+	char buf[512], *p;
+
+	if (strlen(path) >= sizeof(buf))
+		return (ENAMETOOLONG);
+	strcpy(buf, path);
+	for (p = buf + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) != 0 && errno != EEXIST)
+			return (errno);
+		*p = '/';
+	}
+	if (mkdir(buf, mode) != 0 && errno != EEXIST)
+		return (errno);
+	return (0);
+}
+
+int
+lri_log_save(const char *path)
+{
+	char dir[512], *slash, tail[80];
+	int fd, e = 0, n;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+		*slash = '\0';
+		(void)lri_mkdir_p(dir, 0755);
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return (errno);
+	if (write(fd, logbuf, loglen) != (ssize_t)loglen)
+		e = errno ? errno : EIO;
+	if (logdropped != 0) {
+		n = snprintf(tail, sizeof(tail), "(%zu more lines not kept)\n",
+		    logdropped);
+		if (write(fd, tail, (size_t)n) != n)
+			e = errno ? errno : EIO;
+	}
+	if (close(fd) != 0 && e == 0)
+		e = errno;
+	return (e);
+}
+
+char *
+lri_read_file(const char *path, size_t max, size_t *lenp)
+{
+	char *buf;
+	size_t len = 0, cap = 4096;
+	ssize_t r;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return (NULL);
+	if ((buf = malloc(cap + 1)) == NULL) {
+		close(fd);
+		return (NULL);
+	}
+	for (;;) {
+		if (len == cap) {
+			char *nb;
+
+			if (cap >= max)
+				break;
+			cap *= 2;
+			if ((nb = realloc(buf, cap + 1)) == NULL)
+				break;
+			buf = nb;
+		}
+		r = read(fd, buf + len, cap - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	close(fd);
+	buf[len] = '\0';
+	if (lenp != NULL)
+		*lenp = len;
+	return (buf);
+}
+
+uint64_t
+lri_ram_bytes(void)
+{
+	struct sysinfo si;
+
+	if (sysinfo(&si) != 0)
+		return (0);
+	return ((uint64_t)si.totalram * si.mem_unit);
+}

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * lrinit.h - the Linux platform layer of liveroot-init (private to it).
+ *
+ * Thin wrappers around what only the kernel can do: the console log with
+ * uptime stamps, module loading with dependencies, block device discovery
+ * by netlink uevents, the NBD attach with a server process that outlives
+ * the hand-off, the network link and DHCP, and the hand-off itself.  Every
+ * decision that needs no kernel (config, order, plan) lives in lib/probe.
+ *
+ * PID 1 stays single-threaded: every thread (uzip workers, NBD workers,
+ * NBD_DO_IT) lives in the forked server process.
+ */
+#ifndef LIVEROOT_LRINIT_H
+#define LIVEROOT_LRINIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <liveroot/bdev.h>
+#include <liveroot/chain.h>
+#include <liveroot/config.h>
+#include <liveroot/diag.h>
+
+/* --- log.c: "[   3.214] liveroot: ..." on the console and in memory ----- */
+void	lri_log(const char *fmt, ...) LR_PRINTF(1, 2);
+void	lri_log_raw(const char *line);		/* adds prefix and newline */
+double	lri_uptime(void);
+/* Write the whole log so far to path (directories made); 0 or errno. */
+int	lri_log_save(const char *path);
+extern int lri_debug;
+
+/* --- modules.c --------------------------------------------------------- */
+struct lri_mod_stats {
+	unsigned	loaded, present, builtin, missing, failed;
+};
+/* Load every module named in list_path (one a line, args after the name)
+ * with its dependencies from /lib/modules/KVER/modules.dep. */
+int	lri_modules_load(const char *list_path, struct lri_mod_stats *st);
+
+/* --- devices.c: block devices by uevent -------------------------------- */
+#define LRI_MAXDEV	128
+
+struct lri_dev {
+	char	name[32];
+	int	partition;		/* a partition (not probed itself) */
+	int	gone;
+	int	dirty;			/* appeared or changed: probe again */
+	double	appeared;		/* uptime */
+	uint64_t size;
+	int	probed;
+	int	err;			/* errno of the last open/probe */
+	char	describe[400];		/* probe_describe_device */
+	char	seen[1100];		/* locate's "what was here" */
+};
+
+struct lri_devs {
+	int		fd;		/* netlink uevent socket, -1 if none */
+	struct lri_dev	dev[LRI_MAXDEV];
+	size_t		n;
+	double		wait_start, wait_end;
+};
+
+int	lri_devs_open(struct lri_devs *ds);
+/* Scan /sys/class/block for devices not yet known. Returns new ones. */
+int	lri_devs_scan(struct lri_devs *ds);
+/* Wait up to timeout_ms for uevents; returns the number of block devices
+ * that appeared or changed (0 on timeout). */
+int	lri_devs_wait(struct lri_devs *ds, int timeout_ms);
+
+/* --- nbdattach.c -------------------------------------------------------- */
+struct lri_stack_opts {
+	uint64_t	overlay_cap;
+	const char	*nbd_dev;	/* "/dev/nbd0" */
+	char		**argv;		/* main's argv, for the '@' name */
+};
+/*
+ * Fork the server process: it stacks uzip (when the image has the magic)
+ * and rowr (RAM upper capped at overlay_cap) on img, attaches the stack to
+ * nbd_dev over a socketpair and serves it for the life of the system.
+ * img is consumed (the parent's copy is dropped).  On return 0 the device
+ * is live; *size is its size.
+ */
+int	lri_stack_start(struct bdev *img, const struct lri_stack_opts *o,
+	    pid_t *server, uint64_t *size, int *uzip, struct diag *d);
+
+/* --- handoff.c ---------------------------------------------------------- */
+int	lri_mount_root(const char *dev, const char *fstype, const char *dir,
+	    struct diag *d);
+/* Check that init exists and is executable inside newroot. */
+int	lri_check_init(const char *newroot, const char *init, struct diag *d);
+/* PID 1: move mounts, delete the initramfs, MS_MOVE, chroot, exec.  Returns
+ * only on failure. */
+int	lri_switch_root(const char *newroot, const char *init, struct diag *d);
+/* A child chroots and execs init; PID 1 keeps waiting.  Returns the pid. */
+int	lri_chroot_child(const char *newroot, const char *init, pid_t *pid,
+	    struct diag *d);
+
+/* --- netup.c ------------------------------------------------------------ */
+/* Bring up lo and every interface, run udhcpc until one gets a lease
+ * (bounded by timeout_s).  The interface name goes to ifname. */
+int	lri_net_up(unsigned timeout_s, char *ifname, size_t len,
+	    struct diag *d);
+
+/* --- small helpers (log.c) ---------------------------------------------- */
+/* Read a whole small file (NUL-terminated); malloc'd, *len without NUL. */
+char	*lri_read_file(const char *path, size_t max, size_t *len);
+int	lri_mkdir_p(const char *path, mode_t mode);
+uint64_t lri_ram_bytes(void);
+
+#endif

@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * modules.c - load the kernel modules named in /etc/liveroot/modules with
+ * their dependencies, the way modprobe does, without modprobe.
+ *
+ * /lib/modules/KVER/modules.dep lists every module with the full closure of
+ * what it needs; each dependency is loaded (recursively, each module once)
+ * before the module.  finit_module(2) with the arguments of the list line
+ * (module parameters on the kernel command line are not applied to modules
+ * loaded this way, so `usb_storage delay_use=0` goes here).  EEXIST means
+ * already loaded (or built in) and is fine; a module absent from
+ * modules.dep but named in modules.builtin is built in.  Names compare with
+ * '-' and '_' equal.  Compressed modules (.ko.xz/.ko.zst/.ko.gz) are handed
+ * to the kernel with MODULE_INIT_COMPRESSED_FILE; a kernel that cannot
+ * decompress says so (Debian 6.1 ships plain .ko, see QEMU.md).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "lrinit.h"
+
+#ifndef MODULE_INIT_COMPRESSED_FILE
+#define MODULE_INIT_COMPRESSED_FILE 4
+#endif
+
+struct mod {
+	char	*name;		/* normalized: '-' -> '_' */
+	char	*path;		/* relative to the module dir */
+	char	*deps;		/* space separated paths */
+	int	state;		/* 0 todo, 1 loading, 2 done, 3 failed */
+};
+
+struct modctx {
+	char		dir[300];
+	struct mod	*m;
+	size_t		n;
+	char		*dep_text;
+	char		*builtin;
+	struct lri_mod_stats *st;
+};
+
+static void
+normalize(char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s == '-')
+			*s = '_';
+}
+
+/* "kernel/drivers/block/virtio_blk.ko.xz" -> "virtio_blk" into buf. */
+static void
+path_to_name(const char *path, char *buf, size_t len)
+{
+	const char *b = strrchr(path, '/');
+	char *dot;
+
+	snprintf(buf, len, "%s", b ? b + 1 : path);
+	if ((dot = strstr(buf, ".ko")) != NULL)
+		*dot = '\0';
+	normalize(buf);
+}
+
+static int
+parse_dep(struct modctx *c)
+{
+	char path[400], *p, *line, *colon, *save = NULL;
+	size_t n = 0, cap = 0;
+
+	snprintf(path, sizeof(path), "%s/modules.dep", c->dir);
+	if ((c->dep_text = lri_read_file(path, 64 << 20, NULL)) == NULL)
+		return (errno ? errno : ENOENT);
+	for (line = strtok_r(c->dep_text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		char nb[128];
+		struct mod *nm;
+
+		if ((colon = strchr(line, ':')) == NULL)
+			continue;
+		*colon = '\0';
+		p = colon + 1;
+		while (*p == ' ')
+			p++;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			if ((nm = realloc(c->m, cap * sizeof(*nm))) == NULL)
+				return (ENOMEM);
+			c->m = nm;
+		}
+		path_to_name(line, nb, sizeof(nb));
+		c->m[n].name = strdup(nb);
+		c->m[n].path = line;
+		c->m[n].deps = p;
+		c->m[n].state = 0;
+		if (c->m[n].name == NULL)
+			return (ENOMEM);
+		n++;
+	}
+	c->n = n;
+	return (0);
+}
+
+static struct mod *
+find_mod(struct modctx *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		if (strcmp(c->m[i].name, name) == 0)
+			return (&c->m[i]);
+	return (NULL);
+}
+
+static struct mod *
+find_by_path(struct modctx *c, const char *path, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		if (strlen(c->m[i].path) == len &&
+		    strncmp(c->m[i].path, path, len) == 0)
+			return (&c->m[i]);
+	return (NULL);
+}
+
+static int
+is_builtin(struct modctx *c, const char *name)
+{
+	char nb[128];
+	const char *p, *e;
+
+	if (c->builtin == NULL)
+		return (0);
+	for (p = c->builtin; *p != '\0'; p = *e ? e + 1 : e) {
+		char line[400];
+		size_t l;
+
+		e = strchr(p, '\n');
+		if (e == NULL)
+			e = p + strlen(p);
+		l = (size_t)(e - p);
+		if (l >= sizeof(line))
+			continue;
+		memcpy(line, p, l);
+		line[l] = '\0';
+		path_to_name(line, nb, sizeof(nb));
+		if (strcmp(nb, name) == 0)
+			return (1);
+	}
+	return (0);
+}
+
+static int
+load_one(struct modctx *c, struct mod *m, const char *args, int depth)
+{
+	char path[600];
+	const char *p, *e;
+	struct mod *dm;
+	const char *deps[64];
+	size_t ndeps = 0, lens[64], i;
+	int fd, flags = 0, e2;
+	long r;
+
+	if (m->state == 2 || m->state == 1)
+		return (0);
+	if (m->state == 3)
+		return (EIO);
+	if (depth > 32)
+		return (ELOOP);
+	m->state = 1;
+	for (p = m->deps; *p != '\0' && ndeps < 64; p = e) {
+		while (*p == ' ')
+			p++;
+		if (*p == '\0')
+			break;
+		for (e = p; *e != '\0' && *e != ' '; e++)
+			;
+		deps[ndeps] = p;
+		lens[ndeps++] = (size_t)(e - p);
+	}
+	/* modprobe's order: the last dependency first. */
+	for (i = ndeps; i-- > 0;) {
+		if ((dm = find_by_path(c, deps[i], lens[i])) == NULL) {
+			lri_log("module %s: dependency %.*s is not in "
+			    "modules.dep", m->name, (int)lens[i], deps[i]);
+			continue;
+		}
+		(void)load_one(c, dm, "", depth + 1);
+	}
+	snprintf(path, sizeof(path), "%s/%s", c->dir, m->path);
+	if (strstr(m->path, ".ko.") != NULL)
+		flags = MODULE_INIT_COMPRESSED_FILE;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		e2 = errno;
+		lri_log("module %s: cannot open %s: %s", m->name, path,
+		    strerror(e2));
+		c->st->failed++;
+		m->state = 3;
+		return (e2);
+	}
+	r = syscall(SYS_finit_module, fd, args ? args : "", flags);
+	e2 = r == 0 ? 0 : errno;
+	close(fd);
+	if (e2 == 0) {
+		c->st->loaded++;
+		if (lri_debug)
+			lri_log("module %s loaded%s%s", m->name,
+			    args && *args ? " with " : "", args ? args : "");
+	} else if (e2 == EEXIST) {
+		c->st->present++;
+		e2 = 0;
+	} else {
+		c->st->failed++;
+		lri_log("module %s: finit_module failed: %s%s", m->name,
+		    strerror(e2), flags ? " (a compressed module: this "
+		    "kernel may not decompress modules; ship plain .ko files)"
+		    : "");
+		m->state = 3;
+		return (e2);
+	}
+	m->state = 2;
+	return (0);
+}
+
+int
+lri_modules_load(const char *list_path, struct lri_mod_stats *st)
+{
+	struct modctx c;
+	struct utsname u;
+	char *list, *line, *save = NULL, *args, path[400];
+	struct mod *m;
+	int e;
+
+	memset(&c, 0, sizeof(c));
+	memset(st, 0, sizeof(*st));
+	c.st = st;
+	if ((list = lri_read_file(list_path, 1 << 20, NULL)) == NULL) {
+		lri_log("no %s: loading no modules", list_path);
+		return (0);
+	}
+	if (uname(&u) != 0) {
+		free(list);
+		return (errno);
+	}
+	snprintf(c.dir, sizeof(c.dir), "/lib/modules/%s", u.release);
+	if ((e = parse_dep(&c)) != 0) {
+		lri_log("cannot read %s/modules.dep (%s): run depmod -b ROOT %s "
+		    "when building the initramfs; loading no modules", c.dir,
+		    strerror(e), u.release);
+		free(list);
+		free(c.dep_text);
+		free(c.m);
+		return (e);
+	}
+	snprintf(path, sizeof(path), "%s/modules.builtin", c.dir);
+	c.builtin = lri_read_file(path, 16 << 20, NULL);
+	for (line = strtok_r(list, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		char *name;
+
+		while (*line == ' ' || *line == '\t')
+			line++;
+		if (*line == '#' || *line == '\0')
+			continue;
+		name = line;
+		args = strpbrk(line, " \t");
+		if (args != NULL) {
+			*args++ = '\0';
+			while (*args == ' ' || *args == '\t')
+				args++;
+		} else
+			args = "";
+		normalize(name);
+		if ((m = find_mod(&c, name)) == NULL) {
+			if (is_builtin(&c, name))
+				st->builtin++;
+			else {
+				st->missing++;
+				lri_log("module %s: not in %s/modules.dep "
+				    "(not built for this kernel?)", name,
+				    c.dir);
+			}
+			continue;
+		}
+		(void)load_one(&c, m, args, 0);
+	}
+	for (size_t i = 0; i < c.n; i++)
+		free(c.m[i].name);
+	free(c.m);
+	free(c.dep_text);
+	free(c.builtin);
+	free(list);
+	return (0);
+}

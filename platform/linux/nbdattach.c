@@ -1,0 +1,381 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * nbdattach.c - the root stack served to the kernel's nbd driver.
+ *
+ * PID 1 forks the server process, which owns everything with threads:
+ *   image bytes -> uzip (if the magic says so) -> rowr (RAM upper, capped)
+ *   -> NBD server on one end of a socketpair; the other end goes to the
+ *   kernel with NBD_SET_SOCK and a thread sits in NBD_DO_IT.
+ * The server reports "OK <size> <uzip>" or "ERR <message>" on a pipe and
+ * then serves for the life of the system: it must outlive switch_root, so
+ * it locks its memory (MCL_ONFAULT: pages shared copy-on-write with PID 1
+ * are not duplicated), sets PR_SET_IO_FLUSHER (its own allocations must not
+ * wait on the writeback it is serving), protects itself from the OOM
+ * killer, ignores the signals a shutdown sends, and names itself with a
+ * leading '@' so systemd's shutdown leaves it alone.  Only the server keeps
+ * its end of the socketpair; PID 1 closes both ends (the kernel holds its
+ * own reference after NBD_SET_SOCK), or NBD_DO_IT would never return after
+ * a disconnect.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/nbd.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <liveroot/chain.h>
+#include <liveroot/nbd.h>
+#include <liveroot/rowr.h>
+#include <liveroot/uzip.h>
+
+#include "lrinit.h"
+
+#ifndef PR_SET_IO_FLUSHER
+#define PR_SET_IO_FLUSHER 57
+#endif
+#ifndef MCL_ONFAULT
+#define MCL_ONFAULT 4
+#endif
+
+static int doit_fd = -1;
+
+/*
+ * errlog: a pass-through layer on top of the stack that puts the first
+ * errors on the console (the kernel only sees EIO; the message naming the
+ * cluster or the overlay cap is here).  At most 20 lines, then every
+ * 1000th.  Thread-safe: the counter is atomic, each line one write(2).
+ */
+struct errlog {
+	struct bdev	b;
+	unsigned long	n;
+};
+
+static void
+errlog_note(struct bdev *b, const char *op, size_t len, uint64_t off,
+    int e, struct diag *d)
+{
+	struct errlog *l = (struct errlog *)b;
+	unsigned long n = __atomic_add_fetch(&l->n, 1, __ATOMIC_RELAXED);
+
+	if (n <= 20 || n % 1000 == 0)
+		lri_log("nbd server: %s of %zu bytes at %llu failed (error "
+		    "%lu): %s", op, len, (unsigned long long)off, n,
+		    d != NULL && d->msg[0] ? d->msg : strerror(e));
+}
+
+static int
+errlog_read(struct bdev *b, void *buf, size_t len, uint64_t off,
+    struct diag *d)
+{
+	struct diag md;
+	int e;
+
+	diag_clear(&md);
+	if ((e = bdev_read(b->lower, buf, len, off, &md)) != 0) {
+		errlog_note(b, "read", len, off, e, &md);
+		if (d != NULL)
+			*d = md;
+	}
+	return (e);
+}
+
+static int
+errlog_write(struct bdev *b, const void *buf, size_t len, uint64_t off,
+    struct diag *d)
+{
+	struct diag md;
+	int e;
+
+	diag_clear(&md);
+	if ((e = bdev_write(b->lower, buf, len, off, &md)) != 0) {
+		/* ENOSPC of the capped overlay is the live system's business
+		 * (it sees ENOSPC); say it once in a while only. */
+		if (e != ENOSPC ||
+		    __atomic_load_n(&((struct errlog *)b)->n,
+		    __ATOMIC_RELAXED) < 3)
+			errlog_note(b, "write", len, off, e, &md);
+		if (d != NULL)
+			*d = md;
+	}
+	return (e);
+}
+
+static int
+errlog_flush(struct bdev *b, struct diag *d)
+{
+	return (bdev_flush(b->lower, d));
+}
+
+static int
+errlog_trim(struct bdev *b, uint64_t off, uint64_t len, struct diag *d)
+{
+	return (bdev_trim(b->lower, off, len, d));
+}
+
+static int
+errlog_zeroes(struct bdev *b, uint64_t off, uint64_t len, struct diag *d)
+{
+	return (bdev_write_zeroes(b->lower, off, len, d));
+}
+
+static void
+errlog_destroy(struct bdev *b)
+{
+	free(b);
+}
+
+static const struct bdev_ops errlog_ops = {
+	.name = "errlog",
+	.read = errlog_read,
+	.write = errlog_write,
+	.flush = errlog_flush,
+	.trim = errlog_trim,
+	.write_zeroes = errlog_zeroes,
+	.destroy = errlog_destroy,
+};
+
+static void *
+doit_thread(void *arg)
+{
+	sigset_t all;
+	char msg[160];
+	int r;
+
+	(void)arg;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	r = ioctl(doit_fd, NBD_DO_IT);
+	snprintf(msg, sizeof(msg), "nbd: NBD_DO_IT returned (%s); the root "
+	    "device is gone", r == 0 ? "disconnect" : strerror(errno));
+	lri_log_raw(msg);
+	ioctl(doit_fd, NBD_CLEAR_QUE);
+	ioctl(doit_fd, NBD_CLEAR_SOCK);
+	return (NULL);
+}
+
+static void
+rename_self(char **argv)
+{
+	static const char name[] = "@liveroot-nbd";
+	size_t l;
+
+	prctl(PR_SET_NAME, "liveroot-nbd", 0, 0, 0);
+	if (argv == NULL || argv[0] == NULL)
+		return;
+	l = strlen(argv[0]);
+	if (l >= sizeof(name) - 1) {
+		memset(argv[0], 0, l);
+		memcpy(argv[0], name, sizeof(name) - 1);
+	} else
+		argv[0][0] = '@';
+}
+
+static void
+harden(void)
+{
+	int fd;
+
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGUSR1, SIG_IGN);
+	signal(SIGUSR2, SIG_IGN);
+	if (mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) != 0 &&
+	    mlockall(MCL_CURRENT | MCL_FUTURE) != 0)
+		lri_log("nbd server: mlockall: %s (memory not locked)",
+		    strerror(errno));
+	if (prctl(PR_SET_IO_FLUSHER, 1, 0, 0, 0) != 0)
+		lri_log("nbd server: PR_SET_IO_FLUSHER: %s", strerror(errno));
+	if ((fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC)) >=
+	    0) {
+		(void)!write(fd, "-1000", 5);
+		close(fd);
+	}
+}
+
+static void
+report(int fd, const char *fmt, ...)
+{
+	char buf[600];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(buf) - 1)
+		n = sizeof(buf) - 1;
+	(void)!write(fd, buf, (size_t)n);
+}
+
+static void
+server_main(struct bdev *img, const struct lri_stack_opts *o, int rep,
+    int kside, int sside)
+{
+	struct bdev_uzip_opts uo = { 0, 0 };
+	struct bdev_rowr_opts ro = { 0 };
+	struct nbd_export_opts no = { "", 0, 4 };
+	struct bdev *top = img, *u = NULL, *upper = NULL, *rw = NULL;
+	struct nbd_server *srv = NULL;
+	struct diag d;
+	unsigned char magic[16];
+	uint32_t blksize;
+	pthread_t th;
+	int nbd, uz = 0, e;
+
+	diag_clear(&d);
+	rename_self(o->argv);
+	setsid();
+	if (bdev_size(img) >= sizeof(magic) &&
+	    bdev_read(img, magic, sizeof(magic), 0, &d) == 0 &&
+	    plan_is_uzip_magic(magic, sizeof(magic))) {
+		if ((e = bdev_uzip_new(img, &uo, &u, &d)) != 0) {
+			report(rep, "ERR %s", d.msg);
+			_exit(1);
+		}
+		top = u;
+		uz = 1;
+	}
+	if ((e = bdev_mem_new(bdev_size(top), o->overlay_cap, &upper, &d)) !=
+	    0 || (e = bdev_rowr_new(top, upper, &ro, &rw, &d)) != 0) {
+		report(rep, "ERR overlay: %s", d.msg);
+		_exit(1);
+	}
+	{
+		struct errlog *l = calloc(1, sizeof(*l));
+
+		if (l == NULL) {
+			report(rep, "ERR out of memory");
+			_exit(1);
+		}
+		bdev_init(&l->b, &errlog_ops, bdev_size(rw), rw->blksize, 0,
+		    rw, "errlog(%s)", rw->desc);
+		rw = &l->b;
+	}
+	/*
+	 * 512-byte logical blocks: a file system with 1 KiB blocks (mke2fs
+	 * picks them for small images) cannot mount on a device with larger
+	 * logical blocks; the page cache still sends 4 KiB requests.
+	 */
+	blksize = 512;
+	if (bdev_size(rw) % 512 != 0) {
+		report(rep, "ERR the root image is %llu bytes, not a multiple "
+		    "of 512: not a file system image",
+		    (unsigned long long)bdev_size(rw));
+		_exit(1);
+	}
+	if ((nbd = open(o->nbd_dev, O_RDWR | O_CLOEXEC)) < 0) {
+		report(rep, "ERR cannot open %s: %s (is the nbd module in "
+		    "/etc/liveroot/modules?)", o->nbd_dev, strerror(errno));
+		_exit(1);
+	}
+	if (ioctl(nbd, NBD_SET_BLKSIZE, (unsigned long)blksize) != 0 ||
+	    ioctl(nbd, NBD_SET_SIZE_BLOCKS,
+	    (unsigned long)(bdev_size(rw) / blksize)) != 0 ||
+	    ioctl(nbd, NBD_SET_FLAGS, (unsigned long)(NBD_FLAG_HAS_FLAGS |
+	    NBD_FLAG_SEND_FLUSH | NBD_FLAG_SEND_FUA | NBD_FLAG_SEND_TRIM)) !=
+	    0 || ioctl(nbd, NBD_SET_SOCK, (unsigned long)kside) != 0) {
+		report(rep, "ERR %s: NBD setup ioctl failed: %s (device in "
+		    "use?)", o->nbd_dev, strerror(errno));
+		_exit(1);
+	}
+	close(kside);
+	if ((e = nbd_server_new(rw, &no, &srv, &d)) != 0) {
+		report(rep, "ERR nbd server: %s", d.msg);
+		_exit(1);
+	}
+	harden();
+	doit_fd = nbd;
+	if ((e = pthread_create(&th, NULL, doit_thread, NULL)) != 0) {
+		report(rep, "ERR cannot start the NBD_DO_IT thread: %s",
+		    strerror(e));
+		_exit(1);
+	}
+	report(rep, "OK %llu %d", (unsigned long long)bdev_size(rw), uz);
+	close(rep);
+	e = nbd_server_serve_fd(srv, sside, 0, &d);
+	lri_log("nbd server: connection ended (%s)", e ? d.msg : "orderly");
+	pthread_join(th, NULL);
+	_exit(e ? 1 : 0);
+}
+
+int
+lri_stack_start(struct bdev *img, const struct lri_stack_opts *o,
+    pid_t *server, uint64_t *size, int *uzip, struct diag *d)
+{
+	char buf[640], pidpath[96];
+	int rep[2], sv[2], e, st, i;
+	unsigned long long sz;
+	ssize_t n, got = 0;
+	struct stat sb;
+	const char *base;
+	pid_t pid;
+
+	if (pipe2(rep, O_CLOEXEC) != 0)
+		return (diag_set(d, errno, "pipe: %s", strerror(errno)));
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+		e = errno;
+		close(rep[0]);
+		close(rep[1]);
+		return (diag_set(d, e, "socketpair: %s", strerror(e)));
+	}
+	fflush(NULL);
+	if ((pid = fork()) < 0) {
+		e = errno;
+		close(rep[0]); close(rep[1]); close(sv[0]); close(sv[1]);
+		return (diag_set(d, e, "fork: %s", strerror(e)));
+	}
+	if (pid == 0) {
+		close(rep[0]);
+		server_main(img, o, rep[1], sv[0], sv[1]);
+		_exit(1);
+	}
+	/* PID 1 keeps neither end of the socketpair nor the image. */
+	close(rep[1]);
+	close(sv[0]);
+	close(sv[1]);
+	bdev_destroy(img);
+	while ((size_t)got < sizeof(buf) - 1) {
+		n = read(rep[0], buf + got, sizeof(buf) - 1 - (size_t)got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += n;
+	}
+	buf[got] = '\0';
+	close(rep[0]);
+	if (strncmp(buf, "OK ", 3) != 0 ||
+	    sscanf(buf + 3, "%llu %d", &sz, uzip) != 2) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			pid = 0;
+		return (diag_set(d, EIO, "%s", strncmp(buf, "ERR ", 4) == 0 ?
+		    buf + 4 : "the NBD server process died before it was "
+		    "ready"));
+	}
+	*size = sz;
+	*server = pid;
+	/* NBD_DO_IT has started the device when the pid file appears. */
+	base = strrchr(o->nbd_dev, '/');
+	snprintf(pidpath, sizeof(pidpath), "/sys/block/%s/pid",
+	    base ? base + 1 : o->nbd_dev);
+	for (i = 0; i < 500; i++) {
+		if (stat(pidpath, &sb) == 0)
+			return (0);
+		usleep(10 * 1000);
+	}
+	return (diag_set(d, ETIMEDOUT, "%s did not start within 5 s (no %s)",
+	    o->nbd_dev, pidpath));
+}

@@ -1,0 +1,171 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
+#
+# fuse_ext4.sh - `liveroot mount-file` end to end: an ext4 image made from a
+# small tree (mke2fs -d), compressed to uzip, exposed writable through FUSE
+# with a RAM upper, loop-mounted, changed, unmounted, remounted (the same
+# mount-file process), checked, and e2fsck -fn on the FUSE file.  Then the
+# detaching mode, and a read-only export refusing writes.
+#
+# Needs root for mount -o loop.  Without /dev/fuse or loop devices: exit 77,
+# or 1 when CI=true.  Prints "N passed, N failed".
+set -u
+
+: "${LIVEROOT:?LIVEROOT must name the liveroot binary}"
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+check() {
+	d=$1
+	shift
+	if "$@"; then ok; else bad "$d"; fi
+}
+skip() {
+	echo "fuse_ext4: $*" >&2
+	[ "${CI:-}" = true ] && exit 1
+	exit 77
+}
+
+for t in mke2fs e2fsck fusermount3 mount umount losetup; do
+	command -v "$t" >/dev/null 2>&1 || skip "$t is missing"
+done
+[ -c /dev/fuse ] || skip "/dev/fuse is missing (modprobe fuse)"
+[ "$(id -u)" = 0 ] || skip "mount -o loop needs root"
+[ -e /dev/loop-control ] || skip "no loop devices (modprobe loop)"
+"$LIVEROOT" mount-file --help >/dev/null 2>&1 ||
+    skip "this liveroot was built without FUSE"
+
+W=$(mktemp -d "${TMPDIR:-/tmp}/fuse_ext4.XXXXXX") || exit 1
+MNT="$W/fuse"
+EXT="$W/ext"
+MF_PID=""
+cleanup() {
+	mountpoint -q "$EXT" 2>/dev/null && umount "$EXT"
+	mountpoint -q "$MNT" 2>/dev/null && fusermount3 -u "$MNT"
+	[ -n "$MF_PID" ] && kill "$MF_PID" 2>/dev/null
+	[ -n "${KEEP:-}" ] || rm -rf "$W"
+}
+trap cleanup EXIT INT TERM
+mkdir -p "$MNT" "$EXT" "$W/tree/etc" "$W/tree/usr/share"
+
+# The tree and the image.
+echo "hello from the lower" >"$W/tree/etc/motd"
+echo "to be removed" >"$W/tree/etc/old"
+echo "original" >"$W/tree/etc/overwrite-me"
+head -c 300000 /dev/urandom >"$W/tree/usr/share/blob"
+seq 1 20000 >"$W/tree/usr/share/numbers"
+mke2fs -q -F -t ext4 -b 4096 -d "$W/tree" "$W/fs.img" 32M >/dev/null 2>&1 ||
+    { bad "mke2fs"; echo "$pass passed, $fail failed"; exit 1; }
+# Mark the last (free) block so the image does not end in a zero cluster:
+# a uzip v2 (cloop) image takes the last cluster's end from the file size.
+printf 'liveroot end marker' | dd of="$W/fs.img" bs=1 seek=33550336 \
+    conv=notrunc 2>/dev/null
+
+if "$LIVEROOT" mkuzip --help >/dev/null 2>&1; then
+	"$LIVEROOT" mkuzip -o "$W/fs.uzip" "$W/fs.img" >/dev/null 2>&1
+	check "liveroot mkuzip" test $? -eq 0
+elif command -v create_compressed_fs >/dev/null 2>&1; then
+	echo "fuse_ext4: no 'liveroot mkuzip' yet; using create_compressed_fs" \
+	    >&2
+	create_compressed_fs -q -B 65536 "$W/fs.img" "$W/fs.uzip" \
+	    >/dev/null 2>&1
+	check "create_compressed_fs" test $? -eq 0
+else
+	skip "neither 'liveroot mkuzip' nor create_compressed_fs"
+fi
+
+# wait_file PATH: until it exists (5 s).
+wait_file() {
+	i=0
+	while [ ! -e "$1" ]; do
+		i=$((i + 1))
+		[ $i -gt 100 ] && return 1
+		sleep 0.05
+	done
+	return 0
+}
+
+# --- 1. foreground, RAM upper, loop mount, change, remount --------------
+"$LIVEROOT" mount-file -f -v --lower "$W/fs.uzip" --upper mem:64M "$MNT" \
+    2>"$W/mf.err" &
+MF_PID=$!
+if ! wait_file "$MNT/disk"; then
+	bad "mount-file did not come up: $(cat "$W/mf.err")"
+	echo "$pass passed, $fail failed"
+	exit 1
+fi
+check "file size is the device size" test "$(stat -c %s "$MNT/disk")" \
+    -eq 33554432
+check "unchanged image reads as the original" cmp -s "$MNT/disk" \
+    "$W/fs.img"
+
+if mount -o loop "$MNT/disk" "$EXT" 2>"$W/mount.err"; then
+	ok
+	check "lower file visible" grep -qx "hello from the lower" \
+	    "$EXT/etc/motd"
+	echo "new file" >"$EXT/etc/new"
+	rm "$EXT/etc/old"
+	echo "overwritten" >"$EXT/etc/overwrite-me"
+	head -c 2000000 /dev/urandom >"$EXT/big"
+	sha_big=$(sha256sum <"$EXT/big")
+	mkdir "$EXT/dir"
+	seq 1 1000 >"$EXT/dir/list"
+	umount "$EXT"
+	check "umount" test $? -eq 0
+	mount -o loop "$MNT/disk" "$EXT"
+	check "remount" test $? -eq 0
+	check "new file kept" grep -qx "new file" "$EXT/etc/new"
+	check "removed file gone" test ! -e "$EXT/etc/old"
+	check "overwritten file" grep -qx "overwritten" \
+	    "$EXT/etc/overwrite-me"
+	check "big file intact" test "$(sha256sum <"$EXT/big")" = \
+	    "$sha_big"
+	check "untouched lower file intact" cmp -s \
+	    "$EXT/usr/share/blob" "$W/tree/usr/share/blob"
+	check "new dir" test "$(wc -l <"$EXT/dir/list")" -eq 1000
+	# Free the big file: fstrim reaches the overlay as a punch-hole.
+	rm "$EXT/big"
+	command -v fstrim >/dev/null 2>&1 && fstrim "$EXT" 2>/dev/null
+	umount "$EXT"
+	check "umount 2" test $? -eq 0
+else
+	bad "mount -o loop: $(cat "$W/mount.err")"
+fi
+e2fsck -fn "$MNT/disk" >"$W/fsck.out" 2>&1
+check "e2fsck -fn clean" test $? -eq 0 || cat "$W/fsck.out" >&2
+check "the uzip image was not changed" test -s "$W/fs.uzip"
+fusermount3 -u "$MNT"
+check "fusermount3 -u" test $? -eq 0
+wait "$MF_PID"
+check "mount-file exits 0 after unmount" test $? -eq 0
+MF_PID=""
+check "-v prints overlay statistics" grep -q "granules written" "$W/mf.err"
+
+# --- 2. detached mode, read-only ------------------------------------------
+"$LIVEROOT" mount-file --readonly --name root.img --lower "$W/fs.uzip" \
+    "$MNT" 2>"$W/mf2.err"
+check "detached mount-file returns 0" test $? -eq 0
+if wait_file "$MNT/root.img"; then
+	check "detached: content" cmp -s "$MNT/root.img" "$W/fs.img"
+	if (echo x >"$W/x" && dd if="$W/x" of="$MNT/root.img" \
+	    conv=notrunc 2>/dev/null); then
+		bad "read-only file accepted a write"
+	else
+		ok
+	fi
+	fusermount3 -u "$MNT"
+	check "detached: unmount" test $? -eq 0
+else
+	bad "detached mount-file did not come up: $(cat "$W/mf2.err")"
+fi
+
+# --- 3. errors --------------------------------------------------------------
+"$LIVEROOT" mount-file --lower "$W/missing" "$MNT" 2>"$W/e.err"
+check "missing lower: exit 2" test $? -eq 2
+check "missing lower: named" grep -q missing "$W/e.err"
+"$LIVEROOT" mount-file --lower "$W/fs.img" "$W/no-such-dir" 2>"$W/e2.err"
+check "bad mount point: exit 2" test $? -eq 2
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,183 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
+#
+# overlay_cli.sh - `liveroot overlay` on real files: create, status, revert,
+# commit, destroy, checked with cmp.  Writes reach the overlay through
+# `liveroot serve --overlay` and qemu-io (an NBD client nobody here wrote);
+# nbdcopy reads the union back, in a later server session than the writes,
+# so the map's persistence is part of every check.  Bad input: a missing
+# lower, a too-small upper, a corrupt and a truncated map.
+set -u
+
+: "${LIVEROOT:?LIVEROOT must name the liveroot binary}"
+for t in qemu-io nbdcopy python3 cmp; do
+	if ! command -v "$t" >/dev/null 2>&1; then
+		echo "SKIP: $t is not installed (qemu-utils, libnbd-bin, python3)"
+		exit 77
+	fi
+done
+
+W=$(mktemp -d "${TMPDIR:-/tmp}/overlay_cli.XXXXXX")
+SRV=""
+trap 'if [ -n "$SRV" ]; then kill "$SRV" 2>/dev/null; fi; rm -rf "$W"' EXIT INT TERM
+cd "$W" || exit 1
+
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+check() { # check DESCRIPTION COMMAND...
+	d=$1; shift
+	if "$@"; then ok; else bad "$d"; fi
+}
+
+SOCK="$W/s.sock"
+URI="nbd+unix:///?socket=$SOCK"
+
+serve_start() {
+	rm -f "$SOCK"
+	"$LIVEROOT" serve --overlay "$1" --unix "$SOCK" >serve.log 2>&1 &
+	SRV=$!
+	i=0
+	while [ ! -S "$SOCK" ] && [ $i -lt 100 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	[ -S "$SOCK" ] || { bad "serve did not start: $(cat serve.log)"; return 1; }
+}
+
+serve_stop() {
+	kill -TERM "$SRV" 2>/dev/null
+	wait "$SRV" 2>/dev/null
+	SRV=""
+}
+
+# union UPPER OUT: read the whole union through a fresh server.
+union() {
+	serve_start "$1" || return 1
+	nbdcopy "$URI" "$2"
+	r=$?
+	serve_stop
+	return $r
+}
+
+# write_at UPPER: the writes of the test, through a fresh server.
+write_some() {
+	serve_start "$1" || return 1
+	qemu-io -f raw "$URI" -c 'write -P 0xab 1000 5000' \
+	    -c 'write -P 0xcd 2000000 100000' -c 'write -P 0x11 2999990 10' \
+	    >qemu-io.log 2>&1
+	r=$?
+	serve_stop
+	return $r
+}
+
+json_field() { # json_field FILE KEY
+	python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"
+}
+
+# 3000000 bytes: not a multiple of the granule, so the last one is short.
+python3 -c '
+import random
+r = random.Random(42)
+open("lower.img", "wb").write(bytes(r.getrandbits(8) for _ in range(3000000)))'
+cp lower.img orig.img
+python3 -c '
+d = bytearray(open("lower.img", "rb").read())
+d[1000:6000] = b"\xab" * 5000
+d[2000000:2100000] = b"\xcd" * 100000
+d[2999990:3000000] = b"\x11" * 10
+open("expect.img", "wb").write(d)'
+
+# --- create, status ----------------------------------------------------------
+check "overlay --help exits 0" "$LIVEROOT" overlay --help >/dev/null
+check "create" "$LIVEROOT" overlay create lower.img up.img
+check "create made a sparse upper of the union size" \
+    test "$(stat -c %s up.img)" = 3000000 -a "$(stat -c %b up.img)" = 0
+check "create made the map" test -s up.img.rowrmap
+"$LIVEROOT" overlay status --json up.img >st.json
+check "status --json exits 0" test $? = 0
+check "status: size" test "$(json_field st.json size)" = 3000000
+check "status: granule" test "$(json_field st.json granule)" = 4096
+check "status: map bytes" test "$(json_field st.json map_bytes)" = 96
+check "status: nothing written" test "$(json_field st.json granules_written)" = 0
+"$LIVEROOT" overlay status up.img >st.txt
+check "status text names the lower" grep -q "lower .*lower.img" st.txt
+
+# --- writes persist; the lower is untouched ---------------------------------
+check "write through serve + qemu-io" write_some up.img
+check "union read back in a new session" union up.img u1.img
+check "union = expected after writes (persistent map)" cmp -s u1.img expect.img
+check "lower untouched" cmp -s lower.img orig.img
+"$LIVEROOT" overlay status --json up.img >st.json
+# 1000..6000 -> 0..1, 2000000..2100000 -> 488..512, last granule 732.
+check "status: 28 granules written" \
+    test "$(json_field st.json granules_written)" = 28
+check "status: upper bytes in use" \
+    test "$(json_field st.json upper_bytes_used)" -ge $((28 * 4096 - 4096))
+
+# --- revert ------------------------------------------------------------------
+check "revert" "$LIVEROOT" overlay revert up.img >/dev/null
+check "union after revert" union up.img u2.img
+check "union = lower after revert" cmp -s u2.img lower.img
+"$LIVEROOT" overlay status --json up.img >st.json
+check "status after revert: 0 written" \
+    test "$(json_field st.json granules_written)" = 0
+# (the short last granule's block stays: a hole is punched in whole blocks)
+check "revert freed the upper's blocks" \
+    test "$(json_field st.json upper_bytes_used)" -le 4096
+
+# --- commit ------------------------------------------------------------------
+check "write again" write_some up.img
+check "commit" "$LIVEROOT" overlay commit up.img >commit.log 2>&1
+check "commit reports the granules" grep -q "committed 28 granules" commit.log
+check "lower = expected after commit" cmp -s lower.img expect.img
+check "union after commit" union up.img u3.img
+check "union = expected after commit" cmp -s u3.img expect.img
+"$LIVEROOT" overlay status --json up.img >st.json
+check "status after commit: 0 written" \
+    test "$(json_field st.json granules_written)" = 0
+
+# --- destroy -----------------------------------------------------------------
+check "destroy" "$LIVEROOT" overlay destroy up.img
+check "destroy removed the map" test ! -e up.img.rowrmap
+check "destroy kept the upper" test -e up.img
+"$LIVEROOT" overlay status up.img >/dev/null 2>err.txt
+check "status of a non-overlay exits 1" test $? = 1
+check "status says it is no overlay" grep -q "no overlay map" err.txt
+check "create over the kept upper" "$LIVEROOT" overlay create --granule 64K lower.img up.img
+check "destroy --remove" "$LIVEROOT" overlay destroy --remove up.img
+check "destroy --remove removed the upper" test ! -e up.img
+
+# --- bad input -----------------------------------------------------------------
+"$LIVEROOT" overlay create missing.img up.img 2>err.txt
+check "missing lower exits 2" test $? = 2
+check "missing lower: message" grep -q "missing.img: no such file" err.txt
+check "missing lower leaves nothing behind" test ! -e up.img -a ! -e up.img.rowrmap
+truncate -s 100K small.img
+"$LIVEROOT" overlay create lower.img small.img 2>err.txt
+check "too-small upper exits 2" test $? = 2
+check "too-small upper names the size to use" grep -q "truncate -s 3000000 small.img" err.txt
+"$LIVEROOT" overlay create --granule 3000 lower.img up.img 2>err.txt
+check "bad granule exits 2" test $? = 2
+check "bad granule: message" grep -q "power of 2" err.txt
+
+"$LIVEROOT" overlay create lower.img up.img
+printf '\377' | dd of=up.img.rowrmap bs=1 seek=80 conv=notrunc 2>/dev/null
+"$LIVEROOT" overlay status up.img 2>err.txt
+check "corrupt map exits 2" test $? = 2
+check "corrupt map: message" grep -q "up.img.rowrmap: overlay map is corrupt" err.txt
+"$LIVEROOT" serve --overlay up.img --unix "$SOCK" >/dev/null 2>err.txt
+check "serve refuses a corrupt map" test $? != 0
+check "serve: corrupt map message" grep -q "corrupt" err.txt
+check "destroy works on a corrupt map" "$LIVEROOT" overlay destroy up.img
+"$LIVEROOT" overlay create lower.img up.img
+truncate -s 50 up.img.rowrmap
+"$LIVEROOT" overlay revert up.img 2>err.txt
+check "truncated map exits 2" test $? = 2
+check "truncated map: message" grep -q "corrupt: truncated" err.txt
+"$LIVEROOT" overlay bogus up.img 2>/dev/null
+check "unknown sub-command exits 2" test $? = 2
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]

@@ -1,0 +1,323 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * test_chain.c - the probe chain (grouping of device strategies, order,
+ * early stop, errors kept and logged) and the plan (defaults, resolved
+ * hand-off, overlay cap, the text lines).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <liveroot/chain.h>
+
+#include "t.h"
+
+struct fake {
+	char	calls[256];		/* "preload;devices(local+ventoy);net;" */
+	char	log[4096];
+	enum probe_outcome answer[LIVE_S_COUNT];	/* per first strategy */
+	int	make_bdev;
+};
+
+static void
+fake_log(void *arg, const char *line)
+{
+	struct fake *f = arg;
+
+	strncat(f->log, line, sizeof(f->log) - strlen(f->log) - 2);
+	strcat(f->log, "\n");
+}
+
+static enum probe_outcome
+fake_answer(struct fake *f, enum live_strategy s, struct probe_source *out,
+    struct diag *d)
+{
+	enum probe_outcome o = f->answer[s];
+
+	if (o == PROBE_FOUND) {
+		snprintf(out->device, sizeof(out->device), "/dev/fake-%s",
+		    config_strategy_name(s));
+		out->size = 12345;
+		out->strategy = s;
+		if (f->make_bdev)
+			bdev_mem_new(4096, 0, &out->bdev, NULL);
+	} else if (o == PROBE_ERROR)
+		diag_set(d, EIO, "%s: the medium is corrupt",
+		    config_strategy_name(s));
+	return (o);
+}
+
+static enum probe_outcome
+fake_immediate(void *arg, enum live_strategy s, const struct live_config *c,
+    struct probe_source *out, struct diag *d)
+{
+	struct fake *f = arg;
+
+	strcat(f->calls, config_strategy_name(s));
+	strcat(f->calls, ";");
+	return (fake_answer(f, s, out, d));
+}
+
+static enum probe_outcome
+fake_devices(void *arg, const struct probe_step *st,
+    const struct live_config *c, struct probe_source *out, struct diag *d)
+{
+	struct fake *f = arg;
+	size_t i;
+
+	strcat(f->calls, "devices(");
+	for (i = 0; i < st->norder; i++) {
+		strcat(f->calls, i ? "+" : "");
+		strcat(f->calls, config_strategy_name(st->order[i]));
+	}
+	strcat(f->calls, ");");
+	/* The first strategy of the group that would find, finds. */
+	for (i = 0; i < st->norder; i++)
+		if (f->answer[st->order[i]] != PROBE_NOT_HERE)
+			return (fake_answer(f, st->order[i], out, d));
+	return (PROBE_NOT_HERE);
+}
+
+static void
+setup(struct fake *f, struct probe_ops *ops)
+{
+	size_t i;
+
+	memset(f, 0, sizeof(*f));
+	for (i = 0; i < LIVE_S_COUNT; i++)
+		f->answer[i] = PROBE_NOT_HERE;
+	memset(ops, 0, sizeof(*ops));
+	ops->immediate = fake_immediate;
+	ops->devices = fake_devices;
+	ops->log = fake_log;
+	ops->arg = f;
+}
+
+static void
+test_steps(void)
+{
+	struct live_config c;
+	struct probe_step st[LIVE_S_COUNT];
+	size_t n;
+
+	config_init(&c);
+	config_finish(&c);
+	n = probe_chain_steps(&c, st, LIVE_S_COUNT);
+	CHECK_EQ(n, 3);
+	CHECK_EQ(st[0].devices, 0);
+	CHECK_EQ(st[0].strategy, LIVE_S_PRELOAD);
+	CHECK_EQ(st[1].devices, 1);
+	CHECK_EQ(st[1].norder, 3);
+	CHECK_EQ(st[1].order[0], LIVE_S_LOCAL);
+	CHECK_EQ(st[1].order[2], LIVE_S_FINDISO);
+	CHECK_EQ(st[2].strategy, LIVE_S_NET);
+
+	/* Device strategies split by an immediate one stay apart. */
+	config_init(&c);
+	config_parse_cmdline(&c, "live.probe=findiso,net,ventoy,local,local");
+	n = probe_chain_steps(&c, st, LIVE_S_COUNT);
+	CHECK_EQ(n, 3);
+	CHECK_EQ(st[0].devices, 1);
+	CHECK_EQ(st[0].norder, 1);
+	CHECK_EQ(st[0].order[0], LIVE_S_FINDISO);
+	CHECK_EQ(st[1].strategy, LIVE_S_NET);
+	CHECK_EQ(st[2].norder, 2);
+	CHECK_EQ(st[2].order[0], LIVE_S_VENTOY);
+	CHECK_EQ(st[2].order[1], LIVE_S_LOCAL);
+
+	/* A small steps array is not overrun. */
+	n = probe_chain_steps(&c, st, 1);
+	CHECK_EQ(n, 1);
+}
+
+static void
+test_found_stops(void)
+{
+	struct live_config c;
+	struct probe_ops ops;
+	struct probe_source src;
+	struct probe_chain_result r;
+	struct fake f;
+
+	setup(&f, &ops);
+	f.answer[LIVE_S_VENTOY] = PROBE_FOUND;
+	f.make_bdev = 1;
+	config_init(&c);
+	config_finish(&c);
+	CHECK_EQ(probe_chain_run(&c, &ops, &src, &r), 0);
+	CHECK_EQ(r.found, 1);
+	CHECK_EQ(src.strategy, LIVE_S_VENTOY);
+	CHECK(strcmp(src.device, "/dev/fake-ventoy") == 0);
+	CHECK(src.bdev != NULL);
+	CHECK(strcmp(f.calls, "preload;devices(local+ventoy+findiso);") == 0);
+	CHECK(strstr(f.log, "probe preload: not found") != NULL);
+	CHECK(strstr(f.log, "probe local+ventoy+findiso: waiting up to 30 s")
+	    != NULL);
+	CHECK(strstr(f.log, "net") == NULL);
+	probe_source_clear(&src);
+	CHECK(src.bdev == NULL);
+}
+
+static void
+test_errors_continue(void)
+{
+	struct live_config c;
+	struct probe_ops ops;
+	struct probe_source src;
+	struct probe_chain_result r;
+	struct fake f;
+
+	setup(&f, &ops);
+	f.answer[LIVE_S_PRELOAD] = PROBE_ERROR;
+	f.answer[LIVE_S_NET] = PROBE_ERROR;
+	config_init(&c);
+	config_parse_cmdline(&c, "live.probe=preload,local,net");
+	CHECK_EQ(probe_chain_run(&c, &ops, &src, &r), ENOENT);
+	CHECK_EQ(r.found, 0);
+	CHECK_EQ(r.attempts, 3);
+	CHECK_EQ(r.errors, 2);
+	CHECK_EQ(r.last_error.code, EIO);
+	CHECK_MSG(&r.last_error, "net: the medium is corrupt");
+	CHECK(strcmp(f.calls, "preload;devices(local);net;") == 0);
+	CHECK(strstr(f.log, "probe preload: error: preload: the medium is "
+	    "corrupt") != NULL);
+	CHECK(strstr(f.log, "no strategy found the root image (3 tried, 2 "
+	    "with errors)") != NULL);
+	CHECK(src.bdev == NULL);
+
+	/* The URL rule: net right after preload, no device wait. */
+	setup(&f, &ops);
+	f.answer[LIVE_S_NET] = PROBE_FOUND;
+	config_init(&c);
+	config_parse_cmdline(&c, "root=live:http://10.0.2.100/r.uzip");
+	CHECK_EQ(probe_chain_run(&c, &ops, &src, &r), 0);
+	CHECK(strcmp(f.calls, "preload;net;") == 0);
+	CHECK_EQ(src.strategy, LIVE_S_NET);
+	probe_source_clear(&src);
+}
+
+static void
+test_missing_ops(void)
+{
+	struct live_config c;
+	struct probe_ops ops;
+	struct probe_source src;
+	struct probe_chain_result r;
+
+	memset(&ops, 0, sizeof(ops));
+	config_init(&c);
+	config_finish(&c);
+	CHECK_EQ(probe_chain_run(&c, &ops, &src, &r), ENOENT);
+	CHECK_EQ(r.attempts, 0);
+}
+
+struct lines {
+	char	text[4096];
+	int	n;
+};
+
+static void
+collect(void *arg, const char *line)
+{
+	struct lines *l = arg;
+
+	strncat(l->text, line, sizeof(l->text) - strlen(l->text) - 2);
+	strcat(l->text, "\n");
+	l->n++;
+}
+
+static void
+test_plan(void)
+{
+	struct live_config c;
+	struct live_plan p;
+	struct probe_source src;
+	struct lines l;
+
+	config_init(&c);
+	config_parse_cmdline(&c, "live.overlay=25% live.shell=1");
+	plan_build(&c, NULL, -1, 2ULL << 30, PLAN_LINUX, &p);
+	CHECK_EQ(p.have_source, 0);
+	CHECK_EQ(p.overlay_cap, 512ULL << 20);
+	CHECK_EQ(p.handoff, LIVE_HANDOFF_SWITCH_ROOT);
+	CHECK(strcmp(p.nbd_dev, "/dev/nbd0") == 0);
+	CHECK(strcmp(p.fstype, "ext4") == 0);
+	memset(&l, 0, sizeof(l));
+	plan_lines(&p, collect, &l);
+	CHECK_EQ(l.n, 7);
+	CHECK(strstr(l.text, "1. source: probe preload,local,ventoy,findiso,"
+	    "net (devices: wait up to 30 s)\n") != NULL);
+	CHECK(strstr(l.text, "2. uzip: if the image starts") != NULL);
+	CHECK(strstr(l.text, "3. rowr: RAM upper capped at 512.0 MiB "
+	    "(536870912 bytes; RAM 2.0 GiB), granule 4096\n") != NULL);
+	CHECK(strstr(l.text, "4. nbd: serve the stack to the kernel on "
+	    "/dev/nbd0") != NULL);
+	CHECK(strstr(l.text, "5. mount: ext4 /dev/nbd0 on /newroot\n") != NULL);
+	CHECK(strstr(l.text, "6. handoff: switch_root to /sbin/init\n") !=
+	    NULL);
+	CHECK(strstr(l.text, "7. on failure: diagnostic block, then a rescue "
+	    "shell\n") != NULL);
+
+	/* After the probe, with toram and the chroot hand-off. */
+	config_init(&c);
+	config_parse_cmdline(&c, "live.toram=1 live.handoff=chroot "
+	    "live.overlay=32M");
+	memset(&src, 0, sizeof(src));
+	src.strategy = LIVE_S_VENTOY;
+	snprintf(src.device, sizeof(src.device), "/dev/sda");
+	snprintf(src.detail, sizeof(src.detail), "ISO /live.iso");
+	src.size = 3 << 20;
+	src.nextents = 4;
+	plan_build(&c, &src, 1, 1ULL << 30, PLAN_LINUX, &p);
+	memset(&l, 0, sizeof(l));
+	plan_lines(&p, collect, &l);
+	CHECK_EQ(l.n, 8);
+	CHECK(strstr(l.text, "1. source: ventoy on /dev/sda (3.0 MiB, 4 "
+	    "extents); ISO /live.iso\n") != NULL);
+	CHECK(strstr(l.text, "2. toram:") != NULL);
+	CHECK(strstr(l.text, "3. uzip: decompress") != NULL);
+	CHECK(strstr(l.text, "capped at 32.0 MiB") != NULL);
+	CHECK(strstr(l.text, "handoff: chroot to /sbin/init (a child") !=
+	    NULL);
+	CHECK(strstr(l.text, "then halt\n") != NULL);
+
+	/* reroot is FreeBSD's; Linux falls back to switch_root. */
+	config_init(&c);
+	config_parse_cmdline(&c, "live.handoff=reroot");
+	plan_build(&c, NULL, 0, 1ULL << 30, PLAN_LINUX, &p);
+	CHECK_EQ(p.handoff, LIVE_HANDOFF_SWITCH_ROOT);
+	plan_build(&c, NULL, 0, 1ULL << 30, PLAN_FREEBSD, &p);
+	CHECK_EQ(p.handoff, LIVE_HANDOFF_REROOT);
+}
+
+static void
+test_uzip_magic(void)
+{
+	static const char zstd[] = "#!/bin/sh\n#Z4.0 Format\n";
+	static const char lzma[] = "#!/bin/sh\n#L3.0\n";
+	static const char ext4[] = "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0";
+	char *exact;
+
+	CHECK(plan_is_uzip_magic(zstd, sizeof(zstd) - 1));
+	CHECK(plan_is_uzip_magic(lzma, sizeof(lzma) - 1));
+	CHECK(!plan_is_uzip_magic(ext4, sizeof(ext4) - 1));
+	CHECK(!plan_is_uzip_magic("#!/bin/sh\n#X", 12));
+	CHECK(!plan_is_uzip_magic("#!/bin/sh\n#Z1.0", 16));
+	/* Exactly 13 bytes: the shortest accepted. */
+	exact = malloc(13);
+	memcpy(exact, zstd, 13);
+	CHECK(plan_is_uzip_magic(exact, 13));
+	CHECK(!plan_is_uzip_magic(exact, 12));
+	free(exact);
+}
+
+int
+main(void)
+{
+	test_steps();
+	test_found_stops();
+	test_errors_continue();
+	test_missing_ops();
+	test_plan();
+	test_uzip_magic();
+	return (t_done());
+}

@@ -1,0 +1,749 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * test_nbd.c - the NBD server against a tiny in-test client over a
+ * socketpair (and one unix socket for nbd_server_listen): option haggling,
+ * commands, read-only refusal, range errors, requests in flight, and hostile
+ * clients that must be disconnected without harming the export.
+ */
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <liveroot/bdev.h>
+#include <liveroot/nbd.h>
+#include <liveroot/util.h>
+
+#include "t.h"
+
+#define OPTS_MAGIC	0x49484156454f5054ULL
+#define REP_MAGIC	0x0003e889045565a9ULL
+#define REQ_MAGIC	0x25609513u
+#define REPLY_MAGIC	0x67446698u
+
+#define DEVSZ		(1024 * 1024)
+
+struct srv {
+	struct nbd_server	*s;
+	int			 fd;
+	int			 handshake;
+	int			 rc;
+	struct diag		 d;
+	pthread_t		 t;
+};
+
+static void *
+srv_main(void *arg)
+{
+	struct srv *v = arg;
+
+	diag_clear(&v->d);
+	v->rc = nbd_server_serve_fd(v->s, v->fd, v->handshake, &v->d);
+	return (NULL);
+}
+
+/* Starts serving one end of a socketpair; returns the client end. */
+static int
+srv_start(struct srv *v, struct nbd_server *s, int handshake)
+{
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
+		abort();
+	v->s = s;
+	v->fd = sv[1];
+	v->handshake = handshake;
+	pthread_create(&v->t, NULL, srv_main, v);
+	return (sv[0]);
+}
+
+static int
+srv_join(struct srv *v)
+{
+	pthread_join(v->t, NULL);
+	return (v->rc);
+}
+
+static int
+xread(int fd, void *buf, size_t n)
+{
+	uint8_t *p = buf;
+
+	while (n > 0) {
+		ssize_t r = read(fd, p, n);
+
+		if (r <= 0)
+			return (-1);
+		p += r;
+		n -= (size_t)r;
+	}
+	return (0);
+}
+
+static void
+xwrite(int fd, const void *buf, size_t n)
+{
+	if (write(fd, buf, n) != (ssize_t)n)
+		fprintf(stderr, "short write to the server\n");
+}
+
+static void
+be16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* Greeting, client flags. Returns the server's handshake flags or -1. */
+static int
+cl_hello(int fd, uint32_t cflags)
+{
+	uint8_t g[18], f[4];
+
+	if (xread(fd, g, sizeof(g)) != 0)
+		return (-1);
+	if (memcmp(g, "NBDMAGIC", 8) != 0 || lr_be64dec(g + 8) != OPTS_MAGIC)
+		return (-1);
+	lr_be32enc(f, cflags);
+	xwrite(fd, f, 4);
+	return (lr_be16dec(g + 16));
+}
+
+static void
+cl_opt(int fd, uint32_t opt, const void *data, uint32_t len)
+{
+	uint8_t h[16];
+
+	lr_be64enc(h, OPTS_MAGIC);
+	lr_be32enc(h + 8, opt);
+	lr_be32enc(h + 12, len);
+	xwrite(fd, h, 16);
+	if (len > 0)
+		xwrite(fd, data, len);
+}
+
+/* Reads one option reply; returns its type (or 0 on EOF), data in buf. */
+static uint32_t
+cl_opt_reply(int fd, uint32_t opt, uint8_t *buf, uint32_t *len)
+{
+	uint8_t h[20];
+
+	if (xread(fd, h, 20) != 0)
+		return (0);
+	if (lr_be64dec(h) != REP_MAGIC || lr_be32dec(h + 8) != opt)
+		return (0);
+	*len = lr_be32dec(h + 16);
+	if (*len > 4096 || xread(fd, buf, *len) != 0)
+		return (0);
+	return (lr_be32dec(h + 12));
+}
+
+/* INFO/GO with name and info requests; returns tflags, size via *size. */
+static int
+cl_go(int fd, uint32_t opt, const char *name, uint64_t *size,
+    uint32_t *blk_pref, int *got_name)
+{
+	uint8_t d[64], buf[4096];
+	uint32_t nl = (uint32_t)strlen(name), len, type;
+	int tflags = -1;
+
+	lr_be32enc(d, nl);
+	memcpy(d + 4, name, nl);
+	be16(d + 4 + nl, 2);
+	be16(d + 6 + nl, 1);	/* NBD_INFO_NAME */
+	be16(d + 8 + nl, 3);	/* NBD_INFO_BLOCK_SIZE */
+	cl_opt(fd, opt, d, nl + 10);
+	for (;;) {
+		type = cl_opt_reply(fd, opt, buf, &len);
+		if (type == 1)		/* ACK */
+			return (tflags);
+		if (type != 3)		/* an error */
+			return (-(int)(type & 0xff));
+		switch (lr_be16dec(buf)) {
+		case 0:
+			*size = lr_be64dec(buf + 2);
+			tflags = lr_be16dec(buf + 10);
+			break;
+		case 1:
+			if (got_name != NULL)
+				*got_name = (len == 2 + nl &&
+				    memcmp(buf + 2, name, nl) == 0);
+			break;
+		case 3:
+			if (blk_pref != NULL)
+				*blk_pref = lr_be32dec(buf + 6);
+			break;
+		}
+	}
+}
+
+static void
+cl_req(int fd, uint16_t type, uint16_t flags, uint64_t handle, uint64_t off,
+    uint32_t len, const void *payload)
+{
+	uint8_t h[28];
+
+	lr_be32enc(h, REQ_MAGIC);
+	be16(h + 4, flags);
+	be16(h + 6, type);
+	lr_be64enc(h + 8, handle);
+	lr_be64enc(h + 16, off);
+	lr_be32enc(h + 24, len);
+	xwrite(fd, h, 28);
+	if (payload != NULL && len > 0)
+		xwrite(fd, payload, len);
+}
+
+/* Reads a simple reply header; returns the error or -1 on EOF/garbage. */
+static int
+cl_reply(int fd, uint64_t *handle)
+{
+	uint8_t h[16];
+
+	if (xread(fd, h, 16) != 0 || lr_be32dec(h) != REPLY_MAGIC)
+		return (-1);
+	if (handle != NULL)
+		*handle = lr_be64dec(h + 8);
+	return ((int)lr_be32dec(h + 4));
+}
+
+/* One request, one reply (data read into rbuf for READ). */
+static int
+cl_cmd(int fd, uint16_t type, uint16_t flags, uint64_t off, uint32_t len,
+    const void *payload, void *rbuf)
+{
+	uint64_t h = 0;
+	int e;
+
+	cl_req(fd, type, flags, 77, off, len, payload);
+	e = cl_reply(fd, &h);
+	if (e < 0 || h != 77)
+		return (-1);
+	if (type == 0 && e == 0 && xread(fd, rbuf, len) != 0)
+		return (-1);
+	return (e);
+}
+
+static int
+at_eof(int fd)
+{
+	uint8_t c;
+
+	return (read(fd, &c, 1) == 0);
+}
+
+static struct bdev *
+mkdev(void)
+{
+	struct bdev *b;
+
+	if (bdev_mem_new(DEVSZ, 0, &b, NULL) != 0)
+		abort();
+	return (b);
+}
+
+static void
+test_haggling_and_commands(void)
+{
+	struct nbd_export_opts o = { .name = "exp", .readonly = 0 };
+	struct nbd_server *s;
+	struct srv v;
+	struct bdev *b = mkdev();
+	uint8_t buf[4096], wb[8192], rb[8192];
+	uint32_t len, pref = 0;
+	uint64_t size = 0;
+	int fd, tf, gotname = 0;
+	size_t i;
+
+	CHECK_EQ(nbd_server_new(b, &o, &s, NULL), 0);
+	fd = srv_start(&v, s, 1);
+	CHECK_EQ(cl_hello(fd, 3), 3);	/* FIXED_NEWSTYLE | NO_ZEROES */
+
+	/* Unknown option (STRUCTURED_REPLY, 8): ERR_UNSUP, still talking. */
+	cl_opt(fd, 8, NULL, 0);
+	CHECK_EQ(cl_opt_reply(fd, 8, buf, &len), 0x80000001u);
+	cl_opt(fd, 0x1234, "junk", 4);
+	CHECK_EQ(cl_opt_reply(fd, 0x1234, buf, &len), 0x80000001u);
+
+	/* LIST: one SERVER reply with the name, then ACK. */
+	cl_opt(fd, 3, NULL, 0);
+	CHECK_EQ(cl_opt_reply(fd, 3, buf, &len), 2);
+	CHECK_EQ(len, 7);
+	CHECK(lr_be32dec(buf) == 3 && memcmp(buf + 4, "exp", 3) == 0);
+	CHECK_EQ(cl_opt_reply(fd, 3, buf, &len), 1);
+
+	/* INFO on an unknown name: ERR_UNKNOWN (6). */
+	CHECK_EQ(cl_go(fd, 6, "nope", &size, NULL, NULL), -6);
+	/* INFO with a truncated payload: ERR_INVALID (3). */
+	cl_opt(fd, 6, "\0\0\0\x09xx", 6);
+	CHECK_EQ(cl_opt_reply(fd, 6, buf, &len), 0x80000003u);
+	/* INFO: export, name, block size; haggling goes on. */
+	tf = cl_go(fd, 6, "exp", &size, &pref, &gotname);
+	CHECK_EQ(size, DEVSZ);
+	CHECK(gotname);
+	CHECK(pref >= 512);
+	CHECK(tf > 0 && (tf & 0x01));			/* HAS_FLAGS */
+	CHECK(tf > 0 && !(tf & 0x02));			/* not READ_ONLY */
+	CHECK(tf > 0 && (tf & 0x04) && (tf & 0x08));	/* FLUSH, FUA */
+	CHECK(tf > 0 && (tf & 0x20) && (tf & 0x40));	/* TRIM, ZEROES */
+	/* GO on the default name "". */
+	tf = cl_go(fd, 7, "", &size, NULL, NULL);
+	CHECK(tf > 0);
+
+	/* Write at an odd offset, read back. */
+	for (i = 0; i < sizeof(wb); i++)
+		wb[i] = (uint8_t)(i * 7 + 3);
+	CHECK_EQ(cl_cmd(fd, 1, 0, 4097, 5000, wb, NULL), 0);
+	CHECK_EQ(cl_cmd(fd, 0, 0, 4097, 5000, NULL, rb), 0);
+	CHECK(memcmp(rb, wb, 5000) == 0);
+	/* FUA write, flush. */
+	CHECK_EQ(cl_cmd(fd, 1, 1, 0, 512, wb, NULL), 0);
+	CHECK_EQ(cl_cmd(fd, 3, 0, 0, 0, NULL, NULL), 0);
+	/* Write-zeroes and trim read back as zeros. */
+	CHECK_EQ(cl_cmd(fd, 6, 0, 4097, 100, NULL, NULL), 0);
+	CHECK_EQ(cl_cmd(fd, 0, 0, 4097, 100, NULL, rb), 0);
+	CHECK(lr_is_zero(rb, 100));
+	CHECK_EQ(cl_cmd(fd, 1, 0, 65536, 8192, wb, NULL), 0);
+	CHECK_EQ(cl_cmd(fd, 4, 0, 65536, 8192, NULL, NULL), 0);
+	CHECK_EQ(cl_cmd(fd, 0, 0, 65536, 8192, NULL, rb), 0);
+	CHECK(lr_is_zero(rb, 8192));
+
+	/* Out of range: EINVAL, connection stays usable. */
+	CHECK_EQ(cl_cmd(fd, 0, 0, DEVSZ - 10, 11, NULL, rb), 22);
+	CHECK_EQ(cl_cmd(fd, 0, 0, UINT64_MAX - 5, 11, NULL, rb), 22);
+	CHECK_EQ(cl_cmd(fd, 1, 0, DEVSZ, 512, wb, NULL), 22);
+	CHECK_EQ(cl_cmd(fd, 4, 0, DEVSZ - 1, 2, NULL, NULL), 22);
+	/* A read over the payload limit: EINVAL, no payload to drain. */
+	CHECK_EQ(cl_cmd(fd, 0, 0, 0, NBD_MAX_PAYLOAD + 1, NULL, rb), 22);
+	/* An unknown command: EINVAL. */
+	CHECK_EQ(cl_cmd(fd, 42, 0, 0, 0, NULL, NULL), 22);
+	CHECK_EQ(cl_cmd(fd, 0, 0, 4097, 5000, NULL, rb), 0);
+	CHECK(memcmp(rb + 100, wb + 100, 4900) == 0);
+
+	/* DISC: orderly end. */
+	cl_req(fd, 2, 0, 1, 0, 0, NULL);
+	CHECK(at_eof(fd));
+	CHECK_EQ(srv_join(&v), 0);
+	close(fd);
+	nbd_server_destroy(s);
+	bdev_destroy(b);
+}
+
+/* 48 reads and writes sent before any reply is read. */
+static void
+test_in_flight(void)
+{
+	struct nbd_export_opts o = { .name = "", .threads = 8 };
+	struct nbd_server_stats st;
+	struct nbd_server *s;
+	struct srv v;
+	struct bdev *b = mkdev();
+	static uint8_t pat[48][4096], rb[4096];
+	int seen[96] = { 0 };
+	uint64_t size, h;
+	int fd, i, ok = 1;
+
+	CHECK_EQ(nbd_server_new(b, &o, &s, NULL), 0);
+	fd = srv_start(&v, s, 1);
+	CHECK_EQ(cl_hello(fd, 1), 3);
+	CHECK(cl_go(fd, 7, "", &size, NULL, NULL) > 0);
+	for (i = 0; i < 48; i++) {
+		memset(pat[i], i + 1, sizeof(pat[i]));
+		cl_req(fd, 1, 0, (uint64_t)i, (uint64_t)i * 4096, 4096,
+		    pat[i]);
+	}
+	for (i = 0; i < 48; i++) {
+		if (cl_reply(fd, &h) != 0 || h >= 48) {
+			ok = 0;
+			break;
+		}
+		seen[h]++;
+	}
+	CHECK(ok);
+	for (i = 0; i < 48; i++)
+		cl_req(fd, 0, 0, (uint64_t)(48 + i), (uint64_t)i * 4096, 4096,
+		    NULL);
+	for (i = 0; i < 48; i++) {
+		if (cl_reply(fd, &h) != 0 || h < 48 || h >= 96 ||
+		    xread(fd, rb, sizeof(rb)) != 0) {
+			ok = 0;
+			break;
+		}
+		seen[h]++;
+		if (memcmp(rb, pat[h - 48], sizeof(rb)) != 0)
+			ok = 0;
+	}
+	CHECK(ok);
+	for (i = 0; i < 96; i++)
+		if (seen[i] != 1)
+			ok = 0;
+	CHECK(ok);
+	close(fd);			/* no DISC: the client just goes */
+	CHECK_EQ(srv_join(&v), 0);
+	nbd_server_get_stats(s, &st);
+	CHECK_EQ(st.writes, 48);
+	CHECK_EQ(st.reads, 48);
+	CHECK_EQ(st.bytes_written, 48 * 4096);
+	CHECK_EQ(st.active, 0);
+	nbd_server_destroy(s);
+	bdev_destroy(b);
+}
+
+static void
+test_readonly_refusal(void)
+{
+	struct nbd_export_opts o = { .name = "", .readonly = 1 };
+	struct nbd_server *s;
+	struct srv v;
+	struct bdev *b = mkdev();
+	uint8_t wb[4096], rb[4096];
+	uint64_t size;
+	int fd, tf;
+
+	memset(wb, 0xab, sizeof(wb));
+	CHECK_EQ(bdev_write(b, wb, sizeof(wb), 0, NULL), 0);
+	CHECK_EQ(nbd_server_new(b, &o, &s, NULL), 0);
+	fd = srv_start(&v, s, 1);
+	CHECK_EQ(cl_hello(fd, 3), 3);
+	tf = cl_go(fd, 7, "", &size, NULL, NULL);
+	CHECK(tf > 0 && (tf & 0x02));		/* READ_ONLY */
+	CHECK(tf > 0 && !(tf & 0x20));		/* no TRIM */
+	memset(wb, 0x11, sizeof(wb));
+	CHECK_EQ(cl_cmd(fd, 1, 0, 0, 4096, wb, NULL), 1);	/* EPERM */
+	CHECK_EQ(cl_cmd(fd, 4, 0, 0, 4096, NULL, NULL), 1);
+	CHECK_EQ(cl_cmd(fd, 6, 0, 0, 4096, NULL, NULL), 1);
+	/* The refused payload was drained: the stream is still in sync. */
+	CHECK_EQ(cl_cmd(fd, 0, 0, 0, 4096, NULL, rb), 0);
+	memset(wb, 0xab, sizeof(wb));
+	CHECK(memcmp(rb, wb, sizeof(rb)) == 0);
+	CHECK_EQ(cl_cmd(fd, 3, 0, 0, 0, NULL, NULL), 0);
+	cl_req(fd, 2, 0, 1, 0, 0, NULL);
+	CHECK_EQ(srv_join(&v), 0);
+	close(fd);
+	nbd_server_destroy(s);
+	bdev_destroy(b);
+}
+
+/* A client that talks (handshake=0, as the Linux kernel after NBD_SET_SOCK)
+ * and NBD_OPT_EXPORT_NAME with and without NO_ZEROES. */
+static void
+test_no_handshake_and_export_name(void)
+{
+	struct nbd_server *s;
+	struct srv v;
+	struct bdev *b = mkdev();
+	uint8_t wb[512], rb[512], r[134];
+	int fd;
+
+	CHECK_EQ(nbd_server_new(b, NULL, &s, NULL), 0);
+	fd = srv_start(&v, s, 0);
+	memset(wb, 0x5a, sizeof(wb));
+	CHECK_EQ(cl_cmd(fd, 1, 0, 1024, 512, wb, NULL), 0);
+	CHECK_EQ(cl_cmd(fd, 0, 0, 1024, 512, NULL, rb), 0);
+	CHECK(memcmp(rb, wb, sizeof(rb)) == 0);
+	cl_req(fd, 2, 0, 1, 0, 0, NULL);
+	CHECK_EQ(srv_join(&v), 0);
+	close(fd);
+
+	fd = srv_start(&v, s, 1);
+	CHECK_EQ(cl_hello(fd, 1), 3);		/* zeroes wanted */
+	cl_opt(fd, 1, "", 0);
+	CHECK_EQ(xread(fd, r, 134), 0);
+	CHECK_EQ(lr_be64dec(r), DEVSZ);
+	CHECK(lr_is_zero(r + 10, 124));
+	CHECK_EQ(cl_cmd(fd, 0, 0, 1024, 512, NULL, rb), 0);
+	CHECK(memcmp(rb, wb, sizeof(rb)) == 0);
+	close(fd);
+	CHECK_EQ(srv_join(&v), 0);
+
+	fd = srv_start(&v, s, 1);
+	CHECK_EQ(cl_hello(fd, 3), 3);
+	cl_opt(fd, 1, "wrong", 5);		/* unknown: closed */
+	CHECK(at_eof(fd));
+	srv_join(&v);
+	close(fd);
+
+	/* NBD_OPT_ABORT: ACK, then close, not an error. */
+	fd = srv_start(&v, s, 1);
+	CHECK_EQ(cl_hello(fd, 3), 3);
+	cl_opt(fd, 2, NULL, 0);
+	CHECK_EQ(cl_opt_reply(fd, 2, r, &(uint32_t){ 0 }), 1);
+	CHECK(at_eof(fd));
+	CHECK_EQ(srv_join(&v), 0);
+	close(fd);
+	nbd_server_destroy(s);
+	bdev_destroy(b);
+}
+
+/* Connects, negotiates GO; returns fd. */
+static int
+go_client(struct srv *v, struct nbd_server *s)
+{
+	uint64_t size;
+	int fd = srv_start(v, s, 1);
+
+	if (cl_hello(fd, 3) != 3 || cl_go(fd, 7, "", &size, NULL, NULL) <= 0)
+		fprintf(stderr, "go_client: negotiation failed\n");
+	return (fd);
+}
+
+static void
+test_hostile_bad_magic_disconnects(void)
+{
+	struct nbd_server *s;
+	struct srv v, v2;
+	struct bdev *b = mkdev();
+	uint8_t junk[28], rb[512], wb[512];
+	int fd, fd2;
+
+	CHECK_EQ(nbd_server_new(b, NULL, &s, NULL), 0);
+	/* A second, well-behaved client is connected throughout. */
+	fd2 = go_client(&v2, s);
+	memset(wb, 0x42, sizeof(wb));
+	CHECK_EQ(cl_cmd(fd2, 1, 0, 0, 512, wb, NULL), 0);
+
+	fd = go_client(&v, s);
+	memset(junk, 0xee, sizeof(junk));
+	xwrite(fd, junk, sizeof(junk));
+	CHECK(at_eof(fd));
+	CHECK_EQ(srv_join(&v), EPROTO);
+	CHECK_MSG(&v.d, "bad magic");
+	close(fd);
+
+	/* A write over the payload limit: disconnected. */
+	fd = go_client(&v, s);
+	cl_req(fd, 1, 0, 9, 0, NBD_MAX_PAYLOAD + 1, NULL);
+	CHECK(at_eof(fd));
+	CHECK_EQ(srv_join(&v), EPROTO);
+	CHECK_MSG(&v.d, "over the");
+	close(fd);
+
+	/* A huge length on a trim is just out of range. */
+	fd = go_client(&v, s);
+	CHECK_EQ(cl_cmd(fd, 4, 0, 0, 0xffffffffu, NULL, NULL), 22);
+	/* A client that dies in the middle of a write payload. */
+	cl_req(fd, 1, 0, 9, 0, 4096, NULL);
+	xwrite(fd, wb, 100);
+	close(fd);
+	CHECK(srv_join(&v) != 0);
+
+	/* Bad option magic and an oversized option: disconnected. */
+	fd = srv_start(&v, s, 1);
+	CHECK_EQ(cl_hello(fd, 3), 3);
+	xwrite(fd, junk, 16);
+	CHECK(at_eof(fd));
+	CHECK_EQ(srv_join(&v), EPROTO);
+	close(fd);
+	fd = srv_start(&v, s, 1);
+	CHECK_EQ(cl_hello(fd, 3), 3);
+	{
+		uint8_t h[16];
+
+		lr_be64enc(h, OPTS_MAGIC);
+		lr_be32enc(h + 8, 7);
+		lr_be32enc(h + 12, 0xfffffff0u);
+		xwrite(fd, h, 16);
+	}
+	CHECK(at_eof(fd));
+	CHECK_EQ(srv_join(&v), EPROTO);
+	close(fd);
+	/* Unknown client flags: disconnected. */
+	fd = srv_start(&v, s, 1);
+	CHECK_EQ(cl_hello(fd, 0x80000001u), 3);
+	CHECK(at_eof(fd));
+	CHECK_EQ(srv_join(&v), EPROTO);
+	close(fd);
+
+	/* The other client and the export are unharmed. */
+	CHECK_EQ(cl_cmd(fd2, 0, 0, 0, 512, NULL, rb), 0);
+	CHECK(memcmp(rb, wb, sizeof(rb)) == 0);
+	cl_req(fd2, 2, 0, 1, 0, 0, NULL);
+	CHECK_EQ(srv_join(&v2), 0);
+	close(fd2);
+	nbd_server_destroy(s);
+	bdev_destroy(b);
+}
+
+/* A capped RAM device: a write past the cap is ENOSPC (28). */
+static void
+test_enospc_mapped(void)
+{
+	struct nbd_server *s;
+	struct srv v;
+	struct bdev *b;
+	static uint8_t wb[256 * 1024];
+	struct diag d;
+	int fd;
+
+	CHECK_EQ(bdev_mem_new(DEVSZ, 64 * 1024, &b, NULL), 0);
+	CHECK_EQ(nbd_server_new(b, NULL, &s, NULL), 0);
+	fd = go_client(&v, s);
+	memset(wb, 1, sizeof(wb));
+	CHECK_EQ(nbd_server_last_error(s, NULL), 0);
+	CHECK_EQ(cl_cmd(fd, 1, 0, 0, sizeof(wb), wb, NULL), 28);
+	close(fd);
+	srv_join(&v);
+	CHECK_EQ(nbd_server_last_error(s, &d), ENOSPC);
+	CHECK(d.msg[0] != '\0');
+	nbd_server_destroy(s);
+	bdev_destroy(b);
+}
+
+static void
+test_stop_ends_connection(void)
+{
+	struct nbd_server *s;
+	struct srv v;
+	struct bdev *b = mkdev();
+	int fd;
+
+	CHECK_EQ(nbd_server_new(b, NULL, &s, NULL), 0);
+	fd = go_client(&v, s);
+	usleep(20000);
+	nbd_server_stop(s);
+	CHECK(at_eof(fd));
+	CHECK_EQ(srv_join(&v), 0);
+	close(fd);
+	nbd_server_destroy(s);
+	bdev_destroy(b);
+}
+
+/* A client that floods reads and never reads a reply must not keep stop
+ * from ending its connection (the grace period, then a forced close). */
+static void
+test_stop_with_a_client_that_does_not_read(void)
+{
+	struct nbd_server *s;
+	struct srv v;
+	struct bdev *b = mkdev();
+	struct timespec t0, t1;
+	int fd, i;
+
+	CHECK_EQ(nbd_server_new(b, NULL, &s, NULL), 0);
+	fd = go_client(&v, s);
+	for (i = 0; i < 300; i++)
+		cl_req(fd, 0, 0, (uint64_t)i, 0, 65536, NULL);
+	usleep(100000);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	nbd_server_stop(s);
+	CHECK_EQ(srv_join(&v), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	CHECK(t1.tv_sec - t0.tv_sec < 20);
+	close(fd);
+	nbd_server_destroy(s);
+	bdev_destroy(b);
+}
+
+struct lst {
+	struct nbd_server	*s;
+	const char		*path;
+	int			 rc;
+	int			 ready;
+	char			 where[256];
+	pthread_mutex_t		 m;
+};
+
+static void
+lst_ready(void *arg, const char *where)
+{
+	struct lst *l = arg;
+
+	pthread_mutex_lock(&l->m);
+	snprintf(l->where, sizeof(l->where), "%s", where);
+	l->ready = 1;
+	pthread_mutex_unlock(&l->m);
+}
+
+static void *
+lst_main(void *arg)
+{
+	struct lst *l = arg;
+
+	l->rc = nbd_server_listen(l->s, l->path, NULL, NULL, NULL);
+	return (NULL);
+}
+
+static int
+unix_connect(const char *path)
+{
+	struct sockaddr_un sun;
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+		close(fd);
+		return (-1);
+	}
+	return (fd);
+}
+
+static void
+test_listen_two_clients(void)
+{
+	struct lst l;
+	struct bdev *b = mkdev();
+	pthread_t t;
+	uint8_t wb[512], rb[512];
+	uint64_t size;
+	char path[64];
+	int fd1, fd2, i, ready = 0;
+
+	snprintf(path, sizeof(path), "/tmp/test_nbd.%d.sock", (int)getpid());
+	memset(&l, 0, sizeof(l));
+	pthread_mutex_init(&l.m, NULL);
+	l.path = path;
+	CHECK_EQ(nbd_server_new(b, NULL, &l.s, NULL), 0);
+	nbd_server_set_ready_cb(l.s, lst_ready, &l);
+	pthread_create(&t, NULL, lst_main, &l);
+	for (i = 0; i < 500 && !ready; i++) {
+		pthread_mutex_lock(&l.m);
+		ready = l.ready;
+		pthread_mutex_unlock(&l.m);
+		usleep(2000);
+	}
+	CHECK(ready);
+	CHECK(strncmp(l.where, "unix:", 5) == 0);
+	fd1 = unix_connect(path);
+	fd2 = unix_connect(path);
+	CHECK(fd1 >= 0 && fd2 >= 0);
+	CHECK_EQ(cl_hello(fd1, 3), 3);
+	CHECK_EQ(cl_hello(fd2, 3), 3);
+	CHECK(cl_go(fd1, 7, "", &size, NULL, NULL) > 0);
+	CHECK(cl_go(fd2, 7, "", &size, NULL, NULL) > 0);
+	memset(wb, 0x77, sizeof(wb));
+	CHECK_EQ(cl_cmd(fd1, 1, 0, 2048, 512, wb, NULL), 0);
+	CHECK_EQ(cl_cmd(fd2, 0, 0, 2048, 512, NULL, rb), 0);
+	CHECK(memcmp(rb, wb, sizeof(rb)) == 0);
+	nbd_server_stop(l.s);
+	CHECK(at_eof(fd1));
+	CHECK(at_eof(fd2));
+	pthread_join(t, NULL);
+	CHECK_EQ(l.rc, 0);
+	CHECK(access(path, F_OK) != 0);		/* socket removed */
+	close(fd1);
+	close(fd2);
+	nbd_server_destroy(l.s);
+	pthread_mutex_destroy(&l.m);
+	bdev_destroy(b);
+}
+
+int
+main(void)
+{
+	test_haggling_and_commands();
+	test_in_flight();
+	test_readonly_refusal();
+	test_no_handshake_and_export_name();
+	test_hostile_bad_magic_disconnects();
+	test_enospc_mapped();
+	test_stop_ends_connection();
+	test_stop_with_a_client_that_does_not_read();
+	test_listen_two_clients();
+	return (t_done());
+}
