@@ -16,7 +16,8 @@
  * most FMT_ISO_MAXDIRSIZE bytes, so a multi-extent chain (bounded by its
  * directory) and every listing end; CE chains stop after FMT_ISO_MAXCE areas;
  * descending into a directory whose extent is an ancestor's is ELOOP, and so
- * is going deeper than FMT_ISO_MAXDEPTH.
+ * is going deeper than FMT_ISO_MAXDEPTH or, in one walk, descending into
+ * more directory bytes than the volume holds (shared directories).
  *
  * Locking: none; a struct fmt_iso belongs to one thread at a time.
  */
@@ -806,6 +807,7 @@ iso_list(struct fmt_iso *iso, const char *dirpath, bool recurse,
 	struct iso_it it;
 	struct iso_ent e;
 	size_t plen = 0, n;
+	uint64_t budget = iso->volsize, span;
 	int depth = 0, error;
 	bool end;
 
@@ -868,6 +870,20 @@ iso_list(struct fmt_iso *iso, const char *dirpath, bool recurse,
 		if (depth + 1 >= FMT_ISO_MAXDEPTH)
 			return (diag_set(d, ELOOP, "'%s': deeper than %d "
 			    "directories", iso->path, FMT_ISO_MAXDEPTH));
+		/*
+		 * Directories own their sectors, so one walk cannot visit
+		 * more directory sectors than the volume holds; directories
+		 * shared without a cycle (a DAG) would otherwise make the
+		 * walk exponential.
+		 */
+		span = lr_div_roundup(LR_MAX(e.dir_size, 1), FMT_ISO_SECTOR) *
+		    FMT_ISO_SECTOR;
+		if (span > budget)
+			return (diag_set(d, ELOOP, "'%s': the walk has visited "
+			    "more directory bytes than the volume holds "
+			    "(directories are shared): the image is corrupt or "
+			    "hostile", iso->path));
+		budget -= span;
 		depth++;
 		iso->stack[depth].off = e.dir_off;
 		iso->stack[depth].size = e.dir_size;

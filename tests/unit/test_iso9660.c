@@ -538,6 +538,38 @@ test_depth_limit(void)
 	free(m.b);
 }
 
+/*
+ * 30 levels, each directory holding two entries that both point at the
+ * next level: no cycle, but 2^30 paths.  The walk's byte budget stops it.
+ */
+static void
+test_shared_directories_dag(void)
+{
+	struct img m;
+	struct diag d;
+	int i, n = 0, nd = 30;
+	uint32_t nsec = 20 + (uint32_t)nd + 1;
+
+	m.len = (size_t)nsec * SEC;
+	m.b = calloc(1, m.len);
+	vd(m.b + 16 * SEC, 1, 20, SEC, nsec);
+	vd(m.b + 17 * SEC, 255, 0, 0, 0);
+	for (i = 0; i <= nd; i++) {
+		uint8_t *s = m.b + (20 + i) * SEC;
+		size_t o = dirhead(s, 20 + i, i ? 19 + i : 20, NULL, 0);
+
+		if (i < nd) {
+			o += dr(s + o, 21 + i, SEC, 2, "A", 1, NULL, 0);
+			dr(s + o, 21 + i, SEC, 2, "B", 1, NULL, 0);
+		}
+	}
+	CHECK_EQ(isopen(&iso, &m, 0, &d), 0);
+	CHECK_EQ(fmt_iso_walk(&iso, "/", count_cb, &n, &d), ELOOP);
+	CHECK_MSG(&d, "shared");
+	CHECK(n < 200);
+	free(m.b);
+}
+
 /* CE chains pointing at themselves stop after FMT_ISO_MAXCE areas. */
 static void
 test_rr_ce_loop(void)
@@ -648,9 +680,9 @@ int
 main(int argc, char **argv)
 {
 	if (argc > 1) {
-		write_seed(argv[1], "crafted-plain.iso", mkimg(false, false));
-		write_seed(argv[1], "crafted-joliet.iso", mkimg(false, true));
-		write_seed(argv[1], "crafted-rr-joliet.iso", mkimg(true, true));
+		write_seed(argv[1], "crafted-plain.bin", mkimg(false, false));
+		write_seed(argv[1], "crafted-joliet.bin", mkimg(false, true));
+		write_seed(argv[1], "crafted-rr-joliet.bin", mkimg(true, true));
 		return (0);
 	}
 	test_probe();
@@ -666,6 +698,7 @@ main(int argc, char **argv)
 	test_descriptor_set_without_terminator();
 	test_bad_block_size();
 	test_depth_limit();
+	test_shared_directories_dag();
 	test_rr_ce_loop();
 	test_rr_cl_points_to_ancestor();
 	test_list_details();

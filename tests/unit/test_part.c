@@ -484,14 +484,14 @@ write_seeds(const char *mbrdir, const char *gptdir)
 	mbr_ent(ebr, 1, 0, 0x05, 20, 20);
 	ebr = k->b + 28 * 512;
 	mbr_ent(ebr, 0, 0, 0x07, 2, 10);
-	seed(mbrdir, "mbr-extended.img", k);
+	seed(mbrdir, "mbr-extended.bin", k);
 	k = mkdisk(4 * 512);
 	mbr_ent(k->b, 0, 0, 0xcd, 0, 3);
 	mbr_ent(k->b, 1, 0, 0xef, 3, 1);
-	seed(mbrdir, "mbr-isohybrid.img", k);
-	seed(gptdir, "gpt-512.img", small_gpt(512, 128, 24));
-	seed(gptdir, "gpt-512-esz256.img", small_gpt(512, 256, 24));
-	seed(gptdir, "gpt-4096.img", small_gpt(4096, 128, 14));
+	seed(mbrdir, "mbr-isohybrid.bin", k);
+	seed(gptdir, "gpt-512.bin", small_gpt(512, 128, 24));
+	seed(gptdir, "gpt-512-esz256.bin", small_gpt(512, 256, 24));
+	seed(gptdir, "gpt-4096.bin", small_gpt(4096, 128, 14));
 }
 
 int
