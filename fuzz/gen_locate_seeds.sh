@@ -108,4 +108,15 @@ p[16] = (-sum(p)) & 0xff
 open(out, 'wb').write(bytes(p) + loc)
 EOF
 enc vt.img 0x08 "$C/ventoy-param.bin" vp.bin
+# 5. the same hand-over as an ACPI "VTOY" table (locate accepts it as is)
+python3 - vp.bin vtoy.bin <<'EOF'
+import struct, sys
+body = open(sys.argv[1], 'rb').read()
+t = bytearray(b'VTOY' + struct.pack('<I', 36 + len(body)) + b'\x01\x00' +
+              b'VENTOY' + b'VENTOY  ' + struct.pack('<I', 1) + b'VTOY' +
+              struct.pack('<I', 1) + body)
+t[9] = (-sum(t)) & 0xff
+open(sys.argv[2], 'wb').write(bytes(t))
+EOF
+enc vt.img 0x08 "$C/ventoy-acpi.bin" vtoy.bin
 ls -l "$C"

@@ -86,9 +86,9 @@ int	probe_describe_device(struct bdev *dev, char *buf, size_t len);
  * VentoyOsParam file (4-byte attributes, os_param), or a raw os_param
  * optionally followed by the location list.  locate_opts.ventoy_param may
  * hold any of the three.  *paramp points at the 512-byte os_param inside
- * buf, *locp/*loclenp at the location list (NULL/0 when none), *formp names
- * the form (static string).  EINVAL with a diag when nothing matches or a
- * check fails.
+ * buf, *locp and *loclenp at the location list (NULL/0 when none), *formp
+ * names the form (static string).  EINVAL with a diag when nothing matches
+ * or a check fails.
  */
 int	probe_ventoy_split(const void *buf, size_t len,
 	    struct fmt_ventoy_param *p, const uint8_t **paramp,
