@@ -5,11 +5,13 @@
  * Fixed-newstyle handshake (OPT_EXPORT_NAME, OPT_GO, OPT_INFO, OPT_LIST,
  * OPT_ABORT; everything else is answered NBD_REP_ERR_UNSUP), simple replies
  * only, commands READ, WRITE, FLUSH, TRIM, WRITE_ZEROES, DISC with FUA.  Per
- * connection one reader thread (the caller of nbd_server_serve_fd) parses
- * requests and a pool of workers runs them against the bdev and sends the
- * replies, serialized by a per-connection lock, so several requests are in
- * flight.  The bdev is borrowed: it must outlive the server and is used from
- * many threads at once (bdev.h says every layer allows that).
+ * connection `threads` threads (the caller of nbd_server_serve_fd is one)
+ * take turns reading a request, then run it against the bdev and send the
+ * reply (replies serialized by a per-connection lock), so that many
+ * requests are in flight.  The bdev is borrowed: it must outlive the server
+ * and is used from many threads at once (bdev.h says every layer allows
+ * that).  Threads inherit the caller's signal mask and prctl flags (an
+ * /init sets PR_SET_IO_FLUSHER before serving).
  *
  * Errors: 0 or a positive errno, the human detail in the caller's diag.  A
  * hostile client (bad magic, a length over NBD_MAX_PAYLOAD, a request out of
@@ -80,6 +82,10 @@ struct nbd_server_stats {
 	uint64_t	protocol_errors;	/* clients dropped for misbehaving */
 };
 void	nbd_server_get_stats(struct nbd_server *s, struct nbd_server_stats *st);
+/* The transmission flags the export advertises (NBD_FLAG_HAS_FLAGS,
+ * READ_ONLY, SEND_FLUSH, ...): what handshake=0 users hand the Linux kernel
+ * with the NBD_SET_FLAGS ioctl. */
+uint16_t nbd_server_tflags(const struct nbd_server *s);
 /* The last error a request met on the bdev (code 0 = none yet), copied to
  * d; returns its code. */
 int	nbd_server_last_error(struct nbd_server *s, struct diag *d);

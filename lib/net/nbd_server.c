@@ -4,34 +4,36 @@
  *
  * Shape: nbd_server_listen() polls its listening sockets and the stop pipe,
  * and runs each accepted client in a detached thread through
- * nbd_server_serve_fd().  A connection is one reader (the serving thread)
- * plus a pool of workers:
- *   reader: handshake, then parse a request header, check it (magic, length,
- *           range, read-only), read a write's payload, queue it;
- *   worker: pop a request, run it on the bdev, send the reply.
- * Replies go out whole under conn->wlock, so they never interleave; their
- * order is free (NBD allows it).  Flush semantics hold because a write is
- * acknowledged only after bdev_write() returned and flush reaches the whole
- * shared stack; that is also why CAN_MULTI_CONN is advertised.
+ * nbd_server_serve_fd().  A connection has `threads` threads (the serving
+ * thread is one of them), each looping as nbdkit's do:
+ *   take conn->rlock; read one request header, check it (magic, length,
+ *   range, read-only), read a write's payload into the thread's own buffer;
+ *   drop rlock; run the request on the bdev; send the reply under wlock.
+ * A request never changes threads (no queue, no wake-up per request), and
+ * as many requests are in flight as there are threads.  Replies go out
+ * whole under wlock, so they never interleave; their order is free (NBD
+ * allows it).  Flush semantics hold because a write is acknowledged only
+ * after bdev_write() returned and flush reaches the whole shared stack;
+ * that is also why CAN_MULTI_CONN is advertised.
  *
  * Bounds against a hostile client: a header with a bad magic or a WRITE
  * longer than NBD_MAX_PAYLOAD disconnects (the stream cannot be resynced);
  * a READ that long, a request out of range or an unknown command gets
  * EINVAL; a write to a read-only export gets EPERM after its payload was
- * drained.  At most CONN_MAX_REQS requests and CONN_MAX_BYTES of buffers are
- * in flight per connection: the reader stops reading until workers catch up.
- * Options are limited in size (OPT_MAX_LEN) and number (OPT_MAX_COUNT).
+ * drained.  Memory: one buffer per thread, at most NBD_MAX_PAYLOAD, and one
+ * over KEEP_BUF is freed after its request.  Options are limited in size
+ * (OPT_MAX_LEN) and number (OPT_MAX_COUNT).
  *
  * Stop: nbd_server_stop() sets a flag and writes one byte to a pipe that is
- * never drained, so every poll() on its read end wakes for good.  Readers
- * poll that pipe whenever the socket has nothing to read; a stopped
- * connection lets its in-flight requests finish (STOP_GRACE_MS at most, then
- * the socket is shut down under blocked senders), flushes, closes.
+ * never drained, so every poll() on its read end wakes for good.  The
+ * reading thread polls that pipe whenever the socket has nothing to read;
+ * the others finish their request and find the connection closing.  A
+ * reply to a client that does not read gets STOP_GRACE_MS after a stop,
+ * then the socket is shut down.  At the end the stack is flushed.
  *
- * Locking: conn->qlock guards the queue and in-flight counters (cond qcond
- * wakes workers, cond room wakes the reader); conn->wlock serializes socket
- * writes; s->lock guards the active client count of listen.  Statistics are
- * updated with atomics.
+ * Locking: conn->rlock serializes reading from the socket and guards
+ * closing/error; conn->wlock serializes writing to it; s->lock guards the
+ * client count of listen and the last error.  Statistics are atomics.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -115,10 +117,9 @@
 #define NBD_NAME_MAX		4096
 #define OPT_MAX_LEN		(NBD_NAME_MAX + 1024)
 #define OPT_MAX_COUNT		1024
-#define CONN_MAX_REQS		64
-#define CONN_MAX_BYTES		(128u * 1024 * 1024)
 #define MAX_THREADS		64
 #define STOP_GRACE_MS		5000
+#define KEEP_BUF		(1024 * 1024)	/* larger buffers are freed */
 
 struct nbd_server {
 	struct bdev		*b;		/* borrowed */
@@ -140,7 +141,6 @@ struct nbd_server {
 };
 
 struct nbd_req {
-	struct nbd_req	*next;
 	uint16_t	 flags;
 	uint16_t	 type;
 	uint64_t	 handle;
@@ -148,6 +148,7 @@ struct nbd_req {
 	uint32_t	 len;
 	uint32_t	 error;		/* NBD error decided by the reader */
 	uint8_t		*buf;		/* payload (write) or data (read) */
+	size_t		 bufcap;	/* bytes allocated at buf */
 };
 
 struct nbd_conn {
@@ -155,14 +156,11 @@ struct nbd_conn {
 	int			 fd;
 	int			 is_sock;
 	int			 dead;		/* socket failed; atomic */
-	pthread_mutex_t		 wlock;
-	pthread_mutex_t		 qlock;
-	pthread_cond_t		 qcond;
-	pthread_cond_t		 room;
-	struct nbd_req		*head, *tail;
-	unsigned		 inflight;
-	uint64_t		 inflight_bytes;
-	int			 quit;
+	pthread_mutex_t		 rlock;		/* one reader at a time */
+	pthread_mutex_t		 wlock;		/* one reply at a time */
+	int			 closing;	/* under rlock */
+	int			 error;		/* first error, under rlock */
+	struct diag		 d;
 	pthread_t		 workers[MAX_THREADS];
 	unsigned		 nworkers;
 };
@@ -646,8 +644,6 @@ req_run(struct nbd_conn *c, struct nbd_req *r)
 	diag_clear(&d);
 	switch (r->type) {
 	case NBD_CMD_READ:
-		if (__atomic_load_n(&c->dead, __ATOMIC_RELAXED))
-			return;
 		error = bdev_read(b, r->buf, r->len, r->off, &d);
 		STAT_ADD(s, reads, 1);
 		if (error == 0)
@@ -685,207 +681,172 @@ req_run(struct nbd_conn *c, struct nbd_req *r)
 	r->error = nbd_errno(error);
 }
 
-static void *
-conn_worker(void *arg)
-{
-	struct nbd_conn *c = arg;
-	struct nbd_req *r;
-
-	for (;;) {
-		pthread_mutex_lock(&c->qlock);
-		while (c->head == NULL && !c->quit)
-			pthread_cond_wait(&c->qcond, &c->qlock);
-		if ((r = c->head) == NULL) {
-			pthread_mutex_unlock(&c->qlock);
-			break;
-		}
-		if ((c->head = r->next) == NULL)
-			c->tail = NULL;
-		pthread_mutex_unlock(&c->qlock);
-
-		if (r->error == 0)
-			req_run(c, r);
-		if (r->error != 0)
-			STAT_ADD(c->s, errors, 1);
-		if (!__atomic_load_n(&c->dead, __ATOMIC_RELAXED))
-			(void)req_send_reply(c, r);
-
-		pthread_mutex_lock(&c->qlock);
-		c->inflight--;
-		if (r->buf != NULL)
-			c->inflight_bytes -= r->len;
-		pthread_cond_broadcast(&c->room);
-		pthread_mutex_unlock(&c->qlock);
-		free(r->buf);
-		free(r);
-	}
-	return (NULL);
-}
-
 static int
 req_range_ok(const struct nbd_server *s, uint64_t off, uint32_t len)
 {
 	return (lr_range_ok(off, len, s->b->size));
 }
 
-/*
- * The reader: parses requests until DISC, end of stream, stop or a
- * protocol error.  0 for an orderly end.
- */
+/* Makes r->buf hold at least len bytes. */
 static int
-conn_transmission(struct nbd_conn *c, struct diag *d)
+req_reserve(struct nbd_req *r, uint32_t len)
 {
-	struct nbd_server *s = c->s;
-	struct nbd_req *r;
-	uint8_t h[28];
-	uint32_t magic, len;
-	uint16_t type, flags;
-	uint64_t off;
-	size_t got;
-	int error, ro = (s->tflags & NBD_FLAG_READ_ONLY) != 0, payload;
+	uint8_t *nb;
 
-	for (;;) {
-		error = conn_recv(c, h, sizeof(h), &got);
-		if (error == EPIPE && got == 0)
-			return (0);	/* client closed between requests */
-		if (error == ESHUTDOWN)
-			return (0);
-		if (error != 0)
-			return (diag_set(d, error, "nbd: reading a request: "
-			    "%s", strerror(error)));
-		magic = lr_be32dec(h);
-		flags = lr_be16dec(h + 4);
-		type = lr_be16dec(h + 6);
-		off = lr_be64dec(h + 16);
-		len = lr_be32dec(h + 24);
-		if (magic != NBD_REQUEST_MAGIC) {
-			STAT_ADD(s, protocol_errors, 1);
-			return (diag_set(d, EPROTO, "nbd: request with a bad "
-			    "magic 0x%08x: disconnected", magic));
-		}
-		if (type == NBD_CMD_DISC)
-			return (0);
-		if (type == NBD_CMD_WRITE && len > NBD_MAX_PAYLOAD) {
-			STAT_ADD(s, protocol_errors, 1);
-			return (diag_set(d, EPROTO, "nbd: write of %u bytes "
-			    "is over the %u byte limit: disconnected", len,
-			    NBD_MAX_PAYLOAD));
-		}
-		if ((r = calloc(1, sizeof(*r))) == NULL)
-			return (diag_set(d, ENOMEM, "nbd: out of memory"));
-		r->flags = flags;
-		r->type = type;
-		r->handle = lr_be64dec(h + 8);
-		r->off = off;
-		r->len = len;
-		payload = 0;
-		switch (type) {
-		case NBD_CMD_READ:
-			if (len > NBD_MAX_PAYLOAD || !req_range_ok(s, off, len))
-				r->error = NBD_EINVAL;
-			else
-				payload = 1;
-			break;
-		case NBD_CMD_WRITE:
-			payload = 1;
-			if (ro)
-				r->error = NBD_EPERM;
-			else if (!req_range_ok(s, off, len))
-				r->error = NBD_EINVAL;
-			break;
-		case NBD_CMD_TRIM:
-		case NBD_CMD_WRITE_ZEROES:
-			if (ro)
-				r->error = NBD_EPERM;
-			else if (!req_range_ok(s, off, len))
-				r->error = NBD_EINVAL;
-			break;
-		case NBD_CMD_FLUSH:
-			break;
-		default:
-			r->error = NBD_EINVAL;
-			break;
-		}
-
-		/* Wait for room before taking more memory; a client that
-		 * does not read its replies keeps the workers (and so this
-		 * wait) blocked, so look at the stop flag now and then. */
-		pthread_mutex_lock(&c->qlock);
-		while (c->inflight > 0 && (c->inflight >= CONN_MAX_REQS ||
-		    (payload && c->inflight_bytes + len > CONN_MAX_BYTES))) {
-			struct timespec ts;
-
-			if (stopped(s))
-				break;
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += 200 * 1000000L;
-			if (ts.tv_nsec >= 1000000000L) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000L;
-			}
-			(void)pthread_cond_timedwait(&c->room, &c->qlock, &ts);
-		}
-		pthread_mutex_unlock(&c->qlock);
-		if (stopped(s)) {
-			free(r);
-			return (0);
-		}
-
-		if (type == NBD_CMD_WRITE && r->error != 0) {
-			/* Refused: drain the payload. */
-			payload = 0;
-			if ((error = conn_skip(c, len)) != 0) {
-				free(r);
-				return (error == ESHUTDOWN ? 0 :
-				    diag_set(d, error, "nbd: reading a write "
-				    "payload: %s", strerror(error)));
-			}
-		}
-		if (payload && len > 0) {
-			if ((r->buf = malloc(len)) == NULL) {
-				free(r);
-				return (diag_set(d, ENOMEM, "nbd: out of "
-				    "memory for a %u byte request", len));
-			}
-			if (type == NBD_CMD_WRITE &&
-			    (error = conn_recv(c, r->buf, len, NULL)) != 0) {
-				free(r->buf);
-				free(r);
-				return (error == ESHUTDOWN ? 0 :
-				    diag_set(d, error, "nbd: reading a write "
-				    "payload: %s", strerror(error)));
-			}
-		}
-
-		pthread_mutex_lock(&c->qlock);
-		c->inflight++;
-		if (r->buf != NULL)
-			c->inflight_bytes += len;
-		if (c->tail != NULL)
-			c->tail->next = r;
-		else
-			c->head = r;
-		c->tail = r;
-		pthread_cond_signal(&c->qcond);
-		pthread_mutex_unlock(&c->qlock);
-	}
+	if (len <= r->bufcap)
+		return (0);
+	if ((nb = malloc(len)) == NULL)
+		return (ENOMEM);
+	free(r->buf);
+	r->buf = nb;
+	r->bufcap = len;
+	return (0);
 }
 
-/* Waits until no request is in flight or the grace period ran out. */
-static void
-conn_drain(struct nbd_conn *c)
-{
-	struct timespec ts;
-	int rc = 0;
+/*
+ * Reads and checks one request (the caller holds rlock).  0: r is ready to
+ * run (r->error may already say why it will not); CONN_END: an orderly end
+ * (NBD_CMD_DISC, the client closed between requests, stop); another errno
+ * with a diag: the client is dropped.
+ */
+#define CONN_END	(-1)
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += STOP_GRACE_MS / 1000;
-	pthread_mutex_lock(&c->qlock);
-	while (c->inflight > 0 && rc != ETIMEDOUT)
-		rc = pthread_cond_timedwait(&c->room, &c->qlock, &ts);
-	pthread_mutex_unlock(&c->qlock);
-	if (rc == ETIMEDOUT)
-		conn_kill(c);
+static int
+conn_read_request(struct nbd_conn *c, struct nbd_req *r, struct diag *d)
+{
+	struct nbd_server *s = c->s;
+	uint8_t h[28];
+	uint32_t magic, len;
+	uint16_t type;
+	uint64_t off;
+	size_t got;
+	int error, ro = (s->tflags & NBD_FLAG_READ_ONLY) != 0, payload = 0;
+
+	error = conn_recv(c, h, sizeof(h), &got);
+	if ((error == EPIPE && got == 0) || error == ESHUTDOWN)
+		return (CONN_END);
+	if (error != 0)
+		return (diag_set(d, error, "nbd: reading a request: %s",
+		    strerror(error)));
+	magic = lr_be32dec(h);
+	type = lr_be16dec(h + 6);
+	off = lr_be64dec(h + 16);
+	len = lr_be32dec(h + 24);
+	if (magic != NBD_REQUEST_MAGIC) {
+		STAT_ADD(s, protocol_errors, 1);
+		return (diag_set(d, EPROTO, "nbd: request with a bad magic "
+		    "0x%08x: disconnected", magic));
+	}
+	if (type == NBD_CMD_DISC)
+		return (CONN_END);
+	if (type == NBD_CMD_WRITE && len > NBD_MAX_PAYLOAD) {
+		STAT_ADD(s, protocol_errors, 1);
+		return (diag_set(d, EPROTO, "nbd: write of %u bytes is over "
+		    "the %u byte limit: disconnected", len, NBD_MAX_PAYLOAD));
+	}
+	r->flags = lr_be16dec(h + 4);
+	r->type = type;
+	r->handle = lr_be64dec(h + 8);
+	r->off = off;
+	r->len = len;
+	r->error = 0;
+	switch (type) {
+	case NBD_CMD_READ:
+		if (len > NBD_MAX_PAYLOAD || !req_range_ok(s, off, len))
+			r->error = NBD_EINVAL;
+		else
+			payload = 1;
+		break;
+	case NBD_CMD_WRITE:
+		if (ro)
+			r->error = NBD_EPERM;
+		else if (!req_range_ok(s, off, len))
+			r->error = NBD_EINVAL;
+		else
+			payload = 1;
+		if (r->error != 0 && (error = conn_skip(c, len)) != 0)
+			return (error == ESHUTDOWN ? CONN_END :
+			    diag_set(d, error, "nbd: reading a write payload: "
+			    "%s", strerror(error)));
+		break;
+	case NBD_CMD_TRIM:
+	case NBD_CMD_WRITE_ZEROES:
+		if (ro)
+			r->error = NBD_EPERM;
+		else if (!req_range_ok(s, off, len))
+			r->error = NBD_EINVAL;
+		break;
+	case NBD_CMD_FLUSH:
+		break;
+	default:
+		r->error = NBD_EINVAL;
+		break;
+	}
+	if (!payload)
+		return (0);
+	if (req_reserve(r, len) != 0) {
+		/* Answer ENOMEM; a write's payload must still be drained. */
+		r->error = NBD_ENOMEM;
+		if (type == NBD_CMD_WRITE && (error = conn_skip(c, len)) != 0)
+			return (error == ESHUTDOWN ? CONN_END :
+			    diag_set(d, error, "nbd: reading a write payload: "
+			    "%s", strerror(error)));
+		return (0);
+	}
+	if (type == NBD_CMD_WRITE &&
+	    (error = conn_recv(c, r->buf, len, NULL)) != 0)
+		return (error == ESHUTDOWN ? CONN_END : diag_set(d, error,
+		    "nbd: reading a write payload: %s", strerror(error)));
+	return (0);
+}
+
+/*
+ * One of the connection's threads: take the read lock, read one request,
+ * let go of the lock, run the request, send its reply; until the
+ * connection closes.  So a request is never handed from thread to thread,
+ * and there are as many requests in flight as threads.
+ */
+static void *
+conn_thread(void *arg)
+{
+	struct nbd_conn *c = arg;
+	struct nbd_req r;
+	struct diag d;
+	int error;
+
+	memset(&r, 0, sizeof(r));
+	for (;;) {
+		pthread_mutex_lock(&c->rlock);
+		if (c->closing) {
+			pthread_mutex_unlock(&c->rlock);
+			break;
+		}
+		diag_clear(&d);
+		if ((error = conn_read_request(c, &r, &d)) != 0) {
+			c->closing = 1;
+			if (error != CONN_END && c->error == 0) {
+				c->error = error;
+				c->d = d;
+			}
+			pthread_mutex_unlock(&c->rlock);
+			break;
+		}
+		pthread_mutex_unlock(&c->rlock);
+
+		if (r.error == 0)
+			req_run(c, &r);
+		if (r.error != 0)
+			STAT_ADD(c->s, errors, 1);
+		if (!__atomic_load_n(&c->dead, __ATOMIC_RELAXED))
+			(void)req_send_reply(c, &r);
+		if (r.bufcap > KEEP_BUF) {
+			free(r.buf);
+			r.buf = NULL;
+			r.bufcap = 0;
+		}
+	}
+	free(r.buf);
+	return (NULL);
 }
 
 int
@@ -895,7 +856,7 @@ nbd_server_serve_fd(struct nbd_server *s, int fd, int handshake,
 	struct nbd_conn *c;
 	struct diag fd_;
 	socklen_t sl;
-	int error, type, one = 1;
+	int error = 0, type, one = 1;
 	unsigned i;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
@@ -910,9 +871,7 @@ nbd_server_serve_fd(struct nbd_server *s, int fd, int handshake,
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
 		    sizeof(one));
 	pthread_mutex_init(&c->wlock, NULL);
-	pthread_mutex_init(&c->qlock, NULL);
-	pthread_cond_init(&c->qcond, NULL);
-	pthread_cond_init(&c->room, NULL);
+	pthread_mutex_init(&c->rlock, NULL);
 	STAT_ADD(s, connections, 1);
 	STAT_ADD(s, active, 1);
 
@@ -928,24 +887,20 @@ nbd_server_serve_fd(struct nbd_server *s, int fd, int handshake,
 			goto done;
 		}
 	}
-	for (i = 0; i < s->threads; i++) {
-		if ((error = pthread_create(&c->workers[i], NULL, conn_worker,
-		    c)) != 0) {
-			diag_set(d, error, "nbd: cannot start worker threads: "
-			    "%s", strerror(error));
+	/* The calling thread is one of the s->threads. */
+	for (i = 0; i + 1 < s->threads; i++) {
+		if (pthread_create(&c->workers[i], NULL, conn_thread, c) != 0)
 			break;
-		}
 		c->nworkers++;
 	}
-	if (c->nworkers > 0)
-		error = conn_transmission(c, d);
-	conn_drain(c);
-	pthread_mutex_lock(&c->qlock);
-	c->quit = 1;
-	pthread_cond_broadcast(&c->qcond);
-	pthread_mutex_unlock(&c->qlock);
+	(void)conn_thread(c);
 	for (i = 0; i < c->nworkers; i++)
 		pthread_join(c->workers[i], NULL);
+	if (c->error != 0) {
+		error = c->error;
+		if (d != NULL)
+			*d = c->d;
+	}
 	if (!(s->tflags & NBD_FLAG_READ_ONLY)) {
 		diag_clear(&fd_);
 		if (bdev_flush(s->b, &fd_) != 0 && error == 0)
@@ -955,9 +910,7 @@ nbd_server_serve_fd(struct nbd_server *s, int fd, int handshake,
 done:
 	close(fd);
 	STAT_ADD(s, active, (uint64_t)-1);
-	pthread_cond_destroy(&c->room);
-	pthread_cond_destroy(&c->qcond);
-	pthread_mutex_destroy(&c->qlock);
+	pthread_mutex_destroy(&c->rlock);
 	pthread_mutex_destroy(&c->wlock);
 	free(c);
 	return (error);
@@ -1049,6 +1002,12 @@ nbd_server_get_stats(struct nbd_server *s, struct nbd_server_stats *st)
 
 	for (i = 0; i < sizeof(*st) / sizeof(uint64_t); i++)
 		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+}
+
+uint16_t
+nbd_server_tflags(const struct nbd_server *s)
+{
+	return (s->tflags);
 }
 
 int

@@ -160,6 +160,29 @@ else
 	bad "detached mount-file did not come up: $(cat "$W/mf2.err")"
 fi
 
+# --- 2b. fallocate --punch-hole on the FUSE file reads back as zeros -------
+if command -v fallocate >/dev/null 2>&1; then
+	"$LIVEROOT" mount-file --raw --lower "$W/fs.img" --upper mem:8M "$MNT" \
+	    2>"$W/mf3.err"
+	if wait_file "$MNT/disk"; then
+		head -c 65536 /dev/urandom >"$W/pat"
+		dd if="$W/pat" of="$MNT/disk" bs=4096 seek=1000 conv=notrunc \
+		    2>/dev/null
+		check "write through FUSE" cmp -s -n 65536 -i 0:4096000 \
+		    "$W/pat" "$MNT/disk"
+		fallocate -p -o 4100000 -l 50000 "$MNT/disk"
+		check "punch-hole" test $? -eq 0
+		head -c 50000 /dev/zero >"$W/z"
+		check "punched range reads zeros" cmp -s -n 50000 \
+		    -i 0:4100000 "$W/z" "$MNT/disk"
+		check "bytes before the hole kept" cmp -s -n 4000 \
+		    "$W/pat" "$MNT/disk" -i 0:4096000
+		fusermount3 -u "$MNT"
+	else
+		bad "raw mount-file did not come up: $(cat "$W/mf3.err")"
+	fi
+fi
+
 # --- 3. errors --------------------------------------------------------------
 "$LIVEROOT" mount-file --lower "$W/missing" "$MNT" 2>"$W/e.err"
 check "missing lower: exit 2" test $? -eq 2
