@@ -37,6 +37,15 @@ void	lr_sparse_read(const struct lr_sparse *s, void *buf, size_t len,
 /* 0, ENOSPC (cap), or ENOMEM; on error nothing was changed. */
 int	lr_sparse_write(struct lr_sparse *s, const void *buf, size_t len,
 	    uint64_t off);
+/*
+ * Overwrite only: copies when every page the write needs is already
+ * allocated (or the data for a missing page is all zeros) and returns 0;
+ * otherwise changes nothing and returns EAGAIN.  It never allocates or frees,
+ * so an owner may run it concurrently with readers and other overwrites
+ * (shared lock) and take its exclusive lock only for lr_sparse_write.
+ */
+int	lr_sparse_overwrite(struct lr_sparse *s, const void *buf, size_t len,
+	    uint64_t off);
 /* Zero a range: whole pages are freed, partial pages zeroed in place. */
 void	lr_sparse_zero(struct lr_sparse *s, uint64_t off, uint64_t len);
 /* Bytes of data pages in use (not counting tables). */

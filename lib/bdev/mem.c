@@ -4,12 +4,26 @@
  * Pages are allocated on the first non-zero write, read as zeros before,
  * and freed by trim or by writing zeros over a whole page.  A byte cap
  * bounds the memory; a write past it fails with ENOSPC before anything is
- * changed, naming the cap.  One mutex serialises the page table; the copy is
- * short (at most one request) so that is cheap.
+ * changed, naming the cap.
+ *
+ * Memory: 4 KiB pages (and the sparse array's 4 KiB leaf tables) come from
+ * a page pool of 2 MiB anonymous mappings.  A fresh mapping reads as zeros,
+ * so allocation needs no memset; a freed page is given back to the kernel
+ * with MADV_DONTNEED (it reads as zeros again) and kept on a free stack for
+ * reuse, so a trimmed RAM upper really returns its memory.  The mappings
+ * themselves (address space only) live until destroy.
+ *
+ * Locking: a reader-writer lock.  Reads and overwrites of allocated pages
+ * hold it shared (they never change the page table), so concurrent requests
+ * copy in parallel; a write that must allocate, and trim, hold it exclusive.
+ * Concurrent overlapping writes land in some order, as on a disk.
  *
  * bdev_mem_adopt() wraps an existing flat buffer instead (a RAM copy of a
  * downloaded image), read-only unless asked.
  */
+#define _GNU_SOURCE
+#include <sys/mman.h>
+
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,13 +32,97 @@
 #include <liveroot/sparse.h>
 #include <liveroot/util.h>
 
+#define POOL_SLAB	(2u << 20)
+#define POOL_PAGE	LR_SPARSE_PAGE
+
+struct page_pool {
+	uint8_t		**slabs;	/* POOL_SLAB-byte mappings */
+	size_t		  nslabs, slabcap;
+	size_t		  bump;		/* next fresh byte in the last slab */
+	void		**free;		/* stack of freed (zeroed) pages */
+	size_t		  nfree, freecap;
+};
+
 struct bdev_mem {
 	struct bdev	 b;
-	pthread_mutex_t	 mtx;
+	pthread_rwlock_t lock;
 	struct lr_sparse sp;
+	struct page_pool pool;
+	struct lr_allocator alloc;
 	uint64_t	 cap;
 	uint8_t		*flat;		/* adopted buffer, or NULL */
 };
+
+static void *
+pool_alloc(size_t len, void *arg)
+{
+	struct page_pool *p = arg;
+	void *pg;
+
+	if (len != POOL_PAGE)
+		return (calloc(1, len));
+	if (p->nfree > 0)
+		return (p->free[--p->nfree]);
+	if (p->nslabs == 0 || p->bump == POOL_SLAB) {
+		uint8_t *s;
+
+		if (p->nslabs == p->slabcap) {
+			size_t nc = p->slabcap ? p->slabcap * 2 : 16;
+			uint8_t **ns = realloc(p->slabs, nc * sizeof(*ns));
+
+			if (ns == NULL)
+				return (NULL);
+			p->slabs = ns;
+			p->slabcap = nc;
+		}
+		s = mmap(NULL, POOL_SLAB, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (s == MAP_FAILED)
+			return (NULL);
+		p->slabs[p->nslabs++] = s;
+		p->bump = 0;
+	}
+	pg = p->slabs[p->nslabs - 1] + p->bump;
+	p->bump += POOL_PAGE;
+	return (pg);
+}
+
+static void
+pool_free(void *pg, size_t len, void *arg)
+{
+	struct page_pool *p = arg;
+
+	if (len != POOL_PAGE) {
+		free(pg);
+		return;
+	}
+	(void)madvise(pg, POOL_PAGE, MADV_DONTNEED);
+	if (p->nfree == p->freecap) {
+		size_t nc = p->freecap ? p->freecap * 2 : 1024;
+		void **nf = realloc(p->free, nc * sizeof(*nf));
+
+		if (nf == NULL) {
+			/* Cannot track it: the page stays mapped, zeroed and
+			 * unused until destroy; nothing is lost. */
+			return;
+		}
+		p->free = nf;
+		p->freecap = nc;
+	}
+	p->free[p->nfree++] = pg;
+}
+
+static void
+pool_fini(struct page_pool *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nslabs; i++)
+		munmap(p->slabs[i], POOL_SLAB);
+	free(p->slabs);
+	free(p->free);
+	memset(p, 0, sizeof(*p));
+}
 
 static int
 mem_read(struct bdev *b, void *buf, size_t len, uint64_t off, struct diag *d)
@@ -36,9 +134,9 @@ mem_read(struct bdev *b, void *buf, size_t len, uint64_t off, struct diag *d)
 		memcpy(buf, m->flat + off, len);
 		return (0);
 	}
-	pthread_mutex_lock(&m->mtx);
+	pthread_rwlock_rdlock(&m->lock);
 	lr_sparse_read(&m->sp, buf, len, off);
-	pthread_mutex_unlock(&m->mtx);
+	pthread_rwlock_unlock(&m->lock);
 	return (0);
 }
 
@@ -54,10 +152,15 @@ mem_write(struct bdev *b, const void *buf, size_t len, uint64_t off,
 		memcpy(m->flat + off, buf, len);
 		return (0);
 	}
-	pthread_mutex_lock(&m->mtx);
+	pthread_rwlock_rdlock(&m->lock);
+	error = lr_sparse_overwrite(&m->sp, buf, len, off);
+	pthread_rwlock_unlock(&m->lock);
+	if (error == 0)
+		return (0);
+	pthread_rwlock_wrlock(&m->lock);
 	error = lr_sparse_write(&m->sp, buf, len, off);
 	used = lr_sparse_bytes_used(&m->sp);
-	pthread_mutex_unlock(&m->mtx);
+	pthread_rwlock_unlock(&m->lock);
 	if (error == ENOSPC)
 		return (diag_set(d, ENOSPC, "RAM overlay full: %ju of its %ju "
 		    "MiB cap in use, a %zu-byte write at offset %ju needs more "
@@ -80,9 +183,9 @@ mem_trim(struct bdev *b, uint64_t off, uint64_t len, struct diag *d)
 		memset(m->flat + off, 0, (size_t)len);
 		return (0);
 	}
-	pthread_mutex_lock(&m->mtx);
+	pthread_rwlock_wrlock(&m->lock);
 	lr_sparse_zero(&m->sp, off, len);
-	pthread_mutex_unlock(&m->mtx);
+	pthread_rwlock_unlock(&m->lock);
 	return (0);
 }
 
@@ -93,9 +196,11 @@ mem_destroy(struct bdev *b)
 
 	if (m->flat != NULL)
 		free(m->flat);
-	else
+	else {
 		lr_sparse_fini(&m->sp);
-	pthread_mutex_destroy(&m->mtx);
+		pool_fini(&m->pool);
+	}
+	pthread_rwlock_destroy(&m->lock);
 	free(m);
 }
 
@@ -114,6 +219,21 @@ static const struct bdev_ops mem_ro_ops = {
 	.destroy = mem_destroy,
 };
 
+static void
+lock_init(pthread_rwlock_t *l)
+{
+	pthread_rwlockattr_t a;
+
+	pthread_rwlockattr_init(&a);
+#ifdef PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP
+	/* Allocating writers must not starve behind a stream of readers. */
+	pthread_rwlockattr_setkind_np(&a,
+	    PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+#endif
+	pthread_rwlock_init(l, &a);
+	pthread_rwlockattr_destroy(&a);
+}
+
 int
 bdev_mem_new(uint64_t size, uint64_t cap_bytes, struct bdev **out,
     struct diag *d)
@@ -123,13 +243,15 @@ bdev_mem_new(uint64_t size, uint64_t cap_bytes, struct bdev **out,
 
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		return (diag_set(d, ENOMEM, "out of memory"));
-	if ((error = lr_sparse_init(&m->sp, size, cap_bytes,
-	    &lr_libc_allocator)) != 0) {
+	m->alloc.alloc = pool_alloc;
+	m->alloc.free = pool_free;
+	m->alloc.arg = &m->pool;
+	if ((error = lr_sparse_init(&m->sp, size, cap_bytes, &m->alloc)) != 0) {
 		free(m);
 		return (diag_set(d, error, "cannot create a %ju-byte RAM "
 		    "device: %s", (uintmax_t)size, strerror(error)));
 	}
-	pthread_mutex_init(&m->mtx, NULL);
+	lock_init(&m->lock);
 	m->cap = cap_bytes;
 	bdev_init(&m->b, &mem_ops, size, 4096, 0, NULL, "mem(%ju MiB, cap %ju "
 	    "MiB)", (uintmax_t)(size >> 20), (uintmax_t)(cap_bytes >> 20));
@@ -145,7 +267,7 @@ bdev_mem_adopt(void *buf, uint64_t size, int writable, struct bdev **out,
 
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		return (diag_set(d, ENOMEM, "out of memory"));
-	pthread_mutex_init(&m->mtx, NULL);
+	lock_init(&m->lock);
 	m->flat = buf;
 	m->cap = size;
 	bdev_init(&m->b, writable ? &mem_ops : &mem_ro_ops, size, 4096,
@@ -162,9 +284,9 @@ bdev_mem_bytes_used(struct bdev *b)
 
 	if (m->flat != NULL)
 		return (m->b.size);
-	pthread_mutex_lock(&m->mtx);
+	pthread_rwlock_rdlock(&m->lock);
 	u = lr_sparse_bytes_used(&m->sp);
-	pthread_mutex_unlock(&m->mtx);
+	pthread_rwlock_unlock(&m->lock);
 	return (u);
 }
 

@@ -174,6 +174,38 @@ lr_sparse_write(struct lr_sparse *s, const void *buf, size_t len, uint64_t off)
 	return (0);
 }
 
+int
+lr_sparse_overwrite(struct lr_sparse *s, const void *buf, size_t len,
+    uint64_t off)
+{
+	const uint8_t *in = buf;
+	uint64_t o;
+	size_t l;
+
+	for (o = off, l = len; l > 0;) {
+		uint64_t pg = o / PG;
+		size_t po = (size_t)(o % PG);
+		size_t n = LR_MIN(l, PG - po);
+
+		if (page_of(s, pg) == NULL && !lr_is_zero(in + (o - off), n))
+			return (EAGAIN);
+		o += n;
+		l -= n;
+	}
+	for (o = off, l = len; l > 0;) {
+		uint64_t pg = o / PG;
+		size_t po = (size_t)(o % PG);
+		size_t n = LR_MIN(l, PG - po);
+		uint8_t *p = page_of(s, pg);
+
+		if (p != NULL)
+			memcpy(p + po, in + (o - off), n);
+		o += n;
+		l -= n;
+	}
+	return (0);
+}
+
 void
 lr_sparse_zero(struct lr_sparse *s, uint64_t off, uint64_t len)
 {
