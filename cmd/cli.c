@@ -170,14 +170,54 @@ cli_progress_cb(uint64_t done, uint64_t total, void *arg)
 	cli_progress_update(arg, done);
 }
 
+/*
+ * Length of the well-formed UTF-8 sequence at s (1..4), or 0 when the bytes
+ * there are not one (stray continuation, overlong, surrogate, > U+10FFFF,
+ * cut short by the NUL).
+ */
+static int
+utf8_seq(const unsigned char *s)
+{
+	int n, i;
+	uint32_t c;
+
+	if (s[0] < 0xc2 || s[0] > 0xf4)
+		return (0);
+	n = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : 2;
+	c = s[0] & (0x7f >> n);
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return (0);
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 3 && (c < 0x800 || (c >= 0xd800 && c < 0xe000))) ||
+	    (n == 4 && (c < 0x10000 || c > 0x10ffff)))
+		return (0);
+	return (n);
+}
+
+/*
+ * Names and labels come from media and need not be UTF-8: a byte that does
+ * not start a well-formed sequence is written as its Latin-1 code point
+ * (\u00XX), so the output is always valid UTF-8 JSON.
+ */
 void
 cli_json_str(FILE *f, const char *s)
 {
+	int n;
+
 	fputc('"', f);
 	for (; *s != '\0'; s++) {
 		unsigned char c = (unsigned char)*s;
 
-		if (c == '"' || c == '\\')
+		if (c >= 0x80) {
+			if ((n = utf8_seq((const unsigned char *)s)) == 0)
+				fprintf(f, "\\u%04x", c);
+			else {
+				fwrite(s, 1, (size_t)n, f);
+				s += n - 1;
+			}
+		} else if (c == '"' || c == '\\')
 			fprintf(f, "\\%c", c);
 		else if (c == '\n')
 			fputs("\\n", f);

@@ -5,6 +5,13 @@
  * from the platform ioctl for devices.  O_DIRECT is optional; when the file
  * system refuses it the layer falls back to buffered I/O, and unaligned
  * requests on an O_DIRECT descriptor bounce through an aligned buffer.
+ *
+ * Locking: none on buffered descriptors.  On an O_DIRECT one a bounced write
+ * is a read-modify-write of whole 4 KiB blocks, so it holds `rw` exclusive
+ * (and aligned writes hold it shared): a concurrent write to other bytes of
+ * the same block is never put back to its old contents.  O_DIRECT is dropped
+ * at open when the size is not a multiple of 4 KiB (the tail block could not
+ * be read or written whole).
  */
 #define _GNU_SOURCE
 #include <sys/types.h>
@@ -13,6 +20,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -33,6 +41,7 @@ struct bdev_file {
 	int		 direct;
 	int		 isdev;
 	char		*path;
+	pthread_rwlock_t rw;	/* O_DIRECT writes: bounce exclusive */
 };
 
 #define DIRECT_ALIGN	4096
@@ -91,11 +100,16 @@ file_bounce(struct bdev_file *f, int wr, void *buf, size_t len, uint64_t off,
 	if (posix_memalign(&bb, DIRECT_ALIGN, lr_div_roundup(blen,
 	    DIRECT_ALIGN) * DIRECT_ALIGN) != 0)
 		return (diag_set(d, ENOMEM, "out of memory for I/O bounce"));
+	if (wr)
+		pthread_rwlock_wrlock(&f->rw);
 	error = file_io(f, 0, bb, blen, a0, d);
 	if (error == 0 && wr) {
 		memcpy((uint8_t *)bb + (off - a0), buf, len);
 		error = file_io(f, 1, bb, blen, a0, d);
-	} else if (error == 0)
+	}
+	if (wr)
+		pthread_rwlock_unlock(&f->rw);
+	if (error == 0 && !wr)
 		memcpy(buf, (uint8_t *)bb + (off - a0), len);
 	free(bb);
 	return (error);
@@ -116,10 +130,16 @@ file_write(struct bdev *b, const void *buf, size_t len, uint64_t off,
     struct diag *d)
 {
 	struct bdev_file *f = (struct bdev_file *)b;
+	int error;
 
-	if (f->direct && (((uintptr_t)buf | off | len) & (DIRECT_ALIGN - 1)))
+	if (!f->direct)
+		return (file_io(f, 1, (void *)(uintptr_t)buf, len, off, d));
+	if (((uintptr_t)buf | off | len) & (DIRECT_ALIGN - 1))
 		return (file_bounce(f, 1, (void *)(uintptr_t)buf, len, off, d));
-	return (file_io(f, 1, (void *)(uintptr_t)buf, len, off, d));
+	pthread_rwlock_rdlock(&f->rw);
+	error = file_io(f, 1, (void *)(uintptr_t)buf, len, off, d);
+	pthread_rwlock_unlock(&f->rw);
+	return (error);
 }
 
 static int
@@ -195,6 +215,7 @@ file_destroy(struct bdev *b)
 	struct bdev_file *f = (struct bdev_file *)b;
 
 	close(f->fd);
+	pthread_rwlock_destroy(&f->rw);
 	free(f->path);
 	free(f);
 }
@@ -262,7 +283,7 @@ bdev_file_from_fd(int fd, const char *name, int flags, struct bdev **out,
 {
 	struct bdev_file *f;
 	uint64_t size;
-	int isdev = 0, error;
+	int isdev = 0, error, fl;
 
 	if ((error = fd_size(fd, name, &isdev, &size, d)) != 0)
 		return (error);
@@ -274,8 +295,14 @@ bdev_file_from_fd(int fd, const char *name, int flags, struct bdev **out,
 	f->fd = fd;
 	f->isdev = isdev;
 #ifdef O_DIRECT
-	f->direct = (fcntl(fd, F_GETFL) & O_DIRECT) != 0;
+	if ((fl = fcntl(fd, F_GETFL)) != -1 && (fl & O_DIRECT) != 0) {
+		/* a tail shorter than 4 KiB cannot go through O_DIRECT */
+		if (size % DIRECT_ALIGN == 0 ||
+		    fcntl(fd, F_SETFL, fl & ~O_DIRECT) != 0)
+			f->direct = 1;
+	}
 #endif
+	pthread_rwlock_init(&f->rw, NULL);
 	bdev_init(&f->b, (flags & BDEV_FILE_RDONLY) ? &file_ro_ops : &file_ops,
 	    size, isdev ? 512 : 4096, (flags & BDEV_FILE_RDONLY) != 0, NULL,
 	    "%s", name);

@@ -71,6 +71,13 @@ struct bdev_rowr {
 static const struct bdev_ops rowr_ops;
 
 #define STAT_ADD(p, n)	__atomic_add_fetch((p), (n), __ATOMIC_RELAXED)
+/*
+ * After the bits of a request are set: release, so that a save whose acquire
+ * load sees the new count also sees those (relaxed) bits in its snapshot;
+ * relaxed, a weakly ordered CPU could save the new count without the bits
+ * and never save them again.
+ */
+#define CHANGED(r)	__atomic_add_fetch(&(r)->changes, 1, __ATOMIC_RELEASE)
 
 static int
 pending_writer(const struct bdev_rowr *r, uint64_t g0, uint64_t g1)
@@ -235,7 +242,7 @@ rowr_write_locked(struct bdev_rowr *r, const void *data, size_t len,
 		STAT_ADD(&r->wr, le - ls);
 	}
 	lr_bitmap_set_range(&r->map.bm, g0, g1 - g0);
-	STAT_ADD(&r->changes, 1);
+	CHANGED(r);
 	goto out;
 uerr:
 	diag_prefix(d, "overlay write of %zu bytes at offset %ju to the upper "
@@ -263,8 +270,10 @@ rowr_write(struct bdev *b, const void *buf, size_t len, uint64_t off,
 
 /*
  * Trim (is_trim) or write-zeroes.  Whole granules become written-as-zero:
- * write_zeroes then an advisory trim on the upper (a RAM upper frees), then
- * the bits.  Partial granules: ignored by trim, zero-written by write-zeroes.
+ * write_zeroes on the upper (a RAM upper frees, a file punches a hole), then
+ * the bits.  Never a trim of the upper there: a device's discard need not
+ * read back as zeros, and those granules are read from the upper.  Partial
+ * granules: ignored by trim, zero-written by write-zeroes.
  */
 static int
 rowr_zero(struct bdev *b, uint64_t off, uint64_t len, int is_trim,
@@ -291,10 +300,9 @@ rowr_zero(struct bdev *b, uint64_t off, uint64_t len, int is_trim,
 			    (uintmax_t)(e - a), (uintmax_t)a);
 			goto out;
 		}
-		(void)bdev_trim(r->upper, a, e - a, NULL);
 		lr_bitmap_set_range(&r->map.bm, a >> r->map.shift,
 		    lr_div_roundup(e, gsz) - (a >> r->map.shift));
-		STAT_ADD(&r->changes, 1);
+		CHANGED(r);
 	}
 	if (is_trim)
 		goto out;
@@ -463,6 +471,28 @@ to_rowr(struct bdev *b)
 	return (bdev_is_rowr(b) ? (struct bdev_rowr *)b : NULL);
 }
 
+/*
+ * Revert and commit end alike: every granule back to the lower, the map
+ * saved, then the upper's space given back.  The caller holds an exclusive
+ * lock over the whole device.
+ */
+static int
+rowr_forget_all(struct bdev_rowr *r, struct diag *d)
+{
+	int error = 0;
+
+	lr_bitmap_clear_all(&r->map.bm);
+	CHANGED(r);
+	if (r->map_path != NULL) {
+		pthread_mutex_lock(&r->save_mtx);
+		error = rowr_save_locked(r, 1, d);
+		pthread_mutex_unlock(&r->save_mtx);
+	}
+	if (error == 0)
+		(void)bdev_trim(r->upper, 0, r->b.size, NULL);
+	return (error);
+}
+
 int
 bdev_rowr_revert(struct bdev *b, struct diag *d)
 {
@@ -476,15 +506,7 @@ bdev_rowr_revert(struct bdev *b, struct diag *d)
 		return (diag_set(d, EROFS, "%s is open read-only: cannot "
 		    "revert", b->desc));
 	slot = rowr_lock(r, 0, r->map.ngranules, 1);
-	lr_bitmap_clear_all(&r->map.bm);
-	STAT_ADD(&r->changes, 1);
-	if (r->map_path != NULL) {
-		pthread_mutex_lock(&r->save_mtx);
-		error = rowr_save_locked(r, 1, d);
-		pthread_mutex_unlock(&r->save_mtx);
-	}
-	if (error == 0)
-		(void)bdev_trim(r->upper, 0, b->size, NULL);
+	error = rowr_forget_all(r, d);
 	rowr_unlock(r, slot);
 	return (error);
 }
@@ -544,17 +566,8 @@ bdev_rowr_commit(struct bdev *b,
 	}
 	if (error == 0 && (error = bdev_flush(b->lower, d)) != 0)
 		diag_prefix(d, "commit: flushing the lower: ");
-	if (error == 0) {
-		lr_bitmap_clear_all(&r->map.bm);
-		STAT_ADD(&r->changes, 1);
-		if (r->map_path != NULL) {
-			pthread_mutex_lock(&r->save_mtx);
-			error = rowr_save_locked(r, 1, d);
-			pthread_mutex_unlock(&r->save_mtx);
-		}
-		if (error == 0)
-			(void)bdev_trim(r->upper, 0, b->size, NULL);
-	}
+	if (error == 0)
+		error = rowr_forget_all(r, d);
 	rowr_unlock(r, slot);
 	free(buf);
 	return (error);

@@ -369,6 +369,11 @@ ex_entry(struct exfat_walk *w, const uint8_t *e)
 				u[k] = lr_le16dec(e + 2 + 2 * k);
 			fmt_utf16_to_utf8(u, (size_t)n, fs->label,
 			    sizeof(fs->label));
+			/* labels get printed: no terminal escapes */
+			for (k = 0; fs->label[k] != '\0'; k++)
+				if ((uint8_t)fs->label[k] < 0x20 ||
+				    fs->label[k] == 0x7f)
+					fs->label[k] = '_';
 		}
 		return (0);
 	default:

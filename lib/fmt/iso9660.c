@@ -442,8 +442,10 @@ iso_next(struct fmt_iso *iso, struct iso_it *it, struct iso_ent *ent,
 		su = 33 + nl + ((nl & 1) == 0) + iso->rr_skip;
 		memcpy(plain, ent->pub.name, sizeof(plain));
 		if ((error = iso_rr(iso, rec + LR_MIN(su, rl), rl -
-		    LR_MIN(su, rl), &ent->pub, &rr, d)) != 0)
-			return (diag_prefix(d, "'%s': ", plain));
+		    LR_MIN(su, rl), &ent->pub, &rr, d)) != 0) {
+			diag_prefix(d, "'%s': ", plain);
+			return (error);	/* d may be NULL */
+		}
 		/* rec stays valid: iso_rr reads only into iso->ce */
 		if (rr.got_nm) {
 			if (!iso_name_ok(ent->pub.name, rr.namelen))
@@ -593,9 +595,11 @@ iso_resolve(struct fmt_iso *iso, const char *path, struct iso_ent *out,
 		found = false;
 		for (;;) {
 			if ((error = iso_next(iso, &it, &ent, ext, cap, &end,
-			    d)) != 0)
-				return (diag_prefix(d, "%.*s: ",
-				    (int)(c - path), path));
+			    d)) != 0) {
+				diag_prefix(d, "%.*s: ", (int)(c - path),
+				    path);
+				return (error);
+			}
 			if (end)
 				break;
 			if (!ent.hidden && iso_name_eq(iso, ent.pub.name, c,
@@ -656,14 +660,24 @@ iso_root(struct fmt_iso *iso, const uint8_t *vd, const char *what,
 	return (iso_extent(iso, lr_le32dec(r + 2), r[1], *size, "/", off, d));
 }
 
+/*
+ * A descriptor text field: trailing spaces cut, ended at a NUL, and control
+ * bytes (a hostile label's terminal escapes: labels get printed) made '_'.
+ */
 static void
 iso_strfield(char *out, const uint8_t *p, size_t len)
 {
-	size_t n = len;
+	size_t n = len, i;
 
 	memcpy(out, p, len);
 	while (n > 0 && (out[n - 1] == ' ' || out[n - 1] == '\0'))
 		n--;
+	for (i = 0; i < n; i++) {
+		if (out[i] == '\0')
+			n = i;
+		else if ((uint8_t)out[i] < 0x20 || out[i] == 0x7f)
+			out[i] = '_';
+	}
 	out[n] = '\0';
 }
 
@@ -807,7 +821,7 @@ iso_list(struct fmt_iso *iso, const char *dirpath, bool recurse,
 	struct iso_it it;
 	struct iso_ent e;
 	size_t plen = 0, n;
-	uint64_t budget = iso->volsize, span;
+	uint64_t budget = LR_MIN(iso->volsize, iso->src.size), span;
 	int depth = 0, error;
 	bool end;
 
@@ -844,7 +858,8 @@ iso_list(struct fmt_iso *iso, const char *dirpath, bool recurse,
 		top->pos = it.pos;
 		if (error != 0) {
 			iso->path[top->pathlen] = '\0';
-			return (diag_prefix(d, "%s/: ", iso->path));
+			diag_prefix(d, "%s/: ", iso->path);
+			return (error);
 		}
 		if (end) {
 			depth--;
@@ -872,7 +887,8 @@ iso_list(struct fmt_iso *iso, const char *dirpath, bool recurse,
 			    "directories", iso->path, FMT_ISO_MAXDEPTH));
 		/*
 		 * Directories own their sectors, so one walk cannot visit
-		 * more directory sectors than the volume holds; directories
+		 * more directory sectors than the volume (and the medium:
+		 * the descriptor may claim 8 TB) holds; directories
 		 * shared without a cycle (a DAG) would otherwise make the
 		 * walk exponential.
 		 */

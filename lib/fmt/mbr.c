@@ -266,6 +266,8 @@ gpt_name(const uint8_t *p, char *out)
 			i++;
 		} else if (c >= 0xd800 && c < 0xe000)
 			c = 0xfffd;
+		if (c < 0x20 || c == 0x7f)
+			c = '_';	/* names get printed: no escapes */
 		if (c < 0x80)
 			out[n++] = (char)c;
 		else if (c < 0x800) {

@@ -363,6 +363,16 @@ check "unopenable device: exit 2" [ $? -eq 2 ]
 check "locate --help" [ $? -eq 0 ]
 "$LR" inspect --help | grep -q "usage: liveroot inspect"
 check "inspect --help" [ $? -eq 0 ]
+# A label that is not UTF-8 (Latin-1 "CAF\351" and a 0xFF byte patched into
+# the primary volume descriptor): --json must still be valid UTF-8 JSON.
+cp live.iso latin1.iso
+printf 'CAF\351\377' | dd of=latin1.iso bs=1 seek=$((0x8028)) conv=notrunc 2>/dev/null
+"$LR" inspect --json latin1.iso > latin1.json
+check "inspect --json: a non-UTF-8 ISO label still gives valid JSON" \
+    python3 -c 'import json, sys; json.loads(open(sys.argv[1], "rb").read().decode("utf-8"))' latin1.json
+"$LR" locate --json latin1.iso > latin1-loc.json
+check "locate --json: a non-UTF-8 ISO label still gives valid JSON" \
+    python3 -c 'import json, sys; json.loads(open(sys.argv[1], "rb").read().decode("utf-8"))' latin1-loc.json
 "$LR" locate > /dev/null 2>&1
 check "locate without a device: exit 2" [ $? -eq 2 ]
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* test_bdev.c - the boundary checks and the file, mem, slice, extmap layers. */
 #include <fcntl.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include <liveroot/bdev.h>
@@ -143,11 +144,158 @@ test_slice_extmap(void)
 	bdev_destroy(s);
 }
 
+struct bounce_arg {
+	struct bdev	*b;
+	uint64_t	 off;	/* this thread's 512 bytes of block 0 */
+	int		 lost;
+	int		 errors;
+};
+
+static void *
+bounce_writer(void *arg)
+{
+	struct bounce_arg *a = arg;
+	uint8_t w[512], r[512];
+	struct diag d;
+	int i;
+
+	for (i = 0; i < 1500; i++) {
+		memset(w, (uint8_t)(i + a->off), sizeof(w));
+		if (bdev_write(a->b, w, sizeof(w), a->off, &d) != 0 ||
+		    bdev_read(a->b, r, sizeof(r), a->off, &d) != 0) {
+			a->errors++;
+			continue;
+		}
+		/* nobody else writes these bytes: they must be ours */
+		if (memcmp(w, r, sizeof(w)) != 0)
+			a->lost++;
+	}
+	return (NULL);
+}
+
+/*
+ * Two threads write disjoint 512-byte pieces of one 4 KiB block through an
+ * O_DIRECT descriptor: each unaligned write is a read-modify-write of the
+ * whole block, and neither may put back the other's old bytes.
+ */
+static void
+test_file_direct_concurrent_unaligned_writes_same_block(void)
+{
+	struct bounce_arg a[2];
+	pthread_t th[2];
+	struct bdev *b = NULL;
+	struct diag d;
+	int i;
+
+	unlink(tmpl);
+	CHECK_EQ(bdev_file_open(tmpl, BDEV_FILE_CREATE | BDEV_FILE_DIRECT,
+	    1 << 16, &b, &d), 0);
+	if (b == NULL)
+		return;
+	for (i = 0; i < 2; i++) {
+		a[i] = (struct bounce_arg){ b, (uint64_t)i * 1024, 0, 0 };
+		CHECK_EQ(pthread_create(&th[i], NULL, bounce_writer, &a[i]), 0);
+	}
+	for (i = 0; i < 2; i++) {
+		pthread_join(th[i], NULL);
+		CHECK_EQ(a[i].errors, 0);
+		CHECK_EQ(a[i].lost, 0);
+	}
+	bdev_destroy(b);
+	unlink(tmpl);
+}
+
+/* O_DIRECT on a file whose size is not a multiple of 4 KiB: the tail. */
+static void
+test_file_direct_tail_not_4k_multiple(void)
+{
+	struct bdev *b = NULL;
+	struct diag d;
+	uint8_t buf[100], rb[100];
+	int fd;
+
+	unlink(tmpl);
+	fd = open(tmpl, O_CREAT | O_RDWR | O_TRUNC, 0600);
+	CHECK(fd >= 0);
+	CHECK_EQ(ftruncate(fd, 8192 + 100), 0);
+	close(fd);
+	CHECK_EQ(bdev_file_open(tmpl, BDEV_FILE_DIRECT, 0, &b, &d), 0);
+	if (b == NULL)
+		return;
+	memset(buf, 0xa5, sizeof(buf));
+	CHECK_EQ(bdev_write(b, buf, sizeof(buf), 8192, &d), 0);
+	CHECK_EQ(bdev_read(b, rb, sizeof(rb), 8192, &d), 0);
+	CHECK(memcmp(buf, rb, sizeof(rb)) == 0);
+	CHECK_EQ(bdev_read(b, rb, 50, 8192 + 50, &d), 0);
+	CHECK_EQ(bdev_size(b), 8192 + 100);
+	bdev_destroy(b);
+	unlink(tmpl);
+}
+
+/* Threads write, overwrite, trim and read their own regions at once. */
+struct mt_arg {
+	struct bdev	*m;
+	int		 id;
+	int		 ok;
+};
+
+static void *
+mt_worker(void *p)
+{
+	struct mt_arg *a = p;
+	uint8_t buf[3 * 4096 + 17], rb[sizeof(buf)];
+	uint64_t base = (uint64_t)a->id << 20, s = (uint64_t)a->id + 1;
+	int round;
+
+	a->ok = 1;
+	for (round = 0; round < 400; round++) {
+		uint64_t off = base + t_rand(&s) % ((1 << 20) - sizeof(buf));
+		size_t i;
+
+		for (i = 0; i < sizeof(buf); i++)
+			buf[i] = (uint8_t)(round + i + a->id);
+		a->ok &= bdev_write(a->m, buf, sizeof(buf), off, NULL) == 0;
+		a->ok &= bdev_read(a->m, rb, sizeof(rb), off, NULL) == 0;
+		a->ok &= memcmp(buf, rb, sizeof(buf)) == 0;
+		a->ok &= bdev_trim(a->m, off, 8192, NULL) == 0;
+		a->ok &= bdev_read(a->m, rb, 8192, off, NULL) == 0;
+		a->ok &= lr_is_zero(rb, 8192);
+	}
+	return (NULL);
+}
+
+static void
+test_mem_threads(void)
+{
+	struct mt_arg a[4];
+	pthread_t th[4];
+	struct bdev *m;
+	int i;
+
+	CHECK_EQ(bdev_mem_new(4 << 20, 0, &m, NULL), 0);
+	for (i = 0; i < 4; i++) {
+		a[i].m = m;
+		a[i].id = i;
+		pthread_create(&th[i], NULL, mt_worker, &a[i]);
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		CHECK(a[i].ok);
+	}
+	/* Trimming everything gives every page back. */
+	CHECK_EQ(bdev_trim(m, 0, 4 << 20, NULL), 0);
+	CHECK_EQ(bdev_mem_bytes_used(m), 0);
+	bdev_destroy(m);
+}
+
 int
 main(void)
 {
 	test_file();
+	test_file_direct_concurrent_unaligned_writes_same_block();
+	test_file_direct_tail_not_4k_multiple();
 	test_mem();
+	test_mem_threads();
 	test_slice_extmap();
 	return (t_done());
 }

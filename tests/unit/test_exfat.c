@@ -427,6 +427,24 @@ test_hostile(void)
 	free(m.b);
 }
 
+/* A label entry with an escape sequence: control characters become '_'. */
+static void
+test_label_with_terminal_escapes(void)
+{
+	struct mem m = { make_exfat(), IMGSZ };
+	static struct fmt_exfat fs;
+	static const uint16_t evil[] = { 0x1b, '[', '2', 'J', 'X', 0x0a };
+	struct diag d;
+	size_t i;
+
+	for (i = 0; i < 6; i++)
+		lr_le16enc(m.b + CLU(2) + 2 + 2 * i, evil[i]);
+	CHECK_EQ(open_img(&fs, &m, false, &d), 0);
+	CHECK(strcmp(fs.label, "_[2JX_") == 0);
+	fmt_exfat_close(&fs);
+	free(m.b);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -441,6 +459,7 @@ main(int argc, char **argv)
 		return (0);
 	}
 	test_good();
+	test_label_with_terminal_escapes();
 	test_hostile();
 	return (t_done());
 }

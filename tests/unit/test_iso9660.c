@@ -461,6 +461,36 @@ test_record_crosses_sector(void)
 	freeimg(m);
 }
 
+static int
+noop_cb(void *arg, const char *path, const struct fmt_iso_dirent *e)
+{
+	return (0);
+}
+
+/*
+ * The diag is optional: a corrupt record met with a NULL diag is still an
+ * error (lookup, listing and walk), not a success with an empty entry.
+ */
+static void
+test_corrupt_record_without_diag_is_still_an_error(void)
+{
+	struct img *m = mkimg(false, false);
+	struct fmt_iso_dirent e;
+	struct diag d;
+	uint8_t *s = m->b + 21 * SEC;
+	size_t o = s[0] + s[s[0]];
+
+	/* the first real record of SUBDIR: a name longer than the record */
+	s[o] = 34;
+	s[o + 32] = 200;
+	CHECK_EQ(isopen(&iso, m, 0, &d), 0);
+	CHECK_EQ(fmt_iso_lookup(&iso, "/SUBDIR/X", &e, NULL, 0, &d), EINVAL);
+	CHECK_EQ(fmt_iso_lookup(&iso, "/SUBDIR/X", &e, NULL, 0, NULL), EINVAL);
+	CHECK_EQ(fmt_iso_list(&iso, "/SUBDIR", noop_cb, NULL, NULL), EINVAL);
+	CHECK_EQ(fmt_iso_walk(&iso, "/", noop_cb, NULL, NULL), EINVAL);
+	freeimg(m);
+}
+
 /* A directory claims 3 GiB: refused before any of it is read. */
 static void
 test_directory_size_huge(void)
@@ -540,22 +570,20 @@ test_depth_limit(void)
 
 /*
  * 30 levels, each directory holding two entries that both point at the
- * next level: no cycle, but 2^30 paths.  The walk's byte budget stops it.
+ * next level: no cycle, but 2^30 paths.  The descriptor claims nsec blocks
+ * (0: the image's own size).
  */
 static void
-test_shared_directories_dag(void)
+mk_dag(struct img *m, uint32_t nsec)
 {
-	struct img m;
-	struct diag d;
-	int i, n = 0, nd = 30;
-	uint32_t nsec = 20 + (uint32_t)nd + 1;
+	int i, nd = 30;
 
-	m.len = (size_t)nsec * SEC;
-	m.b = calloc(1, m.len);
-	vd(m.b + 16 * SEC, 1, 20, SEC, nsec);
-	vd(m.b + 17 * SEC, 255, 0, 0, 0);
+	m->len = (size_t)(20 + nd + 1) * SEC;
+	m->b = calloc(1, m->len);
+	vd(m->b + 16 * SEC, 1, 20, SEC, nsec ? nsec : 20 + (uint32_t)nd + 1);
+	vd(m->b + 17 * SEC, 255, 0, 0, 0);
 	for (i = 0; i <= nd; i++) {
-		uint8_t *s = m.b + (20 + i) * SEC;
+		uint8_t *s = m->b + (20 + i) * SEC;
 		size_t o = dirhead(s, 20 + i, i ? 19 + i : 20, NULL, 0);
 
 		if (i < nd) {
@@ -563,8 +591,73 @@ test_shared_directories_dag(void)
 			dr(s + o, 21 + i, SEC, 2, "B", 1, NULL, 0);
 		}
 	}
+}
+
+/* The DAG above: the walk's byte budget stops it. */
+static void
+test_shared_directories_dag(void)
+{
+	struct img m;
+	struct diag d;
+	int n = 0;
+
+	mk_dag(&m, 0);
 	CHECK_EQ(isopen(&iso, &m, 0, &d), 0);
 	CHECK_EQ(fmt_iso_walk(&iso, "/", count_cb, &n, &d), ELOOP);
+	CHECK_MSG(&d, "shared");
+	CHECK(n < 200);
+	free(m.b);
+}
+
+static bool
+has_control(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return (true);
+	return (false);
+}
+
+/*
+ * A volume label (and system id) carrying terminal escapes and a newline:
+ * labels are printed by locate/inspect, so control bytes become '_'.
+ */
+static void
+test_label_with_terminal_escapes(void)
+{
+	struct img *m = mkimg(false, false);
+	struct diag d;
+
+	memcpy(m->b + 16 * SEC + 40, "\033[2J\033]0;x\007EVIL\n", 16);
+	memcpy(m->b + 16 * SEC + 8, "SYS\r\033[1A", 8);
+	CHECK_EQ(isopen(&iso, m, 0, &d), 0);
+	CHECK(!has_control(iso.label));
+	CHECK(!has_control(iso.system_id));
+	CHECK(strcmp(iso.label, "_[2J_]0;x_EVIL_") == 0);
+	freeimg(m);
+}
+
+static int
+capped_count_cb(void *arg, const char *path, const struct fmt_iso_dirent *e)
+{
+	return (++(*(int *)arg) >= 100000 ? EFBIG : 0);
+}
+
+/*
+ * The same DAG on a 100 KB medium whose descriptor claims 2^32-1 blocks
+ * (8 TB): the walk budget must follow the medium, not the claimed volume,
+ * or the walk visits billions of directories.
+ */
+static void
+test_shared_directories_dag_huge_claimed_volume(void)
+{
+	struct img m;
+	struct diag d;
+	int n = 0;
+
+	mk_dag(&m, UINT32_MAX);
+	CHECK_EQ(isopen(&iso, &m, 0, &d), 0);
+	CHECK_EQ(fmt_iso_walk(&iso, "/", capped_count_cb, &n, &d), ELOOP);
 	CHECK_MSG(&d, "shared");
 	CHECK(n < 200);
 	free(m.b);
@@ -686,6 +779,7 @@ main(int argc, char **argv)
 		return (0);
 	}
 	test_probe();
+	test_label_with_terminal_escapes();
 	test_plain();
 	test_rr_ce_name();
 	test_joliet();
@@ -694,11 +788,13 @@ main(int argc, char **argv)
 	test_dir_contains_itself();
 	test_extent_past_end_of_volume();
 	test_record_crosses_sector();
+	test_corrupt_record_without_diag_is_still_an_error();
 	test_directory_size_huge();
 	test_descriptor_set_without_terminator();
 	test_bad_block_size();
 	test_depth_limit();
 	test_shared_directories_dag();
+	test_shared_directories_dag_huge_claimed_volume();
 	test_rr_ce_loop();
 	test_rr_cl_points_to_ancestor();
 	test_list_details();

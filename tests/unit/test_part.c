@@ -265,6 +265,32 @@ test_gpt(uint32_t ss)
 	freedisk(k);
 }
 
+/*
+ * A GPT partition name carrying terminal escapes and a newline (inspect
+ * prints names): control characters come out as '_'.
+ */
+static void
+test_gpt_name_with_terminal_escapes(void)
+{
+	static const uint16_t evil[] = { 0x1b, '[', '2', 'J', 'x', 0x0a, 0x7f };
+	struct disk *k = mkgpt(512);
+	uint64_t nsec = k->len / 512, eb = 128 * 128 / 512;
+	uint8_t *ents = k->b + 2 * 512;
+	struct fmt_part p[8];
+	struct diag d;
+	size_t i;
+
+	memset(ents + 56, 0, 72);
+	for (i = 0; i < LR_NELEM(evil); i++)
+		lr_le16enc(ents + 56 + 2 * i, evil[i]);
+	memcpy(k->b + (nsec - 1 - eb) * 512, ents, 128 * 128);
+	gpt_hdr(k, 512, 1, nsec - 1, 2, 128, 128);
+	gpt_hdr(k, 512, nsec - 1, 1, nsec - 1 - eb, 128, 128);
+	CHECK_EQ(popen_(k, p, 8, &d), 0);
+	CHECK(strcmp(p[0].name, "_[2Jx__") == 0);
+	freedisk(k);
+}
+
 static void
 test_gpt_header_crc_wrong(void)
 {
@@ -502,6 +528,7 @@ main(int argc, char **argv)
 		return (0);
 	}
 	test_mbr();
+	test_gpt_name_with_terminal_escapes();
 	test_mbr_ebr_chain_loops();
 	test_mbr_partition_past_end_of_disk();
 	test_gpt(512);

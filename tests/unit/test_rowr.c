@@ -345,6 +345,82 @@ test_trim_zeroes(void)
 	bdev_destroy(r);
 }
 
+/*
+ * An upper like a disk without deterministic read-zero-after-trim: a
+ * discarded range reads back as whatever the device likes (0xA5 here), and
+ * it has no write-zeroes of its own (the core writes a zero buffer).
+ */
+static int
+dtrim_read(struct bdev *b, void *buf, size_t len, uint64_t off,
+    struct diag *d)
+{
+	return (bdev_read(b->lower, buf, len, off, d));
+}
+
+static int
+dtrim_write(struct bdev *b, const void *buf, size_t len, uint64_t off,
+    struct diag *d)
+{
+	return (bdev_write(b->lower, buf, len, off, d));
+}
+
+static int
+dtrim_trim(struct bdev *b, uint64_t off, uint64_t len, struct diag *d)
+{
+	uint8_t junk[4096];
+
+	memset(junk, 0xa5, sizeof(junk));
+	while (len > 0) {
+		size_t n = len < sizeof(junk) ? (size_t)len : sizeof(junk);
+
+		if (bdev_write(b->lower, junk, n, off, d) != 0)
+			return (EIO);
+		off += n;
+		len -= n;
+	}
+	return (0);
+}
+
+static void
+dtrim_destroy(struct bdev *b)
+{
+	free(b);
+}
+
+static const struct bdev_ops dtrim_ops = {
+	.name = "dtrim",
+	.read = dtrim_read,
+	.write = dtrim_write,
+	.trim = dtrim_trim,
+	.destroy = dtrim_destroy,
+};
+
+/*
+ * Trim and write-zeroes of whole granules on an upper whose own trim does
+ * not read back as zeros: the overlay still reads zeros there.
+ */
+static void
+test_zeroed_granules_on_upper_with_nonzero_trim(void)
+{
+	enum { SZ = 16 * 4096 };
+	static uint8_t model[SZ];
+	struct bdev *lower, *mem, *upper, *r;
+
+	fill_pattern(model, SZ, 5);
+	lower = mk_lower(model, SZ, 0);
+	CHECK_EQ(bdev_mem_new(SZ, 0, &mem, NULL), 0);
+	upper = calloc(1, sizeof(*upper));
+	bdev_init(upper, &dtrim_ops, SZ, 4096, 0, mem, "dtrim");
+	CHECK_EQ(bdev_rowr_new(lower, upper, NULL, &r, NULL), 0);
+	CHECK_EQ(bdev_trim(r, 2 * 4096, 3 * 4096, NULL), 0);
+	memset(model + 2 * 4096, 0, 3 * 4096);
+	CHECK(same_as(r, model, SZ));
+	CHECK_EQ(bdev_write_zeroes(r, 8 * 4096, 2 * 4096, NULL), 0);
+	memset(model + 8 * 4096, 0, 2 * 4096);
+	CHECK(same_as(r, model, SZ));
+	bdev_destroy(r);
+}
+
 static void
 progress_cb(uint64_t done, uint64_t total, void *arg)
 {
@@ -740,6 +816,7 @@ main(void)
 	test_threads();
 	test_neighbours();
 	test_trim_zeroes();
+	test_zeroed_granules_on_upper_with_nonzero_trim();
 	test_revert_commit();
 	test_failing_upper();
 	test_failing_lower();
