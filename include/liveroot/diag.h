@@ -26,7 +26,11 @@ struct diag {
 void	diag_clear(struct diag *d);
 /* Sets code and message; returns code, so `return (diag_set(d, EIO, ...));`. */
 int	diag_set(struct diag *d, int code, const char *fmt, ...) LR_PRINTF(3, 4);
-/* Prepends context ("cluster 7: ") to an existing message; returns d->code. */
+/*
+ * Prepends context ("cluster 7: ") to an existing message; returns d->code,
+ * or EIO when d is NULL or holds no code: it is for error paths, so
+ * `return (diag_prefix(d, ...))` never turns an error into success.
+ */
 int	diag_prefix(struct diag *d, const char *fmt, ...) LR_PRINTF(2, 3);
 /* Sets a generic message for code if d holds none yet; returns code. */
 int	diag_default(struct diag *d, int code, const char *what);

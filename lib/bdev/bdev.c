@@ -30,6 +30,17 @@ bdev_init(struct bdev *b, const struct bdev_ops *ops, uint64_t size,
 	va_end(ap);
 }
 
+/*
+ * Layers always get a diag to fill, even when the caller passed none, so a
+ * layer can read back the code of a failed lower call (diag_prefix).
+ */
+#define LOCAL_DIAG(d, local) do {					\
+	if ((d) == NULL) {						\
+		diag_clear(&(local));					\
+		(d) = &(local);						\
+	}								\
+} while (0)
+
 static int
 check_range(struct bdev *b, const char *what, uint64_t off, uint64_t len,
     struct diag *d)
@@ -44,7 +55,10 @@ check_range(struct bdev *b, const char *what, uint64_t off, uint64_t len,
 int
 bdev_read(struct bdev *b, void *buf, size_t len, uint64_t off, struct diag *d)
 {
+	struct diag local;
 	int error;
+
+	LOCAL_DIAG(d, local);
 
 	if ((error = check_range(b, "read", off, len, d)) != 0)
 		return (error);
@@ -57,7 +71,10 @@ int
 bdev_write(struct bdev *b, const void *buf, size_t len, uint64_t off,
     struct diag *d)
 {
+	struct diag local;
 	int error;
+
+	LOCAL_DIAG(d, local);
 
 	if (b->readonly)
 		return (diag_set(d, EROFS, "%s is read-only", b->desc));
@@ -79,7 +96,10 @@ bdev_flush(struct bdev *b, struct diag *d)
 int
 bdev_trim(struct bdev *b, uint64_t off, uint64_t len, struct diag *d)
 {
+	struct diag local;
 	int error;
+
+	LOCAL_DIAG(d, local);
 
 	if (b->readonly)
 		return (diag_set(d, EROFS, "%s is read-only", b->desc));

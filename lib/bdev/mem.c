@@ -2,7 +2,7 @@
 /*
  * mem.c - sparse RAM (md malloc / brd twin) on the sparse page array.
  * Pages are allocated on the first non-zero write, read as zeros before,
- * and freed by trim or by writing zeros over a whole page.  A byte cap
+ * and freed by trim and write-zeroes (whole pages).  A byte cap
  * bounds the memory; a write past it fails with ENOSPC before anything is
  * changed, naming the cap.
  *

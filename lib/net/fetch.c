@@ -130,6 +130,36 @@ ensure(struct xfer *x, uint64_t need)
 	return (0);
 }
 
+/*
+ * A 206 reply must continue exactly where this attempt resumed, and of the
+ * same whole: a server that answers another range, or whose file changed
+ * size, would splice foreign bytes into the image.
+ */
+static size_t
+on_header(char *p, size_t sz, size_t n, void *arg)
+{
+	struct xfer *x = arg;
+	size_t len = sz * n;
+	unsigned long long a, b, t;
+	char line[256];
+
+	if (len >= sizeof(line) || len < 15 ||
+	    strncasecmp(p, "Content-Range:", 14) != 0)
+		return (len);
+	memcpy(line, p, len);
+	line[len] = '\0';
+	if (sscanf(line + 14, " bytes %llu-%llu/%llu", &a, &b, &t) != 3)
+		return (len);
+	if (a != x->start || (x->total != 0 && t != x->total)) {
+		x->abort_code = diag_set(x->d, EIO, "%s answered the resume at "
+		    "byte %ju with bytes %llu-%llu of %llu: the file on the "
+		    "server changed; fetch it again", x->o->url,
+		    (uintmax_t)x->start, a, b, t);
+		return (0);
+	}
+	return (len);
+}
+
 static size_t
 on_data(char *p, size_t sz, size_t n, void *arg)
 {
@@ -253,6 +283,8 @@ net_fetch_mem(const struct fetch_opts *o, struct bdev **out,
 		curl_easy_setopt(x.c, CURLOPT_LOW_SPEED_TIME, (long)timeout);
 		curl_easy_setopt(x.c, CURLOPT_WRITEFUNCTION, on_data);
 		curl_easy_setopt(x.c, CURLOPT_WRITEDATA, &x);
+		curl_easy_setopt(x.c, CURLOPT_HEADERFUNCTION, on_header);
+		curl_easy_setopt(x.c, CURLOPT_HEADERDATA, &x);
 		curl_easy_setopt(x.c, CURLOPT_USERAGENT, "liveroot");
 		x.start = x.got;
 		if (x.got > 0) {

@@ -35,8 +35,12 @@ diag_prefix(struct diag *d, const char *fmt, ...)
 	size_t n;
 	va_list ap;
 
+	/*
+	 * Only ever called on an error path: never answer "success", even
+	 * without a diag to read the code from.
+	 */
 	if (d == NULL)
-		return (0);
+		return (EIO);
 	memcpy(old, d->msg, sizeof(old));
 	va_start(ap, fmt);
 	vsnprintf(d->msg, sizeof(d->msg), fmt, ap);
@@ -44,6 +48,8 @@ diag_prefix(struct diag *d, const char *fmt, ...)
 	n = strlen(d->msg);
 	if (n < sizeof(d->msg) - 1)
 		snprintf(d->msg + n, sizeof(d->msg) - n, "%s", old);
+	if (d->code == 0)
+		d->code = EIO;
 	return (d->code);
 }
 

@@ -78,6 +78,12 @@ serve_one(int fd)
 		if (norange_count++ == 0)
 			limit = 500000;
 	}
+	if (strcmp(path, "/badrange") == 0) {
+		if (from == 0)
+			limit = 1000000;
+		else
+			from = 0;	/* answers the resume with the wrong bytes */
+	}
 	if (strcmp(path, "/nolen") == 0)
 		withlen = 0;
 	if (!honor)
@@ -207,6 +213,10 @@ main(void)
 	CHECK_EQ(fetch("/nolen", sha, 0, &b, &r, &d), 0);
 	CHECK(same(b));
 	bdev_destroy(b);
+
+	/* A 206 that does not continue where the resume asked: refused. */
+	CHECK_EQ(fetch("/badrange", NULL, 0, &b, &r, &d), EIO);
+	CHECK_MSG(&d, "changed");
 
 	CHECK_EQ(fetch("/404", NULL, 0, &b, &r, &d), ENOENT);
 	CHECK_MSG(&d, "HTTP 404");
