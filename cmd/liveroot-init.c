@@ -11,8 +11,17 @@
  * On any failure: a diagnostic block (every block device, what was there,
  * os_param, the URL and its last status), a hint, then a rescue shell
  * (live.shell=1) or a halt that keeps the messages on the console.  PID 1
- * never exits and never reboots by itself; it reaps every child.  Console
- * lines are those of F-contract.md, each stamped with the uptime.
+ * never exits and never reboots by itself; once it has failed or handed
+ * over by chroot it only reaps children (while booting it waits for its
+ * own children by pid).  Console lines are those of F-contract.md, each
+ * stamped with the uptime.
+ *
+ * live.handoff=chroot is deliberately wrong, for the firmware e2e test's
+ * negative case: a child chroots into the live root and execs its init
+ * while PID 1, and with it the kernel's idea of "/", stays in the
+ * initramfs, so a kernel-context firmware load cannot see the live root.
+ *
+ * Single-threaded: every thread lives in the forked NBD server process.
  *
  * Run as anything but PID 1 it refuses, except `liveroot-init --version`
  * and `--help`; `liveroot init-plan` shows the config and the plan without
@@ -28,6 +37,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysinfo.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -67,6 +77,7 @@ static struct {
 	int		dev_waited;
 	int		findiso_skipped;
 	int		image_bad;	/* found, but damaged */
+	int		sha_bad;	/* the download did not match */
 } seen;
 
 /* --- ventoy os_param ------------------------------------------------------ */
@@ -224,8 +235,10 @@ strategy_net(const struct live_config *c, struct probe_source *out,
 	seen.http_status = fr.http_status;
 	if (e != 0) {
 		snprintf(seen.net_error, sizeof(seen.net_error), "%s", d->msg);
-		if (e == EBADMSG)
+		if (e == EBADMSG) {
+			seen.sha_bad = 1;
 			lri_log("sha256 MISMATCH: %s", d->msg);
+		}
 		else if (strncmp(d->msg, "HTTP ", 5) == 0)
 			lri_log("%s", d->msg);
 		else
@@ -312,6 +325,27 @@ strategy_of(const char *name)
 	return (s < 0 ? LIVE_S_LOCAL : (enum live_strategy)s);
 }
 
+/*
+ * A disk can be announced before it answers: a USB stick's sd device may
+ * refuse the first open with ENXIO, a CD drive says ENOMEDIUM until a disc
+ * is in.  Such a device is tried again while the wait lasts.
+ */
+static int
+transient(int e)
+{
+	return (e == ENXIO || e == ENODEV || e == EIO || e == ENOMEDIUM ||
+	    e == EBUSY || e == ENOENT || e == EAGAIN);
+}
+
+static void
+schedule_retry(struct lri_dev *dv, int e)
+{
+	if (!transient(e) || (e != ENOMEDIUM && dv->tries >= 40))
+		return;
+	dv->tries++;
+	dv->retry_at = lri_uptime() + (e == ENOMEDIUM ? 1.0 : 0.25);
+}
+
 /* Try one device; PROBE_FOUND fills out. */
 static enum probe_outcome
 probe_one(struct lri_dev *dv, unsigned mask, const struct live_config *c,
@@ -325,14 +359,17 @@ probe_one(struct lri_dev *dv, unsigned mask, const struct live_config *c,
 
 	dv->dirty = 0;
 	dv->probed = 1;
+	dv->retry_at = 0;
 	snprintf(path, sizeof(path), "/dev/%s", dv->name);
 	diag_clear(d);
 	if ((e = bdev_file_open(path, BDEV_FILE_RDONLY, 0, &b, d)) != 0) {
 		dv->err = e;
 		snprintf(dv->seen, sizeof(dv->seen), "cannot open: %s",
 		    e == ENOMEDIUM ? "no medium" : strerror(e));
-		if (lri_debug || e != ENOMEDIUM)
-			lri_log("%s: %s", path, dv->seen);
+		if ((lri_debug || e != ENOMEDIUM) && dv->tries == 0)
+			lri_log("%s: %s%s", path, dv->seen, transient(e) ?
+			    " (trying again while waiting)" : "");
+		schedule_retry(dv, e);
 		return (PROBE_NOT_HERE);
 	}
 	dv->size = bdev_size(b);
@@ -369,6 +406,8 @@ probe_one(struct lri_dev *dv, unsigned mask, const struct live_config *c,
 		dv->err = e;
 		snprintf(dv->seen, sizeof(dv->seen), "error: %s", d->msg);
 		lri_log("%s: %s", path, dv->seen);
+		if (e == EIO && dv->tries < 3)
+			schedule_retry(dv, e);
 	} else {
 		snprintf(dv->seen, sizeof(dv->seen), "%s", r.seen);
 		lri_log("%s: not here: %s", path, r.seen[0] ? r.seen :
@@ -427,7 +466,8 @@ cb_devices(void *arg, const struct probe_step *st, const struct live_config *c,
 		for (i = 0; i < devs.n; i++) {
 			struct lri_dev *dv = &devs.dev[i];
 
-			if (!dv->dirty || dv->partition || dv->gone)
+			if (dv->partition || dv->gone || (!dv->dirty &&
+			    (dv->retry_at == 0 || lri_uptime() < dv->retry_at)))
 				continue;
 			o = probe_one(dv, mask, c, out, d);
 			if (o == PROBE_FOUND) {
@@ -454,7 +494,19 @@ cb_devices(void *arg, const struct probe_step *st, const struct live_config *c,
 		left = (int)((deadline - lri_uptime()) * 1000);
 		if (left <= 0)
 			break;
-		(void)lri_devs_wait(&devs, left > 1000 ? 1000 : left);
+		if (left > 1000)
+			left = 1000;
+		for (i = 0; i < devs.n; i++) {
+			double r = devs.dev[i].retry_at;
+			int ms;
+
+			if (r == 0 || devs.dev[i].gone)
+				continue;
+			ms = (int)((r - lri_uptime()) * 1000);
+			if (ms < left)
+				left = ms < 1 ? 1 : ms;
+		}
+		(void)lri_devs_wait(&devs, left);
 	}
 	devs.wait_end = lri_uptime();
 	if (errors) {
@@ -476,11 +528,25 @@ diag_block(const struct probe_chain_result *r)
 	    (devs.wait_end - devs.wait_start) * 0.75;
 	char latelist[200] = "";
 
+	/* Whatever the kernel announced meanwhile, for the listing and the
+	 * "late" hint (after the wait it is not probed any more). */
+	(void)lri_devs_wait(&devs, 0);
+	(void)lri_devs_scan(&devs);
 	lri_log("ROOT IMAGE NOT FOUND");
-	lri_log("looked for %s%s%s%s%s (probe order: live.probe=%s)",
-	    cfg.image, cfg.label[0] ? " on a medium labelled " : "",
-	    cfg.label, cfg.iso[0] ? " in ISO " : "", cfg.iso,
-	    cfg.probe_set ? "as given" : "default");
+	{
+		char order[80];
+		size_t o = 0;
+
+		order[0] = '\0';
+		for (i = 0; i < cfg.nprobe && o < sizeof(order); i++)
+			o += (size_t)snprintf(order + o, sizeof(order) - o,
+			    "%s%s", i ? "," : "",
+			    config_strategy_name(cfg.probe[i]));
+		lri_log("looked for %s%s%s%s%s (live.probe=%s%s)", cfg.image,
+		    cfg.label[0] ? " on a medium labelled " : "", cfg.label,
+		    cfg.iso[0] ? " in ISO " : "", cfg.iso, order,
+		    cfg.probe_set ? "" : ", the default");
+	}
 	if (seen.preload_tried)
 		lri_log("preload: no %s in the initramfs", cfg.image);
 	if (seen.dev_waited)
@@ -496,14 +562,17 @@ diag_block(const struct probe_chain_result *r)
 			continue;
 		}
 		disks++;
-		lri_log("  %s: %llu bytes, appeared at %.1f s%s: %s", dv->name,
-		    (unsigned long long)dv->size, dv->appeared,
+		lri_log("  %s: %llu bytes, appeared at %.1f s%s%s: %s",
+		    dv->name, (unsigned long long)dv->size, dv->appeared,
+		    seen.dev_waited && dv->appeared > devs.wait_end ?
+		    " (after the wait, not probed)" : "",
 		    dv->gone ? " (removed)" : "",
 		    dv->describe[0] ? dv->describe : "(not described)");
-		if (dv->seen[0])
+		if (dv->seen[0] && strcmp(dv->seen, dv->describe) != 0)
 			lri_log("  %s: %s", dv->name, dv->seen);
-		if (seen.dev_waited && dv->appeared >= late_after &&
-		    dv->appeared > devs.wait_start + 1) {
+		if (seen.dev_waited && ((dv->appeared >= late_after &&
+		    dv->appeared > devs.wait_start + 1) ||
+		    dv->appeared > devs.wait_end)) {
 			late++;
 			if (strlen(latelist) + strlen(dv->name) + 2 <
 			    sizeof(latelist)) {
@@ -530,7 +599,11 @@ diag_block(const struct probe_chain_result *r)
 	if (r->last_error.code != 0)
 		lri_log("last error: %s", r->last_error.msg);
 
-	if (seen.image_bad)
+	if (seen.sha_bad)
+		lri_log("hint: the image fetched from %s does not match "
+		    "live.sha256=: the server's file changed or the checksum "
+		    "is wrong; fix one of them", seen.net_url);
+	else if (seen.image_bad)
 		lri_log("hint: a root image was found but is damaged (the "
 		    "error above says how): rebuild it or download it again%s",
 		    seen.net_tried ? "; set live.sha256= to catch this "
@@ -565,17 +638,6 @@ diag_block(const struct probe_chain_result *r)
 		    "", cfg.label);
 }
 
-static void
-reap(int sig)
-{
-	int e = errno;
-
-	(void)sig;
-	while (waitpid(-1, NULL, WNOHANG) > 0)
-		;
-	errno = e;
-}
-
 static void __attribute__((noreturn))
 rest_forever(void)
 {
@@ -595,7 +657,11 @@ fail(void)
 
 	signal(SIGCHLD, SIG_DFL);
 	if (cfg.shell && access("/bin/sh", X_OK) == 0) {
+		int quick = 0;
+		double t0;
+
 		for (;;) {
+			t0 = lri_uptime();
 			lri_log("rescue shell");
 			fflush(NULL);
 			if ((pid = fork()) == 0) {
@@ -615,11 +681,18 @@ fail(void)
 			while (waitpid(pid, &st, 0) != pid)
 				if (errno == ECHILD)
 					break;
+			/* A console without input ends the shell at once:
+			 * do not spin. */
+			quick = lri_uptime() - t0 < 2 ? quick + 1 : 0;
+			if (quick == 3) {
+				lri_log("the rescue shell ended 3 times at "
+				    "once (no console input?)");
+				break;
+			}
 			lri_log("rescue shell exited; starting another");
 			sleep(1);
 		}
-	}
-	if (cfg.shell)
+	} else if (cfg.shell)
 		lri_log("no /bin/sh in the initramfs for the rescue shell");
 	lri_log("halted; the messages above say why");
 	rest_forever();
@@ -688,6 +761,40 @@ read_config(void)
 		lri_log("live.handoff=reroot is FreeBSD's; using switch_root");
 }
 
+/* live.toram: copy the image into RAM when it fits beside the overlay. */
+static void
+to_ram(struct probe_source *src, uint64_t keep)
+{
+	struct bdev *m = NULL;
+	struct sysinfo si;
+	struct diag d;
+	uint64_t avail = 0;
+
+	if (sysinfo(&si) == 0)
+		avail = ((uint64_t)si.freeram + si.bufferram) * si.mem_unit;
+	if (avail < keep || avail - keep < src->size) {
+		lri_log("toram: the image (%llu MiB) does not fit in free RAM "
+		    "(%llu MiB) minus the overlay (%llu MiB); using the medium",
+		    (unsigned long long)(src->size >> 20),
+		    (unsigned long long)(avail >> 20),
+		    (unsigned long long)(keep >> 20));
+		return;
+	}
+	lri_log("toram: copying %llu bytes into RAM",
+	    (unsigned long long)src->size);
+	diag_clear(&d);
+	if (bdev_mem_new(bdev_size(src->bdev), 0, &m, &d) != 0 ||
+	    bdev_copy(src->bdev, 0, m, 0, bdev_size(src->bdev), 1 << 20, NULL,
+	    NULL, &d) != 0) {
+		lri_log("toram failed (%s); using the medium", d.msg);
+		bdev_destroy(m);
+		return;
+	}
+	bdev_destroy(src->bdev);
+	src->bdev = m;
+	lri_log("toram: done; the medium may be removed");
+}
+
 static void
 plan_log(void *arg, const char *text)
 {
@@ -739,7 +846,12 @@ main(int argc, char **argv)
 		return (2);
 	}
 	main_argv = argv;
-	signal(SIGCHLD, reap);
+	/*
+	 * No SIGCHLD reaper while booting: it would steal the exit status
+	 * of udhcpc from its waitpid().  Children that end meanwhile stay
+	 * zombies until rest_forever() or the live init reaps them.
+	 */
+	signal(SIGCHLD, SIG_DFL);
 	signal(SIGINT, SIG_IGN);
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
@@ -781,25 +893,16 @@ main(int argc, char **argv)
 	    (unsigned long long)src.size, src.nextents);
 
 	if (cfg.toram && src.strategy != LIVE_S_NET &&
-	    src.strategy != LIVE_S_PRELOAD) {
-		struct bdev *m = NULL;
-
-		diag_clear(&d);
-		lri_log("toram: copying %llu bytes into RAM",
-		    (unsigned long long)src.size);
-		if ((e = bdev_mem_new(bdev_size(src.bdev), 0, &m, &d)) != 0 ||
-		    (e = bdev_copy(src.bdev, 0, m, 0, bdev_size(src.bdev),
-		    1 << 20, NULL, NULL, &d)) != 0) {
-			lri_log("toram failed (%s); using the medium", d.msg);
-			bdev_destroy(m);
-		} else {
-			bdev_destroy(src.bdev);
-			src.bdev = m;
-		}
-	}
+	    src.strategy != LIVE_S_PRELOAD)
+		to_ram(&src, config_overlay_bytes(&cfg, ram));
 
 	memset(&so, 0, sizeof(so));
 	so.overlay_cap = config_overlay_bytes(&cfg, ram);
+	if (ram != 0 && so.overlay_cap > ram / 10 * 9)
+		lri_log("overlay: live.overlay allows %llu MiB of a machine "
+		    "with %llu MiB of RAM: filling it will run the system out "
+		    "of memory", (unsigned long long)(so.overlay_cap >> 20),
+		    (unsigned long long)(ram >> 20));
 	so.nbd_dev = NBD_DEV;
 	so.argv = main_argv;
 	diag_clear(&d);
@@ -807,6 +910,8 @@ main(int argc, char **argv)
 	src.bdev = NULL;
 	if (e != 0) {
 		lri_log("cannot serve the root image: %s", d.msg);
+		lri_log("hint: check that nbd is in /etc/liveroot/modules and "
+		    "that the image is a uzip or raw file system image");
 		fail();
 	}
 	plan_build(&cfg, &src, uz, ram, PLAN_LINUX, &plan);
@@ -818,9 +923,32 @@ main(int argc, char **argv)
 	diag_clear(&d);
 	if ((e = lri_mount_root(NBD_DEV, "ext4", NEWROOT, &d)) != 0) {
 		lri_log("%s", d.msg);
+		lri_log("hint: the root image on %s was found and served but "
+		    "its file system does not mount: %s", src.device,
+		    e == EIO ? "the image is damaged (the nbd server's lines "
+		    "above name the cluster); rebuild or re-download it" :
+		    "it must hold an ext4 file system (liveroot mklive makes "
+		    "one)");
 		fail();
 	}
 	lri_log("mounted %s on %s", NBD_DEV, NEWROOT);
+	{
+		uint64_t res = 0;
+		char where[300];
+
+		diag_clear(&d);
+		if (lri_overlay_reserve(NEWROOT, NBD_DEV, so.overlay_cap, &res,
+		    where, sizeof(where), &d) != 0)
+			lri_log("overlay: %s (a full overlay will show as I/O "
+			    "errors, not ENOSPC)", d.msg);
+		else if (res != 0)
+			lri_log("overlay: the file system has more free space "
+			    "than the overlay holds (%llu MiB): %llu MiB kept "
+			    "in %s so writes fail with ENOSPC before the "
+			    "overlay is full", (unsigned long long)
+			    (so.overlay_cap >> 20), (unsigned long long)
+			    (res >> 20), where + strlen(NEWROOT));
+	}
 	if (plan.handoff == LIVE_HANDOFF_CHROOT) {
 		diag_clear(&d);
 		if (lri_chroot_child(NEWROOT, cfg.init, &child, &d) != 0) {

@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -52,12 +53,96 @@ lri_mount_root(const char *dev, const char *fstype, const char *dir,
 	int e;
 
 	(void)lri_mkdir_p(dir, 0755);
-	if (mount(dev, dir, fstype, 0, NULL) == 0)
+	/* discard: a deleted file's blocks are trimmed, and the RAM
+	 * overlay frees their pages. */
+	if (mount(dev, dir, fstype, 0, "discard") == 0 ||
+	    mount(dev, dir, fstype, 0, NULL) == 0)
 		return (0);
 	e = errno;
 	return (diag_set(d, e, "mount -t %s %s %s: %s%s", fstype, dev, dir,
 	    strerror(e), e == EINVAL ? " (the root image does not hold an "
 	    "ext4 file system, or the ext4 module is not loaded)" : ""));
+}
+
+static uint32_t
+le32(const unsigned char *p)
+{
+	return ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24);
+}
+
+/* The ext4 journal's size from the superblock's backup of its inode. */
+static uint64_t
+ext4_journal_bytes(const char *dev)
+{
+	unsigned char sb[1024];
+	int fd;
+
+	if ((fd = open(dev, O_RDONLY | O_CLOEXEC)) < 0)
+		return (0);
+	if (pread(fd, sb, sizeof(sb), 1024) != (ssize_t)sizeof(sb)) {
+		close(fd);
+		return (0);
+	}
+	close(fd);
+	if (sb[0x38] != 0x53 || sb[0x39] != 0xef || sb[0xfd] != 1)
+		return (0);
+	return ((uint64_t)le32(sb + 0x148) << 32 | le32(sb + 0x14c));
+}
+
+int
+lri_overlay_reserve(const char *newroot, const char *dev, uint64_t cap,
+    uint64_t *reserved, char *where, size_t wlen, struct diag *d)
+{
+	struct statvfs sv;
+	struct stat st;
+	uint64_t fsfree, journal, margin, usable, want;
+	int fd, i, e = 0;
+
+	*reserved = 0;
+	where[0] = '\0';
+	if (statvfs(newroot, &sv) != 0)
+		return (diag_set(d, errno, "statvfs %s: %s", newroot,
+		    strerror(errno)));
+	fsfree = (uint64_t)sv.f_bfree * sv.f_frsize;
+	journal = ext4_journal_bytes(dev);
+	if (journal == 0)
+		journal = 16ULL << 20;
+	/* What the overlay needs beside new data: the journal (written
+	 * round and round), bitmaps, inode tables, extent blocks. */
+	margin = journal + cap / 16 + (2ULL << 20);
+	usable = cap > margin ? cap - margin : cap / 2;
+	if (fsfree <= usable)
+		return (0);
+	want = fsfree - usable;
+	snprintf(where, wlen, "%s/lost+found", newroot);
+	if (stat(where, &st) != 0 || !S_ISDIR(st.st_mode))
+		snprintf(where, wlen, "%s/.liveroot-overlay-reserve", newroot);
+	else
+		snprintf(where, wlen, "%s/lost+found/.liveroot-overlay-reserve",
+		    newroot);
+	fd = open(where, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return (diag_set(d, errno, "%s: %s", where, strerror(errno)));
+	/* Unwritten extents: only metadata reaches the overlay. */
+	for (i = 0; i < 8; i++) {
+		if (fallocate(fd, 0, 0, (off_t)want) == 0) {
+			e = 0;
+			break;
+		}
+		e = errno;
+		if (e != ENOSPC)
+			break;
+		want -= want / 50 + 4096;
+	}
+	close(fd);
+	if (e != 0) {
+		(void)unlink(where);
+		return (diag_set(d, e, "fallocate %s: %s", where,
+		    strerror(e)));
+	}
+	*reserved = want;
+	return (0);
 }
 
 int

@@ -51,6 +51,8 @@ struct lri_dev {
 	uint64_t size;
 	int	probed;
 	int	err;			/* errno of the last open/probe */
+	double	retry_at;		/* probe again then (0: no) */
+	unsigned tries;			/* transient failures so far */
 	char	describe[400];		/* probe_describe_device */
 	char	seen[1100];		/* locate's "what was here" */
 };
@@ -88,6 +90,15 @@ int	lri_stack_start(struct bdev *img, const struct lri_stack_opts *o,
 /* --- handoff.c ---------------------------------------------------------- */
 int	lri_mount_root(const char *dev, const char *fstype, const char *dir,
 	    struct diag *d);
+/*
+ * Make the file system run out of space before the RAM overlay does: the
+ * kernel's nbd driver turns the overlay's ENOSPC into EIO (and ext4 then
+ * aborts its journal), so free space beyond what the overlay can take is
+ * taken by a preallocated file (unwritten extents: no data is written)
+ * in lost+found.  The live system then sees ENOSPC and keeps running.
+ */
+int	lri_overlay_reserve(const char *newroot, const char *dev, uint64_t cap,
+	    uint64_t *reserved, char *where, size_t wlen, struct diag *d);
 /* Check that init exists and is executable inside newroot. */
 int	lri_check_init(const char *newroot, const char *init, struct diag *d);
 /* PID 1: move mounts, delete the initramfs, MS_MOVE, chroot, exec.  Returns

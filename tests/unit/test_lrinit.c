@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * test_lrinit.c - the pure parts of liveroot-init's Linux platform layer:
+ * kernel uevent messages (block add/change/remove, partitions, udev's own
+ * messages and the machine's loop/ram/nbd devices ignored) and the
+ * modules.dep / modules.builtin parsing (names with '-' and '_', the
+ * compressed suffixes, dependency paths).  The platform files are included
+ * whole so their static helpers are reachable; nothing is loaded or
+ * mounted.
+ */
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../platform/linux/devices.c"
+#include "../../platform/linux/log.c"
+#include "../../platform/linux/modules.c"
+
+#include "t.h"
+
+/* A uevent as the kernel sends it: "ACTION@DEVPATH\0KEY=VAL\0...". */
+static size_t
+mkev(char *buf, size_t len, const char *action, const char *name,
+    const char *subsys, const char *devtype)
+{
+	size_t o = 0;
+
+	o += (size_t)snprintf(buf + o, len - o, "%s@/devices/x/%s", action,
+	    name) + 1;
+	o += (size_t)snprintf(buf + o, len - o, "ACTION=%s", action) + 1;
+	o += (size_t)snprintf(buf + o, len - o, "DEVPATH=/devices/x/%s",
+	    name) + 1;
+	o += (size_t)snprintf(buf + o, len - o, "SUBSYSTEM=%s", subsys) + 1;
+	o += (size_t)snprintf(buf + o, len - o, "DEVNAME=%s", name) + 1;
+	if (devtype != NULL)
+		o += (size_t)snprintf(buf + o, len - o, "DEVTYPE=%s",
+		    devtype) + 1;
+	o += (size_t)snprintf(buf + o, len - o, "SEQNUM=1234") + 1;
+	return (o);
+}
+
+static void
+test_uevents(void)
+{
+	struct lri_devs ds;
+	char buf[8193];
+	size_t n;
+
+	memset(&ds, 0, sizeof(ds));
+	ds.fd = -1;
+
+	n = mkev(buf, sizeof(buf), "add", "sda", "block", "disk");
+	CHECK_EQ(handle(&ds, buf, n), 1);
+	CHECK_EQ(ds.n, 1);
+	CHECK(strcmp(ds.dev[0].name, "sda") == 0);
+	CHECK_EQ(ds.dev[0].partition, 0);
+	CHECK_EQ(ds.dev[0].dirty, 1);
+
+	/* A partition is recorded, not marked for probing. */
+	n = mkev(buf, sizeof(buf), "add", "sda1", "block", "partition");
+	CHECK_EQ(handle(&ds, buf, n), 1);
+	CHECK_EQ(ds.n, 2);
+	CHECK_EQ(ds.dev[1].partition, 1);
+	CHECK_EQ(ds.dev[1].dirty, 0);
+
+	/* The same add twice is not new. */
+	n = mkev(buf, sizeof(buf), "add", "sda", "block", "disk");
+	CHECK_EQ(handle(&ds, buf, n), 0);
+	CHECK_EQ(ds.n, 2);
+
+	/* A CD's medium change: probe again. */
+	ds.dev[0].dirty = 0;
+	n = mkev(buf, sizeof(buf), "change", "sda", "block", "disk");
+	CHECK_EQ(handle(&ds, buf, n), 1);
+	CHECK_EQ(ds.dev[0].dirty, 1);
+
+	/* Removal, then the device coming back. */
+	n = mkev(buf, sizeof(buf), "remove", "sda", "block", "disk");
+	CHECK_EQ(handle(&ds, buf, n), 0);
+	CHECK_EQ(ds.dev[0].gone, 1);
+	CHECK_EQ(ds.dev[0].dirty, 0);
+	n = mkev(buf, sizeof(buf), "add", "sda", "block", "disk");
+	CHECK_EQ(handle(&ds, buf, n), 1);
+	CHECK_EQ(ds.dev[0].gone, 0);
+	CHECK_EQ(ds.dev[0].dirty, 1);
+
+	/* Not ours: other subsystems, the machine's own devices, udev. */
+	n = mkev(buf, sizeof(buf), "add", "eth0", "net", NULL);
+	CHECK_EQ(handle(&ds, buf, n), 0);
+	n = mkev(buf, sizeof(buf), "add", "loop3", "block", "disk");
+	CHECK_EQ(handle(&ds, buf, n), 0);
+	n = mkev(buf, sizeof(buf), "add", "nbd0", "block", "disk");
+	CHECK_EQ(handle(&ds, buf, n), 0);
+	n = mkev(buf, sizeof(buf), "add", "ram0", "block", "disk");
+	CHECK_EQ(handle(&ds, buf, n), 0);
+	memcpy(buf, "libudev", 7);
+	CHECK_EQ(handle(&ds, buf, n), 0);
+	CHECK_EQ(ds.n, 2);
+
+	/* DEVNAME with a /dev/ prefix, and no DEVTYPE (a disk). */
+	n = mkev(buf, sizeof(buf), "add", "/dev/vdb", "block", NULL);
+	CHECK_EQ(handle(&ds, buf, n), 1);
+	CHECK(strcmp(ds.dev[2].name, "vdb") == 0);
+
+	/* Truncated messages: no crash, nothing recorded. */
+	n = mkev(buf, sizeof(buf), "add", "sdz", "block", "disk");
+	CHECK_EQ(handle(&ds, buf, 5), 0);
+	CHECK_EQ(handle(&ds, buf, 0), 0);
+	CHECK_EQ(ds.n, 3);
+
+	/* A name longer than the record is ignored, not truncated. */
+	n = mkev(buf, sizeof(buf), "add",
+	    "averyveryverylongdevicename0123456789", "block", "disk");
+	CHECK_EQ(handle(&ds, buf, n), 0);
+	CHECK_EQ(ds.n, 3);
+}
+
+static void
+test_module_names(void)
+{
+	char nb[128];
+
+	path_to_name("kernel/drivers/block/virtio_blk.ko", nb, sizeof(nb));
+	CHECK(strcmp(nb, "virtio_blk") == 0);
+	path_to_name("kernel/drivers/usb/storage/usb-storage.ko.xz", nb,
+	    sizeof(nb));
+	CHECK(strcmp(nb, "usb_storage") == 0);
+	path_to_name("ext4.ko.zst", nb, sizeof(nb));
+	CHECK(strcmp(nb, "ext4") == 0);
+}
+
+static void
+test_moddep(void)
+{
+	char dir[] = "/tmp/test_lrinit.XXXXXX", path[600];
+	struct lri_mod_stats st;
+	struct modctx c;
+	struct mod *m, *d;
+	FILE *f;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/modules.dep", dir);
+	f = fopen(path, "w");
+	fputs("kernel/fs/ext4/ext4.ko: kernel/fs/jbd2/jbd2.ko "
+	    "kernel/fs/mbcache.ko kernel/lib/crc16.ko\n"
+	    "kernel/fs/jbd2/jbd2.ko:\n"
+	    "kernel/fs/mbcache.ko:\n"
+	    "kernel/lib/crc16.ko:\n"
+	    "garbage line without colon\n"
+	    "kernel/drivers/usb/storage/usb-storage.ko: "
+	    "kernel/drivers/usb/core/usbcore.ko\n", f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/modules.builtin", dir);
+	f = fopen(path, "w");
+	fputs("kernel/drivers/block/loop.ko\nkernel/fs/isofs/isofs.ko\n", f);
+	fclose(f);
+
+	memset(&c, 0, sizeof(c));
+	memset(&st, 0, sizeof(st));
+	c.st = &st;
+	snprintf(c.dir, sizeof(c.dir), "%s", dir);
+	CHECK_EQ(parse_dep(&c), 0);
+	CHECK_EQ(c.n, 5);
+	m = find_mod(&c, "ext4");
+	CHECK(m != NULL && strstr(m->deps, "jbd2.ko") != NULL);
+	CHECK(find_mod(&c, "usb_storage") != NULL);
+	CHECK(find_mod(&c, "usb-storage") == NULL);	/* callers normalize */
+	d = find_by_path(&c, "kernel/fs/mbcache.ko", 20);
+	CHECK(d != NULL && strcmp(d->name, "mbcache") == 0);
+	CHECK(find_by_path(&c, "kernel/fs/mbcache.k", 19) == NULL);
+	snprintf(path, sizeof(path), "%s/modules.builtin", dir);
+	c.builtin = lri_read_file(path, 1 << 20, NULL);
+	CHECK(is_builtin(&c, "isofs"));
+	CHECK(is_builtin(&c, "loop"));
+	CHECK(!is_builtin(&c, "ext4"));
+	for (size_t i = 0; i < c.n; i++)
+		free(c.m[i].name);
+	free(c.m);
+	free(c.dep_text);
+	free(c.builtin);
+	snprintf(path, sizeof(path), "rm -rf %s", dir);
+	CHECK_EQ(system(path), 0);
+}
+
+int
+main(void)
+{
+	int saved, null;
+
+	/* The code under test logs to fd 1: keep that off the output. */
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	if ((null = open("/dev/null", O_WRONLY)) >= 0) {
+		dup2(null, STDOUT_FILENO);
+		close(null);
+	}
+	test_uevents();
+	test_module_names();
+	test_moddep();
+	if (saved >= 0) {
+		dup2(saved, STDOUT_FILENO);
+		close(saved);
+	}
+	return (t_done());
+}
