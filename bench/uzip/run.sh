@@ -31,7 +31,7 @@ JOBS=${JOBS:-$(nproc)}
 W=${BENCH_DIR:-/tmp/liveroot-uzip-bench}
 READS=${READS:-20000}
 
-for t in mke2fs mksquashfs unsquashfs create_compressed_fs zstd; do
+for t in mke2fs mksquashfs unsquashfs create_compressed_fs zstd /usr/bin/time; do
 	if ! command -v "$t" >/dev/null 2>&1; then
 		echo "bench/uzip: $t is not installed (scripts/install-deps.sh)" >&2
 		exit 2
@@ -53,20 +53,26 @@ mbs() { echo "$1 $2" | awk '{ printf "%.1f", ($2 > 0 ? $1 / $2 / 1e6 : 0) }'; }
 size() { stat -c %s "$1"; }
 mib() { echo "$1" | awk '{ printf "%.1f", $1 / 1048576 }'; }
 warm() { cat "$@" >/dev/null; }
-# best3 CMD...: the shortest of three runs, in seconds (the machine is shared)
+# best3 CMD...: "WALL CPU" of the run with the shortest wall time of three
+# (the machine is shared; CPU = user + sys seconds, from GNU time)
 best3() {
 	b=""
 	for _ in 1 2 3; do
-		t0=$(now)
-		"$@" >/dev/null 2>&1 || true
-		t1=$(now)
-		s=$(secs "$t0" "$t1")
-		if [ -z "$b" ] || [ "$(echo "$s $b" | awk '{ print ($1 < $2) }')" = 1 ]; then
-			b=$s
+		/usr/bin/time -f "%e %U %S" -o "$W/time.txt" "$@" >/dev/null 2>&1 || true
+		r=$(awk '{ printf "%.2f %.2f", $1, $2 + $3 }' "$W/time.txt")
+		if [ -z "$b" ] || [ "$(echo "$r $b" | awk '{ print ($1 < $3) }')" = 1 ]; then
+			b=$r
 		fi
 	done
 	echo "$b"
 }
+# once CMD...: "WALL CPU" of one run
+once() {
+	/usr/bin/time -f "%e %U %S" -o "$W/time.txt" "$@" >/dev/null 2>&1 || true
+	awk '{ printf "%.2f %.2f", $1, $2 + $3 }' "$W/time.txt"
+}
+wall() { echo "${1% *}"; }
+cpu() { echo "${1#* }"; }
 
 TREE_MB=$(du -sm "$TREE" | cut -f1)
 IMG_MB=$((TREE_MB * 115 / 100 + 64))
@@ -83,25 +89,19 @@ row() { ROWS="$ROWS$1
 
 # --- create -----------------------------------------------------------------
 echo "bench/uzip: create" >&2
-t0=$(now)
-"$L" mkuzip -A zstd -C "$LEVEL" -j "$JOBS" -s 131072 -o "$W/root.uzip" "$IMG"
-t1=$(now)
-s=$(secs "$t0" "$t1")
-row "create|liveroot mkuzip -A zstd -C $LEVEL -j $JOBS -s 128K|$(mib "$ISZ") MiB image|$s|$(mbs "$ISZ" "$s")|$(mib "$(size "$W/root.uzip")")"
+r=$(once "$L" mkuzip -A zstd -C "$LEVEL" -j "$JOBS" -s 131072 -o "$W/root.uzip" "$IMG")
+s=$(wall "$r")
+row "create|liveroot mkuzip -A zstd -C $LEVEL -j $JOBS -s 128K|$(mib "$ISZ") MiB image|$s ($(cpu "$r"))|$(mbs "$ISZ" "$s")|$(mib "$(size "$W/root.uzip")")"
 
 warm -r "$TREE" 2>/dev/null || find "$TREE" -type f -exec cat {} + >/dev/null 2>&1 || true
-t0=$(now)
-mksquashfs "$TREE" "$W/root.sqfs" -comp zstd -Xcompression-level "$LEVEL" \
-    -b 128K -processors "$JOBS" -noappend -quiet -no-progress >/dev/null 2>&1
-t1=$(now)
-s=$(secs "$t0" "$t1")
-row "create|mksquashfs -comp zstd -Xcompression-level $LEVEL -b 128K -processors $JOBS|$(mib "$TSZ") MiB tree|$s|$(mbs "$TSZ" "$s")|$(mib "$(size "$W/root.sqfs")")"
+r=$(once mksquashfs "$TREE" "$W/root.sqfs" -comp zstd -Xcompression-level "$LEVEL" \
+    -b 128K -processors "$JOBS" -noappend -quiet -no-progress)
+s=$(wall "$r")
+row "create|mksquashfs -comp zstd -Xcompression-level $LEVEL -b 128K -processors $JOBS|$(mib "$TSZ") MiB tree|$s ($(cpu "$r"))|$(mbs "$TSZ" "$s")|$(mib "$(size "$W/root.sqfs")")"
 
-t0=$(now)
-create_compressed_fs -q -B 131072 -t "$JOBS" "$IMG" "$W/root.cloop" >/dev/null 2>&1
-t1=$(now)
-s=$(secs "$t0" "$t1")
-row "create|create_compressed_fs -B 131072 -t $JOBS (zlib 9)|$(mib "$ISZ") MiB image|$s|$(mbs "$ISZ" "$s")|$(mib "$(size "$W/root.cloop")")"
+r=$(once create_compressed_fs -q -B 131072 -t "$JOBS" "$IMG" "$W/root.cloop")
+s=$(wall "$r")
+row "create|create_compressed_fs -B 131072 -t $JOBS (zlib 9)|$(mib "$ISZ") MiB image|$s ($(cpu "$r"))|$(mbs "$ISZ" "$s")|$(mib "$(size "$W/root.cloop")")"
 
 zstd -q -"$LEVEL" -T"$JOBS" "$IMG" -o "$W/root.ext4.zst"
 row "create|(zstd -$LEVEL -T$JOBS, one stream, for the read row)|$(mib "$ISZ") MiB image|-|-|$(mib "$(size "$W/root.ext4.zst")")"
@@ -110,17 +110,38 @@ row "create|(zstd -$LEVEL -T$JOBS, one stream, for the read row)|$(mib "$ISZ") M
 echo "bench/uzip: sequential read" >&2
 warm "$W/root.uzip" "$W/root.sqfs" "$W/root.ext4.zst"
 for w in 1 2; do
-	s=$(best3 sh -c "\"$L\" uzip extract -w $w \"$W/root.uzip\" - >/dev/null")
-	row "read|liveroot uzip extract -w $w (to /dev/null), best of 3|$(mib "$ISZ") MiB device|$s|$(mbs "$ISZ" "$s")|-"
+	r=$(best3 sh -c "\"$L\" uzip extract -w $w \"$W/root.uzip\" - >/dev/null")
+	s=$(wall "$r")
+	row "read|liveroot uzip extract -w $w (to /dev/null)|$(mib "$ISZ") MiB device|$s ($(cpu "$r"))|$(mbs "$ISZ" "$s")|-"
 done
 
 US=$(mktemp -d /dev/shm/liveroot-unsquash.XXXXXX)
-s=$(best3 unsquashfs -f -q -n -d "$US/t" -processors "$JOBS" "$W/root.sqfs")
+r=$(best3 unsquashfs -f -q -n -d "$US/t" -processors "$JOBS" "$W/root.sqfs")
+s=$(wall "$r")
 rm -rf "$US"
-row "read|unsquashfs -processors $JOBS (to tmpfs), best of 3|$(mib "$TSZ") MiB tree|$s|$(mbs "$TSZ" "$s")|-"
+row "read|unsquashfs -processors $JOBS (to tmpfs)|$(mib "$TSZ") MiB tree|$s ($(cpu "$r"))|$(mbs "$TSZ" "$s")|-"
 
-s=$(best3 sh -c "zstd -q -T1 -d -c \"$W/root.ext4.zst\" >/dev/null")
-row "read|zstd -T1 -d (one stream, to /dev/null), best of 3|$(mib "$ISZ") MiB image|$s|$(mbs "$ISZ" "$s")|-"
+r=$(best3 sh -c "zstd -q -T1 -d -c \"$W/root.ext4.zst\" >/dev/null")
+s=$(wall "$r")
+row "read|zstd -T1 -d (one stream, to /dev/null)|$(mib "$ISZ") MiB image|$s ($(cpu "$r"))|$(mbs "$ISZ" "$s")|-"
+
+# The same without the ext4 free space (no zero clusters to skip): the
+# tree's files concatenated, up to 256 MiB.
+find "$TREE" -type f -print0 | xargs -0 cat 2>/dev/null | head -c 268435456 \
+    >"$W/cat.bin" || true
+CSZ=$(size "$W/cat.bin")
+"$L" mkuzip -A zstd -C "$LEVEL" -j "$JOBS" -s 131072 -o "$W/cat.uzip" "$W/cat.bin"
+zstd -q -"$LEVEL" -T"$JOBS" "$W/cat.bin" -o "$W/cat.zst"
+rm -f "$W/cat.bin"
+warm "$W/cat.uzip" "$W/cat.zst"
+for w in 1 2; do
+	r=$(best3 sh -c "\"$L\" uzip extract -w $w \"$W/cat.uzip\" - >/dev/null")
+	s=$(wall "$r")
+	row "read|liveroot uzip extract -w $w, files concatenated (no zero clusters)|$(mib "$CSZ") MiB|$s ($(cpu "$r"))|$(mbs "$CSZ" "$s")|-"
+done
+r=$(best3 sh -c "zstd -q -T1 -d -c \"$W/cat.zst\" >/dev/null")
+s=$(wall "$r")
+row "read|zstd -T1 -d, files concatenated|$(mib "$CSZ") MiB|$s ($(cpu "$r"))|$(mbs "$CSZ" "$s")|-"
 
 # --- random reads ----------------------------------------------------------------
 echo "bench/uzip: random 4 KiB reads" >&2
@@ -133,6 +154,8 @@ echo
 echo "uzip bench: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "$("$L" uzip info "$W/root.uzip" | grep '^clusters:')"
 echo "input: ext4 image of $TREE, $(mib "$ISZ") MiB (tree $(mib "$TSZ") MiB); zstd level $LEVEL, 128 KiB clusters/blocks, $JOBS threads"
+echo
+echo "seconds = wall (user+sys CPU); read rows: the best wall time of 3 runs; MB/s from wall time."
 echo
 echo "| what | command | input | seconds | MB/s | output MiB |"
 echo "|---|---|---|---|---|---|"

@@ -66,6 +66,7 @@ struct uw_slot {
 struct uw_ent {
 	uint64_t	hash;		/* 0 = empty */
 	uint64_t	off;
+	uint64_t	idx;		/* the cluster first written there */
 	uint32_t	len;
 };
 
@@ -141,7 +142,7 @@ uw_signals(int on)
 			sigaction(uw_sigs[i], &uw_old[i], NULL);
 }
 
-/* --- helpers ---------------------------------------------------------------- */
+/* --- helpers ------------------------------------------------------------ */
 
 int
 uzip_write_default_level(int codec)
@@ -508,7 +509,7 @@ uw_emit(struct uw *w, struct uw_slot *s, uint64_t *cur, uint64_t *last_off,
 			    w->ht[j].off != *last_off &&
 			    uw_same(w, w->ht[j].off, s->out, s->outlen)) {
 				hit = w->ht[j].off;
-				hitidx = j;
+				hitidx = w->ht[j].idx;
 				break;
 			}
 		}
@@ -518,7 +519,7 @@ uw_emit(struct uw *w, struct uw_slot *s, uint64_t *cur, uint64_t *last_off,
 		st->dedup_clusters++;
 		if (w->o->verbose)
 			fprintf(stderr, "cluster #%ju, in %u bytes, out len=0 "
-			    "offset=%ju (backref'ed, entry %ju)\n",
+			    "offset=%ju (backref'ed to #%ju)\n",
 			    (uintmax_t)s->idx, w->bs, (uintmax_t)hit,
 			    (uintmax_t)hitidx);
 		return (0);
@@ -540,7 +541,7 @@ uw_emit(struct uw *w, struct uw_slot *s, uint64_t *cur, uint64_t *last_off,
 		for (j = s->hash & (w->htcap - 1); w->ht[j].hash != 0;
 		    j = (j + 1) & (w->htcap - 1))
 			;
-		w->ht[j] = (struct uw_ent){ s->hash, *cur,
+		w->ht[j] = (struct uw_ent){ s->hash, *cur, s->idx,
 		    (uint32_t)s->outlen };
 		w->htn++;
 	}
@@ -684,7 +685,13 @@ uzip_write(const char *in_path, const char *out_path,
 	}
 	uw_tmp_armed = 1;
 	w.ofd = tmpfd;
-	fchmod(w.ofd, 0644);
+	{
+		/* mkuzip's mode: the image is also a shell script. */
+		mode_t um = umask(022);
+
+		umask(um);
+		fchmod(w.ofd, 0755 & ~um);
+	}
 
 	tocbytes = (w.n + 1) * 8;
 	w.k = LR_MAX(4u, 4 * jobs);

@@ -121,6 +121,18 @@ done
 "$LIVEROOT" mkuzip -L -o l.img in.bin
 check "-L is lzma" sh -c "\"$LIVEROOT\" uzip info l.img | grep -q 'codec: *lzma'"
 
+# A block device as input (needs root and a free loop device; a note
+# otherwise, the rest of the script still runs).
+head -c 2097152 in.bin >blk.bin
+if [ "$(id -u)" = 0 ] && LOOP=$(losetup -f --show blk.bin 2>/dev/null); then
+	"$LIVEROOT" mkuzip -A zstd -d -o blk.uzip "$LOOP"
+	losetup -d "$LOOP"
+	"$LIVEROOT" uzip extract blk.uzip blk.out
+	check "block device input round trip" cmp blk.out blk.bin
+else
+	echo "note: no loop device (not root?): block device input not tested"
+fi
+
 # 4. errors
 expect_err "missing input" 2 "nothere.bin: cannot open" \
     "$LIVEROOT" mkuzip -o x.uzip nothere.bin

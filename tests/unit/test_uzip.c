@@ -457,6 +457,7 @@ roundtrip(const char *what, const uint8_t *buf, size_t len, int codec,
 	if (uzip_write(in, out, &o, &st, &d) != 0) {
 		fprintf(stderr, "%s: write: %s\n", what, d.msg);
 		CHECK(0);
+		unlink(in);
 		return;
 	}
 	if (stp != NULL)
@@ -465,6 +466,8 @@ roundtrip(const char *what, const uint8_t *buf, size_t len, int codec,
 	if (open_uzip(out, workers, 8, &b, &d) != 0) {
 		fprintf(stderr, "%s: open: %s\n", what, d.msg);
 		CHECK(0);
+		unlink(in);
+		unlink(out);
 		return;
 	}
 	dev = lr_div_roundup(len, blksz) * blksz;
