@@ -15,23 +15,11 @@
 #define FZ_MAXDEPTH	4
 
 struct fz {
-	const uint8_t	*data;
-	size_t		size;
+	struct fmt_mem	mem;
 	struct fmt_fat	fs;
 	int		seen;
 	int		depth;
 };
-
-static int
-fz_read(void *arg, void *buf, size_t len, uint64_t off)
-{
-	struct fz *z = arg;
-
-	if (off > z->size || len > z->size - off)
-		return (EIO);
-	memcpy(buf, z->data + off, len);
-	return (0);
-}
 
 static int
 fz_cb(void *arg, const struct fmt_fat_dirent *e)
@@ -66,11 +54,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t n;
 
 	memset(&z, 0, sizeof(z));
-	z.data = data;
-	z.size = size;
-	src.read = fz_read;
-	src.arg = &z;
-	src.size = size;
+	fmt_mem_src(&src, &z.mem, data, size);
 	(void)fmt_fat_probe(data, size);
 	if (fmt_fat_open(&z.fs, &src, &d) != 0)
 		return (0);

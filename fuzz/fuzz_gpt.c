@@ -13,35 +13,20 @@
 
 #include <liveroot/fmt_part.h>
 
-struct fz {
-	const uint8_t	*data;
-	size_t		size;
-};
-
-static int
-fz_read(void *arg, void *buf, size_t len, uint64_t off)
-{
-	struct fz *z = arg;
-
-	if (off > z->size || len > z->size - off)
-		return (EIO);
-	memcpy(buf, z->data + off, len);
-	return (0);
-}
-
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct fz z = { data, size };
-	struct fmt_src src = { fz_read, &z, size };
+	struct fmt_mem m;
+	struct fmt_src src;
 	struct fmt_part_table *t;
 	struct fmt_part *parts;
 	struct diag d;
 	char g[37];
 	uint32_t i;
 
+	fmt_mem_src(&src, &m, data, size);
 	t = malloc(sizeof(*t));
 	parts = calloc(128, sizeof(*parts));
 	if (t == NULL || parts == NULL)

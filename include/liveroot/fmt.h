@@ -16,4 +16,23 @@ struct fmt_src { fmt_read_fn read; void *arg; uint64_t size; /* bytes */ };
 /* One contiguous run of a file on the medium (byte offsets). */
 struct fmt_extent { uint64_t off; uint64_t len; };
 
+/*
+ * A medium that is a buffer in memory (a preloaded image, a fuzz input, a
+ * crafted test image): fmt_mem_src() points src at m, which must outlive
+ * src.  Reads outside the buffer fail with EIO.
+ */
+struct fmt_mem { const uint8_t *data; size_t len; };
+int	fmt_mem_read(void *arg, void *buf, size_t len, uint64_t off);
+
+static inline void
+fmt_mem_src(struct fmt_src *src, struct fmt_mem *m, const void *data,
+    size_t len)
+{
+	m->data = (const uint8_t *)data;
+	m->len = len;
+	src->read = fmt_mem_read;
+	src->arg = m;
+	src->size = len;
+}
+
 #endif

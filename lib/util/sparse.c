@@ -110,25 +110,56 @@ lr_sparse_read(const struct lr_sparse *s, void *buf, size_t len, uint64_t off)
 	}
 }
 
-int
-lr_sparse_write(struct lr_sparse *s, const void *buf, size_t len, uint64_t off)
+/* Pages of the range that are holes and would get non-zero data. */
+static uint64_t
+pages_needed(const struct lr_sparse *s, const uint8_t *in, size_t len,
+    uint64_t off)
 {
-	const uint8_t *in = buf;
 	uint64_t o, need = 0;
 	size_t l;
 
-	/* Pass 1: count the pages this write must allocate. */
 	for (o = off, l = len; l > 0;) {
 		uint64_t pg = o / PG;
 		size_t po = (size_t)(o % PG);
 		size_t n = LR_MIN(l, PG - po);
 
-		if (page_of(s, pg) == NULL &&
-		    !lr_is_zero(in + (o - off), n))
+		if (page_of(s, pg) == NULL && !lr_is_zero(in + (o - off), n))
 			need++;
 		o += n;
 		l -= n;
 	}
+	return (need);
+}
+
+/* Copy into the allocated pages of the range (missing ones stay holes). */
+static void
+copy_in(struct lr_sparse *s, const uint8_t *in, size_t len, uint64_t off)
+{
+	uint64_t o;
+	size_t l;
+
+	for (o = off, l = len; l > 0;) {
+		uint64_t pg = o / PG;
+		size_t po = (size_t)(o % PG);
+		size_t n = LR_MIN(l, PG - po);
+		uint8_t *p = page_of(s, pg);
+
+		if (p != NULL)
+			memcpy(p + po, in + (o - off), n);
+		o += n;
+		l -= n;
+	}
+}
+
+int
+lr_sparse_write(struct lr_sparse *s, const void *buf, size_t len, uint64_t off)
+{
+	const uint8_t *in = buf;
+	uint64_t o, need;
+	size_t l;
+
+	/* Pass 1: count the pages this write must allocate. */
+	need = pages_needed(s, in, len, off);
 	if (s->cap_pages != 0 && need > s->cap_pages - LR_MIN(s->cap_pages,
 	    s->pages))
 		return (ENOSPC);
@@ -160,17 +191,7 @@ lr_sparse_write(struct lr_sparse *s, const void *buf, size_t len, uint64_t off)
 		l -= n;
 	}
 	/* Pass 3: copy. */
-	for (o = off, l = len; l > 0;) {
-		uint64_t pg = o / PG;
-		size_t po = (size_t)(o % PG);
-		size_t n = LR_MIN(l, PG - po);
-		uint8_t *p = page_of(s, pg);
-
-		if (p != NULL)
-			memcpy(p + po, in + (o - off), n);
-		o += n;
-		l -= n;
-	}
+	copy_in(s, in, len, off);
 	return (0);
 }
 
@@ -178,31 +199,9 @@ int
 lr_sparse_overwrite(struct lr_sparse *s, const void *buf, size_t len,
     uint64_t off)
 {
-	const uint8_t *in = buf;
-	uint64_t o;
-	size_t l;
-
-	for (o = off, l = len; l > 0;) {
-		uint64_t pg = o / PG;
-		size_t po = (size_t)(o % PG);
-		size_t n = LR_MIN(l, PG - po);
-
-		if (page_of(s, pg) == NULL && !lr_is_zero(in + (o - off), n))
-			return (EAGAIN);
-		o += n;
-		l -= n;
-	}
-	for (o = off, l = len; l > 0;) {
-		uint64_t pg = o / PG;
-		size_t po = (size_t)(o % PG);
-		size_t n = LR_MIN(l, PG - po);
-		uint8_t *p = page_of(s, pg);
-
-		if (p != NULL)
-			memcpy(p + po, in + (o - off), n);
-		o += n;
-		l -= n;
-	}
+	if (pages_needed(s, buf, len, off) != 0)
+		return (EAGAIN);
+	copy_in(s, buf, len, off);
 	return (0);
 }
 
