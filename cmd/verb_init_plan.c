@@ -14,13 +14,15 @@
 
 #include <liveroot/chain.h>
 #include <liveroot/config.h>
+#include <liveroot/plan_freebsd.h>
 
 #include "cli.h"
 #include "verbs.h"
 
 static const char usage_text[] =
 "usage: liveroot init-plan [--json] [--defaults FILE] [--ram SIZE]\n"
-"                          [--freebsd] [CMDLINE | --cmdline-file FILE]\n"
+"                          [--freebsd [--source SPEC] [--commands]]\n"
+"                          [CMDLINE | --cmdline-file FILE]\n"
 "\n"
 "Parse a kernel command line (and optionally /etc/liveroot/defaults content)\n"
 "the way liveroot-init does, and print the configuration, the problems it\n"
@@ -32,6 +34,14 @@ static const char usage_text[] =
 "  --ram SIZE          RAM of the target machine for live.overlay=N%\n"
 "                      (default: this machine's)\n"
 "  --freebsd           the FreeBSD plan (reroot, geom) instead of Linux\n"
+"  --source SPEC       with --freebsd: a resolved source; print the exact\n"
+"                      FreeBSD commands (an init_script) after the plan:\n"
+"                        preload:/dev/md0        local:/dev/cd0\n"
+"                        local:/dev/da0:OFF+LEN  ventoy:/dev/ada0:OFF+LEN,...\n"
+"                        findiso:/dev/da0s1:/isos/live.iso[:msdosfs|ufs|ext2fs]\n"
+"                        net:URL (net: alone uses live.url)\n"
+"                      OFF and LEN in bytes, multiples of 512\n"
+"  --commands          print only the commands (a reviewable sh script)\n"
 "  --json              machine-readable output\n"
 "\n"
 "Exit status: 0 clean, 1 the command line has problems, 2 error.\n";
@@ -56,6 +66,20 @@ text_line(void *arg, const char *text)
 {
 	(void)arg;
 	printf("  %s\n", text);
+}
+
+static void
+null_line(void *arg, const char *text)
+{
+	(void)arg;
+	(void)text;
+}
+
+static void
+cmd_line(void *arg, const char *text)
+{
+	(void)arg;
+	printf("%s\n", text);
 }
 
 static void
@@ -96,6 +120,8 @@ verb_init_plan(int argc, char **argv)
 		{ "cmdline-file", required_argument, NULL, 'c' },
 		{ "ram", required_argument, NULL, 'r' },
 		{ "freebsd", no_argument, NULL, 'f' },
+		{ "source", required_argument, NULL, 's' },
+		{ "commands", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -108,8 +134,12 @@ verb_init_plan(int argc, char **argv)
 	enum live_source src;
 	uint64_t ram = 0;
 	size_t i, j, n;
-	int json = 0, freebsd = 0, ch;
+	int json = 0, freebsd = 0, ch, cmds_only = 0;
 	struct jl jl;
+	const char *spec = NULL;
+	struct fbsd_source fs;
+	struct probe_source ps;
+	struct diag d;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
@@ -118,6 +148,8 @@ verb_init_plan(int argc, char **argv)
 		case 'd': defaults = optarg; break;
 		case 'c': cmdfile = optarg; break;
 		case 'f': freebsd = 1; break;
+		case 's': spec = optarg; break;
+		case 'C': cmds_only = 1; break;
 		case 'r':
 			if (cli_parse_size(optarg, &ram) != 0 || ram == 0) {
 				cli_err("--ram %s: not a size (e.g. 2G)",
@@ -130,6 +162,19 @@ verb_init_plan(int argc, char **argv)
 		default:
 			return (cli_usage(usage_text, 1));
 		}
+	}
+	if ((spec != NULL || cmds_only) && !freebsd) {
+		cli_err("--source and --commands need --freebsd");
+		return (CLI_ERROR);
+	}
+	if (cmds_only && spec == NULL) {
+		cli_err("--commands needs --source SPEC (the resolved source)");
+		return (CLI_ERROR);
+	}
+	if (spec != NULL) {
+		diag_clear(&d);
+		if (plan_freebsd_parse_source(spec, &fs, &d) != 0)
+			return (cli_diag(&d, d.code));
 	}
 	if (cmdfile != NULL) {
 		if (optind != argc)
@@ -163,7 +208,34 @@ verb_init_plan(int argc, char **argv)
 	}
 	config_parse_cmdline(&c, cmdline);
 	free(cmdline);
-	plan_build(&c, NULL, -1, ram, freebsd ? PLAN_FREEBSD : PLAN_LINUX, &p);
+	if (spec != NULL) {
+		memset(&ps, 0, sizeof(ps));
+		ps.strategy = fs.strategy;
+		snprintf(ps.device, sizeof(ps.device), "%s",
+		    fs.strategy == LIVE_S_NET ? (fs.url[0] ? fs.url : c.url) :
+		    fs.device);
+		ps.nextents = fs.next;
+		for (i = 0; i < fs.next; i++)
+			ps.size += fs.ext[i].len;
+		plan_build(&c, &ps, plan_freebsd_image_is_uzip(c.image), ram,
+		    PLAN_FREEBSD, &p);
+		p.handoff = plan_freebsd_handoff(c.handoff,
+		    plan_freebsd_reroot_safe(&fs, c.image, c.toram, NULL, 0));
+		/* A source the commands cannot express fails before any
+		 * output (so --json never prints half an object). */
+		diag_clear(&d);
+		if (plan_freebsd_commands(&c, &fs, p.overlay_cap, null_line,
+		    NULL, &d) != 0)
+			return (cli_diag(&d, d.code));
+		if (cmds_only) {
+			(void)plan_freebsd_commands(&c, &fs, p.overlay_cap,
+			    cmd_line, NULL, &d);
+			return (c.nproblems + c.problems_dropped ?
+			    CLI_NOTFOUND : CLI_OK);
+		}
+	} else
+		plan_build(&c, NULL, -1, ram, freebsd ? PLAN_FREEBSD :
+		    PLAN_LINUX, &p);
 	n = probe_chain_steps(&c, st, LIVE_S_COUNT);
 
 	if (json) {
@@ -207,7 +279,15 @@ verb_init_plan(int argc, char **argv)
 		    config_handoff_name(p.handoff));
 		jl.first = 1;
 		plan_lines(&p, json_line, &jl);
-		printf("\n  ]\n}\n");
+		printf("\n  ]");
+		if (spec != NULL) {
+			printf(",\n  \"commands\": [");
+			jl.first = 1;
+			(void)plan_freebsd_commands(&c, &fs, p.overlay_cap,
+			    json_line, &jl, &d);
+			printf("\n  ]");
+		}
+		printf("\n}\n");
 	} else {
 		printf("config:\n");
 		for (i = 0; config_key_at(&c, i, &key, val, sizeof(val), &src);
@@ -236,6 +316,11 @@ verb_init_plan(int argc, char **argv)
 		}
 		printf("plan:\n");
 		plan_lines(&p, text_line, NULL);
+		if (spec != NULL) {
+			printf("commands:\n");
+			(void)plan_freebsd_commands(&c, &fs, p.overlay_cap,
+			    text_line, NULL, &d);
+		}
 	}
 	return (c.nproblems + c.problems_dropped ? CLI_NOTFOUND : CLI_OK);
 }

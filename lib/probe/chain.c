@@ -196,7 +196,8 @@ plan_build(const struct live_config *c, const struct probe_source *src,
 	p->overlay_cap = config_overlay_bytes(c, ram_bytes);
 	p->granule = 4096;
 	snprintf(p->nbd_dev, sizeof(p->nbd_dev), "%s",
-	    platform == PLAN_LINUX ? "/dev/nbd0" : "md (geom_rowr)");
+	    platform == PLAN_LINUX ? "/dev/nbd0" :
+	    "gunion live.union");
 	snprintf(p->fstype, sizeof(p->fstype), "%s",
 	    platform == PLAN_LINUX ? "ext4" : "ufs");
 	snprintf(p->newroot, sizeof(p->newroot), "/newroot");
@@ -290,9 +291,12 @@ plan_lines(const struct live_plan *p, void (*line)(void *, const char *),
 	}
 	emit(line, arg, &n, "handoff: %s to %s%s",
 	    config_handoff_name(p->handoff), p->init,
-	    p->handoff == LIVE_HANDOFF_CHROOT ? " (a child chroots; the "
+	    p->handoff != LIVE_HANDOFF_CHROOT ? "" :
+	    p->platform == PLAN_FREEBSD ? " (init_chroot; the live root's "
+	    "/boot nullfs-mounted over the old /boot for firmware)" :
+	    " (a child chroots; the "
 	    "kernel keeps the old root: for the firmware negative test "
-	    "only)" : "");
+	    "only)");
 	emit(line, arg, &n, "on failure: diagnostic block, then %s",
 	    p->shell ? "a rescue shell" : "halt");
 }
