@@ -19,6 +19,11 @@ fuzz: deps
 	@[ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz -Dfuzzing=true -Db_sanitize=address,undefined -Db_lundef=false
 	ninja -C build-fuzz
 
+# The README's first command: deps, build, Debian's kernel, the example live
+# ISO, and a QEMU boot of it from the CD path.
+demo: build
+	scripts/demo.sh
+
 bench: build
 	@for b in bench/*/run.sh; do [ -x $$b ] && $$b; done
 

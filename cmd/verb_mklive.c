@@ -152,6 +152,7 @@ struct mklive {
 	int		 verbose;
 
 	/* derived */
+	char		 kdir_buf[PATH_MAX];
 	char		 kver[128];
 	char		 moddir[PATH_MAX];
 	char		 vmlinuz[PATH_MAX];
@@ -724,7 +725,7 @@ cpio_pad4(struct cpio *c)
 
 static int
 cpio_entry(struct cpio *c, const char *name, uint32_t mode, uint32_t nlink,
-    const void *data, size_t size)
+    const void *data, size_t size, uint32_t rmajor, uint32_t rminor)
 {
 	char hdr[111];
 	int e;
@@ -733,8 +734,8 @@ cpio_entry(struct cpio *c, const char *name, uint32_t mode, uint32_t nlink,
 		return (EFBIG);
 	snprintf(hdr, sizeof(hdr),
 	    "070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X",
-	    ++c->ino, mode, 0u, 0u, nlink, 0u, (uint32_t)size, 0u, 0u, 0u,
-	    0u, (uint32_t)strlen(name) + 1, 0u);
+	    ++c->ino, mode, 0u, 0u, nlink, 0u, (uint32_t)size, 0u, 0u, rmajor,
+	    rminor, (uint32_t)strlen(name) + 1, 0u);
 	if ((e = cpio_put(c, hdr, 110)) != 0 ||
 	    (e = cpio_put(c, name, strlen(name) + 1)) != 0 ||
 	    (e = cpio_pad4(c)) != 0)
@@ -783,7 +784,8 @@ cpio_tree(struct cpio *c, const char *root, const char *rel, int depth,
 			continue;
 		}
 		if (S_ISDIR(st.st_mode)) {
-			e = cpio_entry(c, r, (uint32_t)st.st_mode, 2, NULL, 0);
+			e = cpio_entry(c, r, (uint32_t)st.st_mode, 2, NULL, 0,
+			    0, 0);
 			if (e == 0)
 				e = cpio_tree(c, root, r, depth + 1, d);
 		} else if (S_ISLNK(st.st_mode)) {
@@ -794,14 +796,14 @@ cpio_tree(struct cpio *c, const char *root, const char *rel, int depth,
 				e = diag_set(d, EIO, "%s: readlink failed", p);
 			else
 				e = cpio_entry(c, r, (uint32_t)st.st_mode, 1,
-				    t, (size_t)k);
+				    t, (size_t)k, 0, 0);
 		} else if (S_ISREG(st.st_mode)) {
 			char *data = NULL;
 			size_t len = 0;
 
 			if ((e = read_file(p, &data, &len, d)) == 0) {
 				e = cpio_entry(c, r, (uint32_t)st.st_mode, 1,
-				    data, len);
+				    data, len, 0, 0);
 				free(data);
 			}
 		}
@@ -1225,8 +1227,12 @@ make_initramfs(struct mklive *m, const char *out, struct diag *d)
 			return (diag_prefix(d, "--extra-initramfs %s: ",
 			    m->extra[i]));
 	}
+	/* /dev/console (c 5 1) so the kernel gives /init its console; made
+	 * in the archive, no mknod (and no root) needed */
 	if ((e = cpio_tree(&c, m->staging, "", 0, d)) != 0 ||
-	    (e = cpio_entry(&c, "TRAILER!!!", 0, 1, NULL, 0)) != 0) {
+	    (e = cpio_entry(&c, "dev/console", S_IFCHR | 0600, 1, NULL, 0,
+	    5, 1)) != 0 ||
+	    (e = cpio_entry(&c, "TRAILER!!!", 0, 1, NULL, 0, 0, 0)) != 0) {
 		free(c.buf);
 		return (d != NULL && d->code ? e :
 		    diag_set(d, e, "initramfs cpio: %s", strerror(e)));
@@ -1371,7 +1377,9 @@ find_kernel(struct mklive *m, struct diag *d)
 		for (i = 0; i < n; i++) {
 			snprintf(p, sizeof(p), "%.4000s/KVER", cand[i]);
 			if (access(p, R_OK) == 0) {
-				m->kdir = strdup(cand[i]);
+				snprintf(m->kdir_buf, sizeof(m->kdir_buf),
+				    "%.4000s", cand[i]);
+				m->kdir = m->kdir_buf;
 				break;
 			}
 		}
@@ -1527,10 +1535,18 @@ verb_mklive(int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":o:L:A:s:vh", lo, NULL)) != -1) {
 		switch (c) {
-		case 'o': m.out = optarg; break;
-		case 'L': m.label = optarg; break;
-		case O_FREE: m.free_s = optarg; break;
-		case 'A': m.codec = optarg; break;
+		case 'o':
+			m.out = optarg;
+			break;
+		case 'L':
+			m.label = optarg;
+			break;
+		case O_FREE:
+			m.free_s = optarg;
+			break;
+		case 'A':
+			m.codec = optarg;
+			break;
 		case 's':
 			errno = 0;
 			ul = strtoul(optarg, &end, 0);
@@ -1542,9 +1558,15 @@ verb_mklive(int argc, char **argv)
 			}
 			m.blksz = (uint32_t)ul;
 			break;
-		case O_KDIR: m.kdir = optarg; break;
-		case O_INIT: m.init = optarg; break;
-		case O_BB: m.busybox = optarg; break;
+		case O_KDIR:
+			m.kdir = optarg;
+			break;
+		case O_INIT:
+			m.init = optarg;
+			break;
+		case O_BB:
+			m.busybox = optarg;
+			break;
 		case O_MODS:
 			usermods = 1;
 			if (add_modules(&m, optarg) != 0) {
@@ -1568,13 +1590,27 @@ verb_mklive(int argc, char **argv)
 			}
 			m.extra[m.nextra++] = optarg;
 			break;
-		case O_COMPRESS: m.compress = optarg; break;
-		case O_NETBASE: m.net_base = optarg; break;
-		case O_CMDLINE: m.cmdline = optarg; break;
-		case O_IONLY: m.initramfs_only = 1; break;
-		case O_KEEP: m.keep_ext4 = 1; break;
-		case O_JSON: m.json = 1; break;
-		case 'v': m.verbose = 1; break;
+		case O_COMPRESS:
+			m.compress = optarg;
+			break;
+		case O_NETBASE:
+			m.net_base = optarg;
+			break;
+		case O_CMDLINE:
+			m.cmdline = optarg;
+			break;
+		case O_IONLY:
+			m.initramfs_only = 1;
+			break;
+		case O_KEEP:
+			m.keep_ext4 = 1;
+			break;
+		case O_JSON:
+			m.json = 1;
+			break;
+		case 'v':
+			m.verbose = 1;
+			break;
 		case ':':
 			cli_err("option %s needs an argument",
 			    argv[optind - 1]);

@@ -66,6 +66,9 @@ echo liveroot-example > etc/hostname
 printf 'root:x:0:0:root:/root:/bin/sh\n' > etc/passwd
 printf 'root:x:0:\n' > etc/group
 printf 'liveroot example live system\n' > etc/issue
+# an OS tree by the os-release(5) rule (systemd's switch-root, used by the
+# dracut comparison in bench/boot, insists on it)
+printf 'NAME="liveroot example"\nID=liveroot-example\nPRETTY_NAME="liveroot example live system"\n' > etc/os-release
 
 for extra in "$@"; do
 	[ -d "$extra" ] || die "$extra: not a directory"

@@ -34,15 +34,16 @@ perl -e '
     { e2e_fail "corrupting a cluster"; e2e_done; }
 e2e_nginx "$bad" || e2e_done
 url=http://10.0.2.100
-net() {
-	echo "-M pc -netdev $(e2e_netdev "$@") -device virtio-net-pci,netdev=n0"
+# boot NAME [guestfwd command]: a boot with the virtio NIC on user networking
+boot() {
+	b=$1
+	shift
+	e2e_boot "$b" -M pc -netdev "$(e2e_netdev "$@")" -device virtio-net-pci,netdev=n0
 }
 
-# shellcheck disable=SC2046
-E2E_APPEND="live.probe=net live.url=$url/trunc.uzip live.timeout=20" e2e_boot trunc $(net)
-e2e_expect "liveroot: ROOT IMAGE NOT FOUND" 120 "trunc: the boot stops with the diagnostic block"
-grep -iE "liveroot: .*(truncat|beyond|past the end|shorter|TOC|too small)" "$E2E_LOG" | head -n 3
-if grep -qiE "liveroot: .*(truncat|beyond|past the end|shorter|TOC|too small)" "$E2E_LOG"; then
+E2E_APPEND="live.probe=net live.url=$url/trunc.uzip live.timeout=20" boot trunc
+e2e_expect "liveroot: halted; the messages above say why" 120 "trunc: the boot stops (halted, messages kept)"
+if grep -qiE "liveroot: .*truncated" "$E2E_LOG"; then
 	e2e_ok "trunc: the message says the image is truncated"
 else
 	e2e_fail "trunc: no message naming the truncation"
@@ -50,10 +51,8 @@ fi
 e2e_reject "LIVEROOT-MARKER" "trunc: no live system"
 e2e_end 1
 
-# shellcheck disable=SC2046
-E2E_APPEND="live.probe=net live.url=$url/corrupt.uzip live.timeout=20" e2e_boot corrupt $(net)
+E2E_APPEND="live.probe=net live.url=$url/corrupt.uzip live.timeout=20" boot corrupt
 e2e_wait "liveroot: halted;" 120
-grep -iE "liveroot: .*(cluster|decompress|corrupt)" "$E2E_LOG" | head -n 3
 if grep -qiE "liveroot: .*cluster .*(decompress|corrupt)" "$E2E_LOG"; then
 	e2e_ok "corrupt: the message names the corrupt cluster"
 else
@@ -63,22 +62,23 @@ e2e_reject "LIVEROOT-MARKER" "corrupt: no live system"
 e2e_end 1
 
 zero=0000000000000000000000000000000000000000000000000000000000000000
-# shellcheck disable=SC2046
-E2E_APPEND="live.probe=net live.url=$url/rootfs.uzip live.sha256=$zero" e2e_boot sha $(net)
+E2E_APPEND="live.probe=net live.url=$url/rootfs.uzip live.sha256=$zero" boot sha
 e2e_expect "liveroot: sha256 MISMATCH" 120 "sha: a wrong live.sha256 is refused"
 e2e_reject "LIVEROOT-MARKER" "sha: no live system"
 e2e_end 1
 
-# shellcheck disable=SC2046
-E2E_APPEND="live.probe=net live.url=$url/missing.uzip" e2e_boot 404 $(net)
+E2E_APPEND="live.probe=net live.url=$url/missing.uzip" boot 404
 e2e_expect "liveroot: HTTP 404 for $url/missing.uzip" 120 "404: the status and the URL are named"
 e2e_expect "liveroot: hint:" 30 "404: a hint follows"
 e2e_reject "LIVEROOT-MARKER" "404: no live system"
 e2e_end 1
 
 # the first connection is cut after 400000 bytes; later ones pass
+# (QEMU gives the command the connection as stderr too: keep socat's
+# messages out of the HTTP stream)
 cat > "$RUN/cut.sh" <<CUT
 #!/bin/sh
+exec 2>/dev/null
 if mkdir "$RUN/cut.done" 2>/dev/null; then
 	socat STDIO TCP:127.0.0.1:$E2E_PORT | head -c 400000
 else
@@ -87,8 +87,7 @@ fi
 CUT
 rm -rf "$RUN/cut.done"
 sha=$(cut -d' ' -f1 "$LIVE/netboot/rootfs.uzip.sha256")
-# shellcheck disable=SC2046
-E2E_APPEND="live.probe=net live.url=$url/rootfs.uzip live.sha256=$sha" e2e_boot cut $(net "sh $RUN/cut.sh")
+E2E_APPEND="live.probe=net live.url=$url/rootfs.uzip live.sha256=$sha" boot cut "sh $RUN/cut.sh"
 e2e_expect "liveroot: sha256 OK" 150 "cut: the download completed after the cut"
 e2e_expect_live none
 if [ -d "$RUN/cut.done" ] && grep -q '"GET /rootfs.uzip HTTP/1.1" 206' "$RUN/nginx/access.log"; then

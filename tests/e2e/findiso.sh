@@ -20,7 +20,7 @@ mkfindiso() {
 	    mmd -i "$t.part" ::/isos &&
 	    mcopy -i "$t.part" "$LIVE/live.iso" ::/isos/live.iso &&
 	    truncate -s $(( (mb + 2) * 1048576 )) "$t.disk" &&
-	    sgdisk -q -o -n 1:2048:+${mb}M -t 1:0700 -c 1:LIVEDATA "$t.disk" &&
+	    sgdisk -o -n 1:2048:+${mb}M -t 1:0700 -c 1:LIVEDATA "$t.disk" >/dev/null &&
 	    dd if="$t.part" of="$t.disk" bs=1M seek=1 conv=notrunc status=none &&
 	    rm -f "$t.part" && mv "$t.disk" "$IMG/findiso.img"
 }

@@ -11,8 +11,8 @@ e2e_init
 e2e_need curl curl
 e2e_nginx "$LIVE/netboot" || e2e_done
 
-E2E_NOKERNEL=1 E2E_NETOPTS=",tftp=$LIVE/netboot,bootfile=boot.ipxe" \
-    e2e_boot ipxe -M pc -boot n -netdev "$(e2e_netdev)" -device virtio-net-pci,netdev=n0
+E2E_NETOPTS=",tftp=$LIVE/netboot,bootfile=boot.ipxe"
+E2E_NOKERNEL=1 e2e_boot ipxe -M pc -boot n -netdev "$(e2e_netdev)" -device virtio-net-pci,netdev=n0
 e2e_expect "liveroot: fetching http://10.0.2.100/rootfs.uzip" 180 "ipxe: iPXE booted the kernel; liveroot-init fetches the root"
 e2e_expect "liveroot: sha256 OK" 90 "ipxe: sha256 from boot.ipxe verified"
 e2e_expect_live none

@@ -36,6 +36,7 @@ E2E_SCEN=$(basename "$0" .sh)
 E2E_PASS=0
 E2E_FAILS=0
 E2E_QPID=""
+E2E_BOOT_FAILED=0
 E2E_MEM=${E2E_MEM:-512}
 E2E_FW=${E2E_FW:-qboot}
 E2E_APPEND=${E2E_APPEND:-}
@@ -192,6 +193,7 @@ e2e_once() {
 e2e_boot() {
 	E2E_NAME=$1
 	shift
+	E2E_BOOT_FAILED=0
 	E2E_LOG=$RUN/$E2E_NAME.console.log
 	E2E_ERR=$RUN/$E2E_NAME.qemu.log
 	E2E_MON=$RUN/$E2E_NAME.mon
@@ -287,12 +289,18 @@ e2e_ok() {
 
 e2e_fail() {
 	E2E_FAILS=$((E2E_FAILS + 1))
+	E2E_BOOT_FAILED=1
 	echo "FAIL - $E2E_SCEN: $*"
 	e2e_transcript
 }
 
 # e2e_expect TEXT [TIMEOUT] [what]: wait for TEXT, count the result.
 e2e_expect() {
+	if [ "$E2E_BOOT_FAILED" = 1 ]; then
+		E2E_FAILS=$((E2E_FAILS + 1))
+		echo "FAIL - $E2E_SCEN: ${3:-$E2E_NAME}: not reached (an earlier step of this boot failed)"
+		return 1
+	fi
 	if e2e_wait "$1" "${2:-60}"; then
 		e2e_ok "${3:-$E2E_NAME: saw '$1'}"
 		return 0
@@ -318,12 +326,18 @@ e2e_expect_live() {
 	e2e_expect "liveroot: handing over to" 60 "$E2E_NAME: hand-off" &&
 	e2e_expect "LIVEROOT-MARKER: live system up" 60 "$E2E_NAME: live system up" &&
 	e2e_wait "LIVEROOT-CHECK $check:" 120
-	if grep -qF -- "LIVEROOT-CHECK $check: PASS" "$E2E_LOG"; then
+	if [ "$E2E_BOOT_FAILED" = 1 ]; then
+		r=1
+	elif grep -qF -- "LIVEROOT-CHECK $check: PASS" "$E2E_LOG"; then
 		e2e_ok "$E2E_NAME: check $check passed"
 		r=0
 	else
 		e2e_fail "$E2E_NAME: check $check did not pass"
 		r=1
+	fi
+	if [ "$E2E_BOOT_FAILED" = 1 ]; then
+		e2e_end 1
+		return 1
 	fi
 	if ! e2e_end 60; then
 		[ $r = 0 ] && e2e_fail "$E2E_NAME: the live system did not power off"
@@ -399,6 +413,8 @@ NGX
 # http://10.0.2.100/.  CMD replaces the per-connection socat (commas must be
 # doubled for QEMU).  Extra ",key=value" options from E2E_NETOPTS.
 e2e_netdev() {
-	cmd=${1:-socat STDIO TCP:127.0.0.1:$E2E_PORT}
+	# socat logs to a file: QEMU hands the command the connection as its
+	# stderr too, and a message there would land in the HTTP stream
+	cmd=${1:-socat -lf $RUN/socat.log STDIO TCP:127.0.0.1:$E2E_PORT}
 	echo "user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:80-cmd:$cmd${E2E_NETOPTS:-}"
 }
