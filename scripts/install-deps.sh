@@ -14,8 +14,12 @@ e2fsprogs xz-utils zstd squashfs-tools cloop-utils time
 xorriso exfatprogs exfat-fuse dosfstools mtools gdisk fdisk
 libnbd-bin libnbd-dev nbdkit qemu-utils qemu-system-x86 socat nginx-light busybox-static
 linux-headers-amd64 cpio kmod curl ca-certificates
-dracut-core dracut-live
 "
+# Peers that only the benchmarks run (bench/*/run.sh call this with --bench).
+BENCH_PKGS="dracut-core dracut-live"
+if [ "${1:-}" = "--bench" ]; then
+	PKGS="$PKGS $BENCH_PKGS"
+fi
 
 missing=""
 for p in $PKGS; do

@@ -15,7 +15,7 @@
 # (so "from the kernel's first line") at two points the live system's init
 # prints: when it started (the hand-off) and when it proved the root
 # writable (the live marker).  Needs dracut-core and dracut-live
-# (scripts/install-deps.sh), root for nothing.
+# (scripts/install-deps.sh --bench installs them), root for nothing.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-${BUILDDIR:-$top/build}}
@@ -25,6 +25,7 @@ N=${BOOTS:-5}
 W=${LIVEROOT_BENCH_DIR:-/tmp/liveroot-bench-boot}
 mkdir -p "$W"
 [ -x "$LIVEROOT" ] && [ -x "$INIT" ] || { echo "build first: $LIVEROOT, $INIT"; exit 2; }
+sh "$top/scripts/install-deps.sh" --bench || exit 2
 eval "$(sh "$top/scripts/kernel.sh")" || exit 2
 KDIR=$(dirname "$VMLINUX")
 
