@@ -42,13 +42,7 @@
 #include <zstd.h>
 
 #include <liveroot/diag.h>
-
-#if defined(__has_include)
-#if __has_include(<liveroot/uzip_write.h>)
 #include <liveroot/uzip_write.h>
-#define MKLIVE_HAVE_UZIP_WRITE 1
-#endif
-#endif
 
 #include "cli.h"
 #include "verbs.h"
@@ -630,7 +624,6 @@ make_uzip(struct mklive *m, const char *in, const char *out, struct diag *d)
 
 	step(m, "compressing %s -> %s (%s, %u-byte clusters)", in, out,
 	    m->codec, m->blksz);
-#ifdef MKLIVE_HAVE_UZIP_WRITE
 	{
 		struct uzip_write_opts o;
 		struct uzip_write_stats s;
@@ -655,29 +648,6 @@ make_uzip(struct mklive *m, const char *in, const char *out, struct diag *d)
 		if (e != 0)
 			return (diag_prefix(d, "making %s: ", out));
 	}
-#else
-	{
-		char self[PATH_MAX], bs[16];
-		ssize_t n;
-
-		n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-		if (n <= 0)
-			return (diag_set(d, ENOENT, "cannot find this program "
-			    "(/proc/self/exe) to run its mkuzip verb"));
-		self[n] = '\0';
-		snprintf(bs, sizeof(bs), "%u", m->blksz);
-		{
-			char *argv[] = { self, "mkuzip", "-A",
-			    (char *)m->codec, "-s", bs, "-o", (char *)out,
-			    (char *)in, NULL };
-
-			if ((e = run(m, argv, NULL, 0, 0, d)) != 0)
-				return (diag_prefix(d, "making %s with "
-				    "'liveroot mkuzip' (this build has no "
-				    "uzip_write API): ", out));
-		}
-	}
-#endif
 	if (stat(out, &st) != 0)
 		return (diag_set(d, errno, "%s: %s", out, strerror(errno)));
 	m->uzip_size = (uint64_t)st.st_size;
