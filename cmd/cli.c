@@ -230,3 +230,13 @@ cli_json_str(FILE *f, const char *s)
 	}
 	fputc('"', f);
 }
+
+void
+cli_safe_str(FILE *f, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		fputc(c < 0x20 || c == 0x7f ? '?' : c, f);
+	}
+}

@@ -56,6 +56,9 @@ void	cli_progress_done(struct cli_progress *p);
 void	cli_progress_cb(uint64_t done, uint64_t total, void *arg);
 
 void	cli_json_str(FILE *f, const char *s);
+/* Writes s with control bytes (terminal escapes from a medium's names)
+ * shown as '?': for text output of strings read off disks. */
+void	cli_safe_str(FILE *f, const char *s);
 double	cli_now(void);
 
 #endif

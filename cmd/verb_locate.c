@@ -223,8 +223,10 @@ print_found(const struct locate_result *r, const char *image, int json)
 		printf(" partition %d", r->partition);
 	printf("\n");
 	printf("iso: label '%s'", r->label);
-	if (r->iso_path[0] != '\0')
-		printf(", file %s", r->iso_path);
+	if (r->iso_path[0] != '\0') {
+		printf(", file ");
+		cli_safe_str(stdout, r->iso_path);
+	}
 	printf(", %ju bytes in %zu extent(s)\n", (uintmax_t)r->iso_size,
 	    r->iso_next);
 	printf("image: %ju bytes in %zu extent(s) on %s:\n",
@@ -408,8 +410,11 @@ verb_locate(int argc, char **argv)
 			printf("]}\n");
 		} else {
 			for (i = optind; i < argc; i++)
-				if (seen[i] != NULL)
-					printf("%s: %s\n", argv[i], seen[i]);
+				if (seen[i] != NULL) {
+					printf("%s: ", argv[i]);
+					cli_safe_str(stdout, seen[i]);
+					printf("\n");
+				}
 		}
 		if (nerr > 0)
 			cli_err("%s%s%s not found; %d of %d device(s) could "

@@ -824,6 +824,13 @@ join:
 		    strerror(error));
 		goto out;
 	}
+	/* Durable before it takes the final name: a crash leaves the old
+	 * image or the whole new one, never a torn one under that name. */
+	if (fsync(w.ofd) != 0 && errno != EINVAL) {
+		error = diag_set(d, errno, "%s: write failed (fsync): %s",
+		    out_path, strerror(errno));
+		goto out;
+	}
 	if (close(w.ofd) != 0) {
 		w.ofd = -1;
 		error = diag_set(d, errno, "%s: write failed: %s", out_path,
