@@ -16,7 +16,7 @@ libnbd-bin libnbd-dev nbdkit qemu-utils qemu-system-x86 socat nginx-light busybo
 linux-headers-amd64 cpio kmod curl ca-certificates
 "
 # Peers that only the benchmarks run (bench/*/run.sh call this with --bench).
-BENCH_PKGS="dracut-core dracut-live"
+BENCH_PKGS="dracut-core dracut-live dracut-network debootstrap"
 if [ "${1:-}" = "--bench" ]; then
 	PKGS="$PKGS $BENCH_PKGS"
 fi

@@ -129,8 +129,11 @@ if command -v dracut > /dev/null 2>&1 && [ -d /usr/lib/dracut/modules.d/90dmsqua
 fi
 have_drnet=0
 if [ $have_dracut = 1 ] && want http-dr && [ -d /usr/lib/dracut/modules.d/90livenet ] &&
-    [ -d /usr/lib/dracut/modules.d/40network ]; then
-	dracut_initramfs "$W/dr/initramfs-net.img" "dmsquash-live livenet" \
+    [ -d /usr/lib/dracut/modules.d/35network-legacy ]; then
+	# network-legacy (dhclient), not dracut 059's default systemd-networkd
+	# handler here: that one brings the link up but never runs the
+	# initqueue/online hooks, so livenet's netroot never fetches
+	dracut_initramfs "$W/dr/initramfs-net.img" "dmsquash-live livenet network-legacy" \
 	    "$drv virtio_net e1000 af_packet" && have_drnet=1
 fi
 
