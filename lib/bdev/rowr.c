@@ -348,6 +348,20 @@ rowr_flush(struct bdev *b, struct diag *d)
 	return (error);
 }
 
+/* Frees a device from rowr_alloc without touching lower/upper. */
+static void
+rowr_free(struct bdev_rowr *r)
+{
+	lr_rowrmap_fini(&r->map);
+	pthread_mutex_destroy(&r->mtx);
+	pthread_mutex_destroy(&r->save_mtx);
+	pthread_cond_destroy(&r->cv);
+	free(r->map_path);
+	free(r->lower_path);
+	free(r->upper_path);
+	free(r);
+}
+
 static void
 rowr_destroy(struct bdev *b)
 {
@@ -360,14 +374,7 @@ rowr_destroy(struct bdev *b)
 		pthread_mutex_unlock(&r->save_mtx);
 	}
 	bdev_destroy(r->upper);
-	lr_rowrmap_fini(&r->map);
-	pthread_mutex_destroy(&r->mtx);
-	pthread_mutex_destroy(&r->save_mtx);
-	pthread_cond_destroy(&r->cv);
-	free(r->map_path);
-	free(r->lower_path);
-	free(r->upper_path);
-	free(r);
+	rowr_free(r);
 }
 
 static const struct bdev_ops rowr_ops = {
@@ -437,19 +444,6 @@ rowr_alloc(struct bdev *lower, struct bdev *upper, uint32_t granule,
 	return (0);
 }
 
-/* Frees a device from rowr_alloc without touching lower/upper. */
-static void
-rowr_free(struct bdev_rowr *r)
-{
-	lr_rowrmap_fini(&r->map);
-	pthread_mutex_destroy(&r->mtx);
-	pthread_mutex_destroy(&r->save_mtx);
-	pthread_cond_destroy(&r->cv);
-	free(r->map_path);
-	free(r->lower_path);
-	free(r->upper_path);
-	free(r);
-}
 
 int
 bdev_rowr_new(struct bdev *lower, struct bdev *upper,
