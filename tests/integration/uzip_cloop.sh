@@ -130,7 +130,7 @@ if [ "$(id -u)" = 0 ] && LOOP=$(losetup -f --show blk.bin 2>/dev/null); then
 	"$LIVEROOT" uzip extract blk.uzip blk.out
 	check "block device input round trip" cmp blk.out blk.bin
 else
-	echo "note: no loop device (not root?): block device input not tested"
+	echo "SKIP: no loop device (not root?): block device input not tested"
 fi
 
 # 4. errors
