@@ -23,8 +23,6 @@
 #define FMT_UZIP_OFS_VERSN	12	/* version digit */
 #define FMT_UZIP_MAXBLKSZ	(1024u * 1024u)	/* FreeBSD maxphys */
 #define FMT_UZIP_DEFBLKSZ	16384u
-/* The largest compressed cluster accepted (incompressible data grows a bit). */
-#define FMT_UZIP_MAXCLEN(blksz)	((uint64_t)(blksz) + (blksz) / 2 + 4096)
 
 #define UZIP_CODEC_ZLIB		1	/* 'V', RFC 1950 stream */
 #define UZIP_CODEC_LZMA		2	/* 'L', .xz stream */
@@ -90,11 +88,21 @@ int	fmt_uzip_header(const void *buf, size_t len, uint64_t image_size,
  * Validates the TOC (toclen == hdr->toc_len bytes) of an image of image_size
  * bytes and fills out[0 .. hdr->nblocks-1].  info may be NULL.  EINVAL with a
  * diag naming the cluster on any offset out of bounds, a cluster longer than
- * FMT_UZIP_MAXCLEN, or a back-reference that matches no earlier cluster.
+ * fmt_uzip_max_clen() (except the last one with data, whose excess is
+ * padding and is trimmed off, as geom_uzip does), or a back-reference that
+ * matches no earlier cluster.
  */
 int	fmt_uzip_toc(const struct fmt_uzip_hdr *hdr, const void *toc,
 	    size_t toclen, uint64_t image_size, struct fmt_uzip_cluster *out,
 	    struct fmt_uzip_tocinfo *info, struct diag *d);
+
+/*
+ * The longest compressed cluster geom_uzip accepts for the codec: the
+ * codec's worst-case bound for blksz input bytes, as g_uzip's decompressor
+ * modules set max_blen (zlib compressBound, ZSTD_COMPRESSBOUND, and for
+ * lzma the kernel's LZ4_COMPRESSBOUND).  0 for an unknown codec.
+ */
+uint64_t fmt_uzip_max_clen(int codec, uint32_t blksz);
 
 /* "zlib", "lzma", "zstd" or "?". */
 const char *fmt_uzip_codec_name(int codec);

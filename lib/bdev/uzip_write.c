@@ -313,10 +313,12 @@ uw_compress(struct uw *w, struct uw_cctx *c, struct uw_slot *s, int force,
 		s->outlen = zr;
 		break;
 	}
-	if (s->outlen > FMT_UZIP_MAXCLEN(w->bs))
+	if (s->outlen > fmt_uzip_max_clen(w->o->codec, w->bs))
 		return (diag_set(d, EIO, "cluster %ju compressed to %zu bytes, "
-		    "more than a reader accepts", (uintmax_t)s->idx,
-		    s->outlen));
+		    "more than geom_uzip accepts for %u-byte %s clusters "
+		    "(%ju): use a larger cluster size", (uintmax_t)s->idx,
+		    s->outlen, w->bs, fmt_uzip_codec_name(w->o->codec),
+		    (uintmax_t)fmt_uzip_max_clen(w->o->codec, w->bs)));
 	if (w->o->dedup)
 		s->hash = uw_hash(s->out, s->outlen);
 	return (0);

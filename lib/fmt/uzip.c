@@ -151,18 +151,45 @@ uzip_find(const struct fmt_uzip_cluster *out, uint32_t n, uint64_t t)
 	return (best);
 }
 
+uint64_t
+fmt_uzip_max_clen(int codec, uint32_t blksz)
+{
+	uint64_t n = blksz;
+
+	switch (codec) {
+	case UZIP_CODEC_ZLIB:		/* zlib's compressBound() */
+		return (n + (n >> 12) + (n >> 14) + (n >> 25) + 13);
+	case UZIP_CODEC_ZSTD:		/* ZSTD_COMPRESSBOUND() */
+		return (n + (n >> 8) +
+		    (n < (128u << 10) ? ((128u << 10) - n) >> 11 : 0));
+	case UZIP_CODEC_LZMA:		/* g_uzip_lzma.c: LZ4_COMPRESSBOUND() */
+		return (n + n / 255 + 16);
+	default:
+		return (0);
+	}
+}
+
+/*
+ * Ends cluster c (index idx) at `end`.  A cluster longer than geom_uzip's
+ * bound is corrupt, unless it is the last one with data (`last`): there the
+ * excess is the image's padding and is trimmed, as g_uzip_parse_toc() does.
+ */
 static int
 uzip_close(const struct fmt_uzip_hdr *hdr, struct fmt_uzip_cluster *c,
-    uint32_t idx, uint64_t end, struct fmt_uzip_tocinfo *inf, struct diag *d)
+    uint32_t idx, uint64_t end, int last, struct fmt_uzip_tocinfo *inf,
+    struct diag *d)
 {
 	uint64_t len = end - c->off;
+	uint64_t max = fmt_uzip_max_clen(hdr->codec, hdr->blksz);
 
-	if (len > FMT_UZIP_MAXCLEN(hdr->blksz))
+	if (len > max && last)
+		len = max;
+	if (len > max)
 		return (diag_set(d, EINVAL, "uzip TOC: cluster %u at offset %ju "
-		    "is %ju bytes long, more than %ju for %u-byte clusters: "
-		    "the image is corrupt", idx, (uintmax_t)c->off,
-		    (uintmax_t)len, (uintmax_t)FMT_UZIP_MAXCLEN(hdr->blksz),
-		    hdr->blksz));
+		    "is %ju bytes long, more than the %ju that geom_uzip "
+		    "accepts for %u-byte %s clusters: the image is corrupt",
+		    idx, (uintmax_t)c->off, (uintmax_t)len, (uintmax_t)max,
+		    hdr->blksz, fmt_uzip_codec_name(hdr->codec)));
 	c->len = (uint32_t)len;
 	if (len == 0) {
 		c->kind = FMT_UZIP_ZERO;
@@ -236,7 +263,7 @@ fmt_uzip_toc(const struct fmt_uzip_hdr *hdr, const void *toc, size_t toclen,
 			inf.backref_clusters++;
 			continue;
 		}
-		if (i > 0 && (error = uzip_close(hdr, &out[last], last, t,
+		if (i > 0 && (error = uzip_close(hdr, &out[last], last, t, 0,
 		    &inf, d)) != 0)
 			return (error);
 		out[i].off = t;
@@ -247,7 +274,8 @@ fmt_uzip_toc(const struct fmt_uzip_hdr *hdr, const void *toc, size_t toclen,
 		last = i;
 		hi = t;
 	}
-	if ((error = uzip_close(hdr, &out[last], last, end, &inf, d)) != 0)
+	if ((error = uzip_close(hdr, &out[last], last, end, 1, &inf,
+	    d)) != 0)
 		return (error);
 done:
 	inf.data_end = end;

@@ -164,6 +164,47 @@ expect_err "truncated TOC" 1 "longer than the 300-byte image" \
 printf 'hello' >notuzip.bin
 expect_err "not a uzip image" 1 "too short for a uzip image" \
     "$LIVEROOT" uzip info notuzip.bin
+# Regression (uzip TOC lies): the TOC of a valid 3-cluster zlib image is
+# rewritten (1) so that cluster 0 is 17000 bytes long (junk after its zlib
+# stream, which ends early, so decompression alone "works"; g_uzip refuses
+# more than compressBound(16384) = 16402 at taste), (2) so that cluster 1
+# starts beyond the end of the file.  uzip info, uzip check and the stack at
+# open (uzip extract) must all refuse both.
+head -c 49152 /dev/zero | tr '\0' 'a' >lies.bin
+"$LIVEROOT" mkuzip -A zlib -o lies.uzip lies.bin >/dev/null 2>&1
+python3 - lies.uzip <<'PY'
+import struct, sys
+img = open(sys.argv[1], "rb").read()
+n = struct.unpack(">I", img[132:136])[0]
+toc = list(struct.unpack(">%dQ" % (n + 1), img[136:136 + 8 * (n + 1)]))
+assert n == 3, n
+def write(name, toc, data):
+    hdr = img[:136] + struct.pack(">%dQ" % (n + 1), *toc)
+    out = hdr + data
+    out += b"\0" * (-len(out) % 512)
+    open(name, "wb").write(out)
+d0 = toc[0]
+c0 = img[toc[0]:toc[1]]
+rest = img[toc[1]:]
+pad = 17000 - len(c0)
+long_toc = [toc[0]] + [t + pad for t in toc[1:3]] + [0]
+write("long.uzip", long_toc, c0 + b"\x5a" * pad + rest)
+past = list(toc)
+past[1] = len(img) + 4096
+write("past.uzip", past, img[d0:])
+PY
+for v in info check extract; do
+	case $v in extract) out=lies.out ;; *) out="" ;; esac
+	# shellcheck disable=SC2086
+	expect_err "TOC lies: long cluster, uzip $v" 1 \
+	    "that geom_uzip accepts for 16384-byte zlib clusters" \
+	    "$LIVEROOT" uzip $v long.uzip $out
+	# shellcheck disable=SC2086
+	expect_err "TOC lies: cluster past the end, uzip $v" 1 \
+	    "lies outside the data area" "$LIVEROOT" uzip $v past.uzip $out
+done
+check "TOC lies: nothing extracted" test ! -s lies.out
+
 # An interrupted mkuzip leaves neither the output nor its temporary file.
 head -c 16777216 /dev/urandom >rnd.bin
 # (A background job of sh starts with SIGINT ignored; python3 restores the

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <zlib.h>
+#include <zstd.h>
 
 #include <liveroot/bdev.h>
 #include <liveroot/fmt_uzip.h>
@@ -94,6 +95,7 @@ test_probe(void)
 }
 
 #define D1	(FMT_UZIP_HDRLEN + 8 * 2)	/* data_off for n = 1 */
+#define D2	(FMT_UZIP_HDRLEN + 8 * 3)	/* data_off for n = 2 */
 #define D4	(FMT_UZIP_HDRLEN + 8 * 5)	/* data_off for n = 4 */
 
 static void
@@ -261,14 +263,64 @@ test_toc(void)
 		CHECK_MSG(&d, "cluster 0 at offset");
 		img_free(&im);
 	}
-	/* a cluster longer than a reader accepts */
+	/* a cluster longer than geom_uzip accepts */
+	{
+		uint64_t toc[3] = { D2, D2 + 100000, 0 };
+
+		img_make(&im, 'V', '2', 512, 2, toc);
+		CHECK_EQ(img_parse(&im, D2 + 100100, cl, &ti, &d), EINVAL);
+		CHECK_MSG(&d, "cluster 0 at offset");
+		CHECK_MSG(&d, "bytes long");
+		img_free(&im);
+	}
+	/*
+	 * Regression (uzip TOC lies about a cluster's length): 16 KiB zlib
+	 * clusters, cluster 0 is 17000 bytes.  The old bound (blksz * 1.5 +
+	 * 4 KiB) let it through and a zlib stream that ends early "worked";
+	 * g_uzip refuses anything over compressBound(16384) = 16402 at taste.
+	 * The same for zstd (16504) and lzma (16464, the kernel's bound).
+	 */
+	{
+		static const struct { char letter, ver; uint64_t max; } cs[] = {
+			{ 'V', '2', 16402 }, { 'Z', '4', 16504 },
+			{ 'L', '3', 16464 },
+		};
+		size_t k;
+
+		CHECK_EQ(fmt_uzip_max_clen(UZIP_CODEC_ZLIB, 16384), 16402);
+		CHECK_EQ(fmt_uzip_max_clen(UZIP_CODEC_ZSTD, 16384), 16504);
+		for (k = 512; k <= (1u << 20); k *= 2) {
+			CHECK_EQ(fmt_uzip_max_clen(UZIP_CODEC_ZLIB, (uint32_t)k),
+			    compressBound(k));
+			CHECK_EQ(fmt_uzip_max_clen(UZIP_CODEC_ZSTD, (uint32_t)k),
+			    ZSTD_compressBound(k));
+		}
+		CHECK_EQ(fmt_uzip_max_clen(UZIP_CODEC_LZMA, 16384), 16464);
+		CHECK_EQ(fmt_uzip_max_clen(UZIP_CODEC_ZSTD, 1u << 20),
+		    (1u << 20) + 4096);
+		for (k = 0; k < sizeof(cs) / sizeof(cs[0]); k++) {
+			uint64_t toc[3] = { D2, D2 + cs[k].max + 1, 0 };
+			uint64_t ok[3] = { D2, D2 + cs[k].max, 0 };
+
+			img_make(&im, cs[k].letter, cs[k].ver, 16384, 2, toc);
+			CHECK_EQ(img_parse(&im, D2 + cs[k].max + 600, cl, &ti,
+			    &d), EINVAL);
+			CHECK_MSG(&d, "more than the");
+			CHECK_MSG(&d, "that geom_uzip accepts");
+			img_free(&im);
+			img_make(&im, cs[k].letter, cs[k].ver, 16384, 2, ok);
+			CHECK_EQ(img_parse(&im, D2 + cs[k].max + 600, cl, &ti,
+			    &d), 0);
+			img_free(&im);
+		}
+	}
+	/* the last cluster with data may run into the padding: trimmed */
 	{
 		uint64_t toc[2] = { D1, 0 };
 
 		img_make(&im, 'V', '2', 512, 1, toc);
-		CHECK_EQ(img_parse(&im, D1 + 100000, cl, &ti, &d), EINVAL);
-		CHECK_MSG(&d, "cluster 0 at offset");
-		CHECK_MSG(&d, "bytes long");
+		CHECK_EQ(img_parse(&im, D1 + 100000, cl, &ti, &d), 0);
+		CHECK_EQ(cl[0].len, fmt_uzip_max_clen(UZIP_CODEC_ZLIB, 512));
 		img_free(&im);
 	}
 	/* toc[n]: ignored by v2 and v3 (image size is the end) ... */
