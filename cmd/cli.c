@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* cli.c - see cli.h. */
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,27 @@ cli_usage(const char *usage, int error)
 {
 	fputs(usage, error ? stderr : stdout);
 	return (error ? CLI_ERROR : CLI_OK);
+}
+
+int
+cli_opt_error(int ch, int argc, char **argv)
+{
+	const char *tok = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+	int is_long = strncmp(tok, "--", 2) == 0;
+
+	if (ch == ':' && !is_long && optopt != 0)
+		cli_err("option '-%c' needs an argument; 'liveroot %s --help' "
+		    "lists the options", optopt, cli_verb);
+	else if (ch == ':')
+		cli_err("option '%s' needs an argument; 'liveroot %s --help' "
+		    "lists the options", tok, cli_verb);
+	else if (!is_long && optopt != 0)
+		cli_err("unknown option '-%c'; 'liveroot %s --help' lists the "
+		    "options", optopt, cli_verb);
+	else
+		cli_err("unknown option '%s'; 'liveroot %s --help' lists the "
+		    "options", tok, cli_verb);
+	return (CLI_ERROR);
 }
 
 int

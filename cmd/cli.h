@@ -32,6 +32,14 @@ void	cli_err(const char *fmt, ...) LR_PRINTF(1, 2);
 int	cli_diag(const struct diag *d, int code);
 /* Prints the usage text to stdout (help) or stderr (usage error). */
 int	cli_usage(const char *usage, int error);
+/*
+ * After getopt/getopt_long (run with opterr = 0 and an optstring that starts
+ * with ':') returned '?' or ':': prints "liveroot VERB: unknown option 'X'"
+ * or "...: option 'X' needs an argument", with a pointer to --help, and
+ * returns CLI_ERROR.  Options are accepted anywhere (GNU getopt permutes
+ * argv; no verb uses a leading '+'), so `VERB OPERAND --option` works.
+ */
+int	cli_opt_error(int ch, int argc, char **argv);
 /* True when argv holds -h or --help anywhere before "--". */
 int	cli_wants_help(int argc, char **argv);
 

@@ -142,7 +142,8 @@ verb_init_plan(int argc, char **argv)
 	struct diag d;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'j': json = 1; break;
 		case 'd': defaults = optarg; break;
@@ -160,7 +161,7 @@ verb_init_plan(int argc, char **argv)
 		case 'h':
 			return (cli_usage(usage_text, 0));
 		default:
-			return (cli_usage(usage_text, 1));
+			return (cli_opt_error(ch, argc, argv));
 		}
 	}
 	if ((spec != NULL || cmds_only) && !freebsd) {

@@ -8,6 +8,7 @@
  * parsers run over the device through a plain read callback (partitions are
  * offsets).  Exit 0, or 2 when a device could not be opened or read.
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,7 @@ static const char inspect_usage[] =
 "options:\n"
 "  --json      print a JSON array, one object per device, on stdout\n"
 "  -h, --help  this text\n"
+"Options may come before or after the devices.\n"
 "\n"
 "exit status: 0, or 2 when a device could not be opened or read\n";
 
@@ -343,38 +345,33 @@ out:
 int
 verb_inspect(int argc, char **argv)
 {
-	int i, json = 0, rc = CLI_OK, first = 1, ndev = 0;
+	static const struct option lo[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int i, ch, json = 0, rc = CLI_OK, first = 1;
 
-	if (cli_wants_help(argc, argv))
-		return (cli_usage(inspect_usage, 0));
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0)
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'j':
 			json = 1;
-		else if (strcmp(argv[i], "--") == 0)
 			break;
-		else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-			cli_err("unknown option '%s'", argv[i]);
-			return (cli_usage(inspect_usage, 1));
-		} else
-			ndev++;
+		case 'h':
+			return (cli_usage(inspect_usage, 0));
+		default:
+			return (cli_opt_error(ch, argc, argv));
+		}
 	}
-	for (; i < argc; i++)
-		ndev += strcmp(argv[i], "--") != 0;
-	if (ndev == 0) {
+	if (optind >= argc) {
 		cli_err("no device or image given");
 		return (cli_usage(inspect_usage, 1));
 	}
 	if (json)
 		printf("[");
-	for (i = 1; i < argc; i++) {
-		int after = 0, j;
-
-		for (j = 1; j < i; j++)
-			if (strcmp(argv[j], "--") == 0)
-				after = 1;
-		if (!after && (strcmp(argv[i], "--") == 0 ||
-		    (argv[i][0] == '-' && argv[i][1] != '\0')))
-			continue;
+	for (i = optind; i < argc; i++) {
 		if (inspect_one(argv[i], json, first) != CLI_OK)
 			rc = CLI_ERROR;
 		else

@@ -34,7 +34,7 @@
 static const char locate_usage[] =
 "usage: liveroot locate [--label LABEL] [--image PATH] [--iso PATH]\n"
 "                       [--ventoy-param FILE] [--strategy LIST] [--json]\n"
-"                       [--extract OUT] DEVICE-OR-IMAGE...\n"
+"                       [--extract OUT] [-q] DEVICE-OR-IMAGE...\n"
 "\n"
 "Find the live system's root image on block devices or disk image files,\n"
 "the way the initramfs does: the strategies are tried in order on each\n"
@@ -61,7 +61,9 @@ static const char locate_usage[] =
 "  --strategy LIST      comma-separated subset of local,ventoy,findiso\n"
 "  --json               print the result as JSON on stdout\n"
 "  --extract OUT        copy the image's bytes to OUT through the extent map\n"
+"  -q, --quiet          print nothing but errors; the exit status says it\n"
 "  -h, --help           this text\n"
+"Options may come before or after the devices.\n"
 "\n"
 "The result names the strategy, the device, the partition, the ISO (label,\n"
 "path on the partition) and the image's extents on the device, in bytes\n"
@@ -239,7 +241,8 @@ print_found(const struct locate_result *r, const char *image, int json)
 
 /* Copies the image out through an extmap; OUT is removed on failure. */
 static int
-extract(struct bdev *dev, const struct locate_result *r, const char *out)
+extract(struct bdev *dev, const struct locate_result *r, const char *out,
+    int quiet)
 {
 	struct bdev *map = NULL, *dst = NULL;
 	struct cli_progress pr;
@@ -263,6 +266,8 @@ extract(struct bdev *dev, const struct locate_result *r, const char *out)
 	    &dst, &d)) != 0)
 		goto fail;
 	cli_progress_start(&pr, "extract", r->image_size);
+	if (quiet)
+		pr.enabled = 0;
 	error = bdev_copy(map, 0, dst, 0, r->image_size, 1 << 20,
 	    cli_progress_cb, &pr, &d);
 	cli_progress_done(&pr);
@@ -292,6 +297,7 @@ verb_locate(int argc, char **argv)
 		{ "strategy",		required_argument, NULL, 's' },
 		{ "json",		no_argument,	   NULL, 'j' },
 		{ "extract",		required_argument, NULL, 'x' },
+		{ "quiet",		no_argument,	   NULL, 'q' },
 		{ "help",		no_argument,	   NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -301,14 +307,14 @@ verb_locate(int argc, char **argv)
 	uint8_t *vp = NULL;
 	size_t vplen = 0;
 	char **seen = NULL;
-	int c, json = 0, i, rc = CLI_NOTFOUND, nerr = 0;
+	int c, json = 0, quiet = 0, i, rc = CLI_NOTFOUND, nerr = 0;
 
 	if (cli_wants_help(argc, argv))
 		return (cli_usage(locate_usage, 0));
 	memset(&o, 0, sizeof(o));
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":hq", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			o.label = optarg;
@@ -332,12 +338,13 @@ verb_locate(int argc, char **argv)
 		case 'x':
 			extract_to = optarg;
 			break;
+		case 'q':
+			quiet = 1;
+			break;
 		case 'h':
 			return (cli_usage(locate_usage, 0));
 		default:
-			cli_err("unknown or incomplete option '%s'",
-			    argv[optind - 1]);
-			return (cli_usage(locate_usage, 1));
+			return (cli_opt_error(c, argc, argv));
 		}
 	}
 	if (optind >= argc) {
@@ -376,11 +383,12 @@ verb_locate(int argc, char **argv)
 			cli_diag(&d, error);
 			nerr++;
 		} else if (r.found) {
-			print_found(&r, o.image ? o.image :
-			    LOCATE_DEFAULT_IMAGE, json);
+			if (!quiet)
+				print_found(&r, o.image ? o.image :
+				    LOCATE_DEFAULT_IMAGE, json);
 			rc = CLI_OK;
 			if (extract_to != NULL)
-				rc = extract(dev, &r, extract_to);
+				rc = extract(dev, &r, extract_to, quiet);
 		} else
 			seen[i] = strdup(r.seen);
 		locate_result_free(&r);
@@ -391,7 +399,9 @@ verb_locate(int argc, char **argv)
 	if (rc == CLI_NOTFOUND) {
 		const char *img = o.image ? o.image : LOCATE_DEFAULT_IMAGE;
 
-		if (json) {
+		if (quiet)
+			;
+		else if (json) {
 			int first = 1;
 
 			printf("{\"found\": false, \"image\": ");
@@ -421,7 +431,7 @@ verb_locate(int argc, char **argv)
 			    "not be searched (see above)", img, o.label ?
 			    " with label " : "", o.label ? o.label : "", nerr,
 			    argc - optind);
-		else
+		else if (!quiet)
 			cli_err("%s%s%s not found on %d device(s)", img,
 			    o.label ? " with label " : "", o.label ?
 			    o.label : "", argc - optind);

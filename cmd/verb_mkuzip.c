@@ -6,6 +6,7 @@
  * a failure or an interrupt leaves no partial image.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,7 @@
 #include "verbs.h"
 
 static const char mkuzip_usage[] =
-"usage: liveroot mkuzip [-dSvZ] [-A zlib|lzma|zstd] [-C level] [-j jobs]\n"
+"usage: liveroot mkuzip [-dLqSvZ] [-A zlib|lzma|zstd] [-C level] [-j jobs]\n"
 "           [-o outfile] [-s cluster_size] infile\n"
 "\n"
 "Compress a file or a block device into a FreeBSD uzip image (mount with\n"
@@ -33,11 +34,13 @@ static const char mkuzip_usage[] =
 "  -o outfile         output name (default: infile.uzip, .ulzma or .uzst)\n"
 "  -s cluster_size    uncompressed cluster size, a multiple of 512 up to\n"
 "                     1 MiB (default 16384); K/M suffixes accepted\n"
+"  -q                 quiet: no progress line (errors are still printed)\n"
 "  -S                 print a summary line on stdout\n"
 "  -v                 verbose: one line per cluster on stderr\n"
 "  -Z                 do not elide all-zero clusters (compress them too)\n"
 "  -h, --help         this text\n"
 "\n"
+"Options may come before or after infile.\n"
 "Exit status: 0 on success, 2 on an error (no partial output is left).\n";
 
 static void
@@ -63,6 +66,11 @@ mkuzip_int(const char *s, long lo, long hi, long *out)
 	return (0);
 }
 
+static const struct option mkuzip_lo[] = {
+	{ "quiet", no_argument, NULL, 'q' },
+	{ NULL, 0, NULL, 0 },
+};
+
 int
 verb_mkuzip(int argc, char **argv)
 {
@@ -74,7 +82,7 @@ verb_mkuzip(int argc, char **argv)
 	char *alloc = NULL;
 	uint64_t v;
 	long n;
-	int ch, summary = 0, error;
+	int ch, summary = 0, quiet = 0, error;
 
 	if (cli_wants_help(argc, argv))
 		return (cli_usage(mkuzip_usage, 0));
@@ -85,7 +93,9 @@ verb_mkuzip(int argc, char **argv)
 	o.level = -1;
 	o.blksz = FMT_UZIP_DEFBLKSZ;
 	optind = 1;
-	while ((ch = getopt(argc, argv, "A:C:dj:Lo:s:SvZ")) != -1) {
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":A:C:dj:Lo:qs:SvZ", mkuzip_lo,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 'A':
 			if (strcmp(optarg, "zlib") == 0)
@@ -152,8 +162,11 @@ verb_mkuzip(int argc, char **argv)
 		case 'Z':
 			o.no_zero_elide = 1;
 			break;
+		case 'q':
+			quiet = 1;
+			break;
 		default:
-			return (cli_usage(mkuzip_usage, 1));
+			return (cli_opt_error(ch, argc, argv));
 		}
 	}
 	argc -= optind;
@@ -173,6 +186,8 @@ verb_mkuzip(int argc, char **argv)
 		oname = alloc;
 	}
 	cli_progress_start(&p, "liveroot mkuzip", 0);
+	if (quiet)
+		p.enabled = 0;
 	if (!o.verbose) {
 		o.progress = mkuzip_progress;
 		o.arg = &p;

@@ -25,8 +25,8 @@
 
 static const char uzip_usage[] =
 "usage: liveroot uzip info [--json] IMAGE\n"
-"       liveroot uzip check [-w workers] IMAGE\n"
-"       liveroot uzip extract [-w workers] [-c clusters] IMAGE OUT|-\n"
+"       liveroot uzip check [-q] [-w workers] IMAGE\n"
+"       liveroot uzip extract [-q] [-w workers] [-c clusters] IMAGE OUT|-\n"
 "\n"
 "Inspect, verify or decompress a FreeBSD uzip image (mkuzip, cloop v2).\n"
 "\n"
@@ -41,14 +41,18 @@ static const char uzip_usage[] =
 "                       min(ncpu, 4))\n"
 "  -c N, --cache N      clusters kept decompressed (default ~16 MiB)\n"
 "  --json               (info) one JSON object on stdout\n"
+"  -q, --quiet          (check, extract) no progress and no \"ok\" line;\n"
+"                       the exit status says it\n"
 "  -h, --help           this text\n"
 "\n"
+"Options may come before or after the operands.\n"
 "Exit status: 0 ok, 1 the image is corrupt, 2 usage or I/O error.\n";
 
 #define UZIP_CHUNK	(1u << 20)
 
 struct uzip_args {
 	int		 json;
+	int		 quiet;
 	unsigned	 workers;
 	unsigned	 cache;
 	int		 nargs;
@@ -62,6 +66,7 @@ uzip_parse(int argc, char **argv, struct uzip_args *a)
 		{ "json", no_argument, NULL, 'J' },
 		{ "workers", required_argument, NULL, 'w' },
 		{ "cache", required_argument, NULL, 'c' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char *end;
@@ -70,10 +75,14 @@ uzip_parse(int argc, char **argv, struct uzip_args *a)
 
 	memset(a, 0, sizeof(*a));
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "+w:c:", lo, NULL)) != -1) {
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":w:c:q", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'J':
 			a->json = 1;
+			break;
+		case 'q':
+			a->quiet = 1;
 			break;
 		case 'w':
 		case 'c':
@@ -91,7 +100,7 @@ uzip_parse(int argc, char **argv, struct uzip_args *a)
 				a->cache = (unsigned)v;
 			break;
 		default:
-			return (cli_usage(uzip_usage, 1));
+			return (cli_opt_error(ch, argc, argv));
 		}
 	}
 	a->nargs = argc - optind;
@@ -188,7 +197,8 @@ uzip_write_all(int fd, const uint8_t *p, size_t n)
 
 /* Reads the whole device; writes it to fd when fd >= 0. */
 static int
-uzip_stream(struct bdev *b, int fd, const char *oname, const char *label)
+uzip_stream(struct bdev *b, int fd, const char *oname, const char *label,
+    int quiet)
 {
 	struct cli_progress p;
 	struct diag d;
@@ -203,6 +213,8 @@ uzip_stream(struct bdev *b, int fd, const char *oname, const char *label)
 	}
 	diag_clear(&d);
 	cli_progress_start(&p, label, size);
+	if (quiet)
+		p.enabled = 0;
 	for (off = 0; off < size; off += n) {
 		n = (size_t)LR_MIN((uint64_t)UZIP_CHUNK, size - off);
 		if ((error = bdev_read(b, buf, n, off, &d)) != 0) {
@@ -237,8 +249,8 @@ uzip_check(const struct uzip_args *a)
 		return (cli_usage(uzip_usage, 1));
 	if ((rc = uzip_open(a->args[0], a, &b)) != CLI_OK)
 		return (rc);
-	rc = uzip_stream(b, -1, NULL, "liveroot uzip check");
-	if (rc == CLI_OK && bdev_uzip_info(b, &h, NULL) == 0)
+	rc = uzip_stream(b, -1, NULL, "liveroot uzip check", a->quiet);
+	if (rc == CLI_OK && !a->quiet && bdev_uzip_info(b, &h, NULL) == 0)
 		printf("%s: ok, %u clusters of %u bytes decompress\n",
 		    a->args[0], h.nblocks, h.blksz);
 	bdev_destroy(b);
@@ -267,7 +279,7 @@ uzip_extract(const struct uzip_args *a)
 		return (CLI_ERROR);
 	}
 	rc = uzip_stream(b, fd, tostdout ? "stdout" : out,
-	    "liveroot uzip extract");
+	    "liveroot uzip extract", a->quiet);
 	if (!tostdout) {
 		if (close(fd) != 0 && rc == CLI_OK) {
 			cli_err("%s: write failed: %s", out, strerror(errno));
