@@ -200,6 +200,26 @@ strategy_preload(const struct live_config *c, struct probe_source *out,
 	return (PROBE_FOUND);
 }
 
+/*
+ * The bound on the whole fetch: live.timeout= when it was given (at least
+ * 5 s), else the library's default (FETCH_TOTAL_DEFAULT); the 30 s default
+ * of the device wait is far too short for an image.
+ */
+static unsigned
+fetch_bound(const struct live_config *c)
+{
+	enum live_source src;
+	const char *key;
+	char buf[32];
+	size_t i;
+
+	for (i = 0; config_key_at(c, i, &key, buf, sizeof(buf), &src); i++)
+		if (strcmp(key, "live.timeout") == 0)
+			return (src == LIVE_SRC_DEFAULT ? 0 :
+			    c->timeout_s < 5 ? 5 : c->timeout_s);
+	return (0);
+}
+
 static enum probe_outcome
 strategy_net(const struct live_config *c, struct probe_source *out,
     struct diag *d)
@@ -217,7 +237,8 @@ strategy_net(const struct live_config *c, struct probe_source *out,
 		return (PROBE_NOT_HERE);
 	}
 	seen.net_tried = 1;
-	snprintf(seen.net_url, sizeof(seen.net_url), "%s", c->url);
+	/* the URL only ever printed without query and user:password@ */
+	net_url_redact(c->url, seen.net_url, sizeof(seen.net_url));
 	if ((e = lri_net_up(c->timeout_s, ifname, sizeof(ifname), d)) != 0) {
 		snprintf(seen.net_error, sizeof(seen.net_error), "%s", d->msg);
 		return (PROBE_ERROR);
@@ -227,10 +248,14 @@ strategy_net(const struct live_config *c, struct probe_source *out,
 	fo.url = c->url;
 	fo.sha256 = c->sha256[0] ? c->sha256 : NULL;
 	fo.reserve_bytes = config_overlay_bytes(c, ram);
-	fo.timeout_s = c->timeout_s < 5 ? 5 : c->timeout_s;
+	fo.total_s = fetch_bound(c);
+	/* the build machine's CA bundle, put there by liveroot mklive */
+	fo.ca_file = access(FETCH_CA_PATH, R_OK) == 0 ? FETCH_CA_PATH : NULL;
 	fo.progress = fetch_progress;
 	fo.log = fetch_log;
-	lri_log("fetching %s", c->url);
+	lri_log("fetching %s (within %u s; %s)", seen.net_url,
+	    fo.total_s ? fo.total_s : FETCH_TOTAL_DEFAULT, fo.ca_file ?
+	    "CA bundle " FETCH_CA_PATH : "no CA bundle in the initramfs");
 	e = net_fetch_mem(&fo, &b, &fr, d);
 	seen.http_status = fr.http_status;
 	if (e != 0) {
@@ -250,7 +275,7 @@ strategy_net(const struct live_config *c, struct probe_source *out,
 	lri_log("fetched %llu bytes in %u attempt(s), %u resumed",
 	    (unsigned long long)fr.size, fr.attempts, fr.resumes);
 	out->strategy = LIVE_S_NET;
-	snprintf(out->device, sizeof(out->device), "%s", c->url);
+	snprintf(out->device, sizeof(out->device), "%s", seen.net_url);
 	snprintf(out->detail, sizeof(out->detail), "in RAM via %s", ifname);
 	out->size = bdev_size(b);
 	out->bdev = b;
@@ -304,13 +329,16 @@ static enum probe_outcome
 cb_immediate(void *arg, enum live_strategy s, const struct live_config *c,
     struct probe_source *out, struct diag *d)
 {
+	enum probe_outcome o;
+
 	(void)arg;
 	switch (s) {
 	case LIVE_S_PRELOAD:
 		return (validate(strategy_preload(c, out, d), c->image, out,
 		    d));
 	case LIVE_S_NET:
-		return (validate(strategy_net(c, out, d), c->url, out, d));
+		o = strategy_net(c, out, d);
+		return (validate(o, seen.net_url, out, d));
 	default:
 		diag_set(d, EINVAL, "not an immediate strategy");
 		return (PROBE_ERROR);

@@ -26,6 +26,7 @@ static const struct verb verbs[] = {
 	{ "overlay",	verb_overlay,	"create, inspect, revert, commit a persistent overlay" },
 	{ "init-plan",	verb_init_plan,	"show what liveroot-init does with a kernel command line" },
 	{ "mklive",	verb_mklive,	"build a live ISO, initramfs and netboot files from a tree" },
+	{ "fetch",	verb_fetch,	"fetch a root image over HTTP(S) as liveroot-init does" },
 };
 
 static const struct verb *

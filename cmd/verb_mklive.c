@@ -11,8 +11,9 @@
  * every library ldd names, plus the dynamic loader), /bin/busybox with its
  * applet links, /usr/share/udhcpc/default.script, /lib/modules/KVER (the
  * requested modules with their dependencies from the kernel's modules.dep,
- * then `depmod -b`), /etc/liveroot/{modules,version}, then each
- * --extra-initramfs directory copied over it.  The cpio archive is written
+ * then `depmod -b`), /etc/liveroot/{modules,version}, the CA bundle for
+ * https:// live.url= (--ca, default the build machine's) at FETCH_CA_PATH,
+ * then each --extra-initramfs directory copied over it.  The cpio archive is written
  * here (newc, owner root, mtime 0, sorted names: reproducible) and compressed
  * with libzstd or zlib; the kernel needs no external tool.
  *
@@ -42,6 +43,7 @@
 #include <zstd.h>
 
 #include <liveroot/diag.h>
+#include <liveroot/fetch.h>
 #include <liveroot/uzip_write.h>
 
 #include "cli.h"
@@ -53,6 +55,7 @@
 
 #define MKLIVE_MAXMOD	64
 #define MKLIVE_MAXEXTRA	16
+#define MKLIVE_CA	"/etc/ssl/certs/ca-certificates.crt"
 
 static const char mklive_usage[] =
 "usage: liveroot mklive [options] TREE\n"
@@ -85,10 +88,15 @@ static const char mklive_usage[] =
 "      --net-base URL       where boot.ipxe fetches from (default\n"
 "                           http://10.0.2.100, QEMU's guestfwd address)\n"
 "      --cmdline ARGS       extra kernel arguments for boot.ipxe\n"
+"      --ca FILE            CA bundle (PEM) that https:// live.url= is\n"
+"                           verified with at boot (default\n"
+"                           " MKLIVE_CA ")\n"
 "      --initramfs-only     build only OUT/initramfs.img (no TREE needed)\n"
 "      --keep-ext4          keep OUT/rootfs.ext4\n"
 "      --json               print the outputs as JSON on stdout\n"
 "  -v, --verbose            say each step (also shown when stderr is a tty)\n"
+"  -q, --quiet              no step lines and no summary (errors and warnings\n"
+"                           are still printed)\n"
 "  -h, --help               this text\n"
 "\n"
 "Exit status: 0 built, 2 error.  See liveroot-mklive(8).\n";
@@ -136,6 +144,7 @@ struct mklive {
 	const char	*compress;
 	const char	*net_base;
 	const char	*cmdline;
+	const char	*ca;		/* NULL: MKLIVE_CA when present */
 	const char	*extra[MKLIVE_MAXEXTRA];
 	int		 nextra;
 	char		*mods[MKLIVE_MAXMOD];
@@ -144,6 +153,7 @@ struct mklive {
 	int		 keep_ext4;
 	int		 json;
 	int		 verbose;
+	int		 quiet;		/* -q: no step lines, no summary */
 
 	/* derived */
 	char		 kdir_buf[PATH_MAX];
@@ -168,7 +178,7 @@ step(const struct mklive *m, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!m->verbose && !isatty(STDERR_FILENO))
+	if (m->quiet || (!m->verbose && !isatty(STDERR_FILENO)))
 		return;
 	fprintf(stderr, "liveroot mklive: ");
 	va_start(ap, fmt);
@@ -1141,6 +1151,40 @@ stage_busybox(struct mklive *m, struct diag *d)
 	return (e);
 }
 
+/*
+ * The CA bundle liveroot-init hands libcurl (FETCH_CA_PATH): without one an
+ * https:// live.url= cannot be verified, and the boot says so.
+ */
+static int
+stage_ca(struct mklive *m, struct diag *d)
+{
+	const char *src = m->ca != NULL ? m->ca : MKLIVE_CA;
+	char p[PATH_MAX], *text;
+	size_t len;
+	int e;
+
+	if (m->ca == NULL && access(src, R_OK) != 0) {
+		fprintf(stderr, "liveroot mklive: no %s (Debian package "
+		    "ca-certificates): https:// URLs will not verify at boot; "
+		    "install it or give --ca FILE\n", src);
+		return (0);
+	}
+	if ((e = read_file(src, &text, &len, d)) != 0)
+		return (diag_prefix(d, "--ca: "));
+	if (strstr(text, "-----BEGIN CERTIFICATE-----") == NULL) {
+		free(text);
+		return (diag_set(d, EINVAL, "%s holds no PEM certificate "
+		    "(-----BEGIN CERTIFICATE-----): give a CA bundle with --ca "
+		    "FILE", src));
+	}
+	snprintf(p, sizeof(p), "%s%s", m->staging, FETCH_CA_PATH);
+	e = write_file(p, text, len, 0644, d);
+	free(text);
+	if (e == 0)
+		step(m, "initramfs: CA bundle %s as %s", src, FETCH_CA_PATH);
+	return (e);
+}
+
 static int
 make_initramfs(struct mklive *m, const char *out, struct diag *d)
 {
@@ -1183,6 +1227,8 @@ make_initramfs(struct mklive *m, const char *out, struct diag *d)
 	snprintf(p, sizeof(p), "%s/etc/liveroot/version", m->staging);
 	if ((e = write_file(p, "liveroot " LIVEROOT_VERSION "\n",
 	    strlen("liveroot " LIVEROOT_VERSION "\n"), 0644, d)) != 0)
+		return (e);
+	if ((e = stage_ca(m, d)) != 0)
 		return (e);
 	step(m, "initramfs: modules of %s", m->kver);
 	if ((e = stage_modules(m, d)) != 0)
@@ -1436,6 +1482,8 @@ print_result(const struct mklive *m, const char *uzip, const char *iso,
 		printf("}\n");
 		return;
 	}
+	if (m->quiet)
+		return;
 	printf("kernel      %s\n", m->kver);
 	printf("initramfs   %s (%ju KiB, %d boot modules)\n", initramfs,
 	    (uintmax_t)(m->initramfs_size >> 10), m->nloaded);
@@ -1453,7 +1501,7 @@ verb_mklive(int argc, char **argv)
 {
 	enum { O_FREE = 256, O_KDIR, O_INIT, O_BB, O_MODS, O_ADDMODS,
 	    O_EXTRA, O_COMPRESS, O_NETBASE, O_CMDLINE, O_IONLY, O_KEEP,
-	    O_JSON };
+	    O_JSON, O_CA };
 	static const struct option lo[] = {
 		{ "out", required_argument, NULL, 'o' },
 		{ "label", required_argument, NULL, 'L' },
@@ -1469,10 +1517,12 @@ verb_mklive(int argc, char **argv)
 		{ "compress", required_argument, NULL, O_COMPRESS },
 		{ "net-base", required_argument, NULL, O_NETBASE },
 		{ "cmdline", required_argument, NULL, O_CMDLINE },
+		{ "ca", required_argument, NULL, O_CA },
 		{ "initramfs-only", no_argument, NULL, O_IONLY },
 		{ "keep-ext4", no_argument, NULL, O_KEEP },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -1503,7 +1553,7 @@ verb_mklive(int argc, char **argv)
 		return (cli_usage(mklive_usage, 0));
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":o:L:A:s:vh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":o:L:A:s:vqh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			m.out = optarg;
@@ -1569,6 +1619,9 @@ verb_mklive(int argc, char **argv)
 		case O_CMDLINE:
 			m.cmdline = optarg;
 			break;
+		case O_CA:
+			m.ca = optarg;
+			break;
 		case O_IONLY:
 			m.initramfs_only = 1;
 			break;
@@ -1581,13 +1634,11 @@ verb_mklive(int argc, char **argv)
 		case 'v':
 			m.verbose = 1;
 			break;
-		case ':':
-			cli_err("option %s needs an argument",
-			    argv[optind - 1]);
-			return (cli_usage(mklive_usage, 1));
+		case 'q':
+			m.quiet = 1;
+			break;
 		default:
-			cli_err("unknown option %s", argv[optind - 1]);
-			return (cli_usage(mklive_usage, 1));
+			return (cli_opt_error(c, argc, argv));
 		}
 	}
 	if (!m.initramfs_only) {
@@ -1631,6 +1682,11 @@ verb_mklive(int argc, char **argv)
 			cli_err("--add-modules: too many modules");
 			goto out;
 		}
+	if (m.ca != NULL && access(m.ca, R_OK) != 0) {
+		cli_err("--ca %s: %s: give a readable CA bundle (PEM)", m.ca,
+		    strerror(errno));
+		goto out;
+	}
 	for (i = 0; i < m.nextra; i++) {
 		struct stat st;
 

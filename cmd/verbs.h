@@ -14,5 +14,6 @@ int	verb_uzip(int argc, char **argv);
 int	verb_overlay(int argc, char **argv);
 int	verb_init_plan(int argc, char **argv);
 int	verb_mklive(int argc, char **argv);
+int	verb_fetch(int argc, char **argv);
 
 #endif

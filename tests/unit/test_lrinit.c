@@ -4,13 +4,15 @@
  * kernel uevent messages (block add/change/remove, partitions, udev's own
  * messages and the machine's loop/ram/nbd devices ignored) and the
  * modules.dep / modules.builtin parsing (names with '-' and '_', the
- * compressed suffixes, dependency paths).  The platform files are included
- * whole so their static helpers are reachable; nothing is loaded or
- * mounted.
+ * compressed suffixes, dependency paths), and the boot log: saved mode
+ * 0600 even over an older 0644 file, and URLs in it without their query
+ * string or user:password@.  The platform files are included whole so
+ * their static helpers are reachable; nothing is loaded or mounted.
  */
 #define _GNU_SOURCE
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../../platform/linux/devices.c"
@@ -183,6 +185,56 @@ test_moddep(void)
 	CHECK_EQ(system(path), 0);
 }
 
+/* The boot log is root's (mode 0600) and holds no URL secrets. */
+static void
+test_bootlog(void)
+{
+	char dir[] = "/tmp/test_lrinit.XXXXXX", path[600], *text;
+	struct stat st;
+
+	CHECK(mkdtemp(dir) != NULL);
+	lri_log("fetching http://alice:hunter2@10.0.2.100/rootfs.uzip"
+	    "?X-Amz-Signature=SECRET&t=1 (within 1800 s)");
+	lri_log("net: HTTPS://h.example/a.uzip#SECRET: last HTTP status 404");
+	lri_log("hint: the server answered HTTP 404 for "
+	    "http://h/x.uzip?token=SECRET: check live.url=");
+
+	/* a new file in a new directory */
+	snprintf(path, sizeof(path), "%s/run/liveroot/boot.log", dir);
+	CHECK_EQ(lri_log_save(path), 0);
+	CHECK_EQ(stat(path, &st), 0);
+	CHECK_EQ(st.st_mode & 07777, 0600);
+	text = lri_read_file(path, 1 << 20, NULL);
+	CHECK(text != NULL);
+	if (text != NULL) {
+		CHECK(strstr(text, "fetching http://10.0.2.100/rootfs.uzip "
+		    "(within 1800 s)") != NULL);
+		CHECK(strstr(text, "net: HTTPS://h.example/a.uzip last")
+		    != NULL);
+		CHECK(strstr(text, "for http://h/x.uzip check") != NULL);
+		CHECK(strstr(text, "SECRET") == NULL);
+		CHECK(strstr(text, "hunter2") == NULL);
+		CHECK(strstr(text, "alice") == NULL);
+		free(text);
+	}
+
+	/* an older world-readable log is narrowed, not kept 0644 */
+	CHECK_EQ(chmod(path, 0644), 0);
+	CHECK_EQ(lri_log_save(path), 0);
+	CHECK_EQ(stat(path, &st), 0);
+	CHECK_EQ(st.st_mode & 07777, 0600);
+
+	/* a symlink planted at the path is not followed */
+	snprintf(path, sizeof(path), "%s/victim", dir);
+	snprintf(path + 300, sizeof(path) - 300, "%s/link.log", dir);
+	CHECK_EQ(symlink(path, path + 300), 0);
+	CHECK(lri_log_save(path + 300) != 0);
+	CHECK(access(path, F_OK) != 0);
+
+	snprintf(path, sizeof(path), "rm -rf %s", dir);
+	CHECK_EQ(system(path), 0);
+}
+
 int
 main(void)
 {
@@ -198,6 +250,7 @@ main(void)
 	test_uevents();
 	test_module_names();
 	test_moddep();
+	test_bootlog();
 	if (saved >= 0) {
 		dup2(saved, STDOUT_FILENO);
 		close(saved);
