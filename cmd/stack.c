@@ -30,7 +30,9 @@ const char stack_usage[] =
 "                      map to FILE.rowrmap (both created on first use)\n"
 "  --overlay UPPER     reopen a persistent overlay by its upper file (the\n"
 "                      lower is recorded in UPPER.rowrmap)\n"
-"  --readonly          refuse writes\n"
+"  -r, --readonly      refuse writes\n"
+"  --writable-lower    with no --upper: write straight into the lower FILE\n"
+"                      (without it, a lone --lower is exposed read-only)\n"
 "  --raw               do not look for a uzip magic in the lower\n"
 "  --granule N         overlay granule (512..64K, default 4K)\n"
 "  --cache N           uzip clusters kept decompressed (default ~16 MiB)\n"
@@ -53,70 +55,109 @@ parse_uint(const char *opt, const char *s, unsigned max, unsigned *out)
 }
 
 int
-stack_parse_opt(struct stack_opts *so, int argc, char **argv, int *i)
+stack_opt(struct stack_opts *so, int ch, const char *arg)
 {
-	static const char *const withval[] = { "--lower", "--upper",
-	    "--overlay", "--granule", "--cache", "--workers" };
-	const char *a = argv[*i], *val = NULL, *eq;
-	char name[32];
-	size_t k, nl;
 	uint64_t g;
 	unsigned u;
 
-	if (strcmp(a, "--readonly") == 0 || strcmp(a, "-r") == 0) {
+	switch (ch) {
+	case 'r':
 		so->readonly = 1;
-		(*i)++;
 		return (1);
-	}
-	if (strcmp(a, "--raw") == 0) {
+	case STACK_OPT_WRITABLE_LOWER:
+		so->writable_lower = 1;
+		return (1);
+	case STACK_OPT_RAW:
 		so->raw = 1;
-		(*i)++;
 		return (1);
-	}
-	eq = strchr(a, '=');
-	nl = eq != NULL ? (size_t)(eq - a) : strlen(a);
-	if (nl >= sizeof(name))
-		return (0);
-	memcpy(name, a, nl);
-	name[nl] = '\0';
-	for (k = 0; k < sizeof(withval) / sizeof(withval[0]); k++)
-		if (strcmp(name, withval[k]) == 0)
-			break;
-	if (k == sizeof(withval) / sizeof(withval[0]))
-		return (0);
-	if (eq != NULL)
-		val = eq + 1;
-	else if (*i + 1 < argc)
-		val = argv[++(*i)];
-	else {
-		cli_err("%s needs an argument", name);
-		return (-1);
-	}
-	(*i)++;
-	if (strcmp(name, "--lower") == 0)
-		so->lower = val;
-	else if (strcmp(name, "--upper") == 0)
-		so->upper = val;
-	else if (strcmp(name, "--overlay") == 0)
-		so->overlay = val;
-	else if (strcmp(name, "--granule") == 0) {
-		if (cli_parse_size(val, &g) != 0 || g < 512 || g > 65536 ||
+	case STACK_OPT_LOWER:
+		so->lower = arg;
+		return (1);
+	case STACK_OPT_UPPER:
+		so->upper = arg;
+		return (1);
+	case STACK_OPT_OVERLAY:
+		so->overlay = arg;
+		return (1);
+	case STACK_OPT_GRANULE:
+		if (cli_parse_size(arg, &g) != 0 || g < 512 || g > 65536 ||
 		    (g & (g - 1)) != 0) {
 			cli_err("--granule: '%s' is not a power of 2 from 512 "
-			    "to 64K", val);
+			    "to 64K", arg);
 			return (-1);
 		}
 		so->granule = (uint32_t)g;
-	} else if (strcmp(name, "--cache") == 0) {
-		if (parse_uint(name, val, 1u << 20, &u) != 0)
+		return (1);
+	case STACK_OPT_CACHE:
+		if (parse_uint("--cache", arg, 1u << 20, &u) != 0)
 			return (-1);
 		so->cache = u;
-	} else {
-		if (parse_uint(name, val, 256, &u) != 0)
+		return (1);
+	case STACK_OPT_WORKERS:
+		if (parse_uint("--workers", arg, 256, &u) != 0)
 			return (-1);
 		so->workers = u;
+		return (1);
+	default:
+		return (0);
 	}
-	return (1);
+}
+
+int
+stack_abspath(const char *path, char **out, struct diag *d)
+{
+	char *cwd, *p;
+	size_t n;
+
+	if ((p = realpath(path, NULL)) != NULL) {
+		*out = p;
+		return (0);
+	}
+	if (errno != ENOENT)
+		return (diag_set(d, errno, "%s: %s", path, strerror(errno)));
+	if (path[0] == '/') {
+		p = strdup(path);
+	} else {
+		if ((cwd = getcwd(NULL, 0)) == NULL)
+			return (diag_set(d, errno, "the current directory: %s",
+			    strerror(errno)));
+		n = strlen(cwd) + 1 + strlen(path) + 1;
+		if ((p = malloc(n)) != NULL)
+			snprintf(p, n, "%s/%s", cwd, path);
+		free(cwd);
+	}
+	if (p == NULL)
+		return (diag_set(d, ENOMEM, "out of memory"));
+	*out = p;
+	return (0);
+}
+
+int
+stack_absolute(struct stack_opts *so, struct diag *d)
+{
+	const char **paths[3] = { &so->lower, &so->upper, &so->overlay };
+	int k, error;
+
+	for (k = 0; k < 3; k++) {
+		if (*paths[k] == NULL || so->owned[k] != NULL ||
+		    (k == 1 && strncmp(*paths[k], "mem:", 4) == 0))
+			continue;
+		if ((error = stack_abspath(*paths[k], &so->owned[k], d)) != 0)
+			return (error);
+		*paths[k] = so->owned[k];
+	}
+	return (0);
+}
+
+void
+stack_opts_free(struct stack_opts *so)
+{
+	int k;
+
+	for (k = 0; k < 3; k++) {
+		free(so->owned[k]);
+		so->owned[k] = NULL;
+	}
 }
 
 /* Opens the lower file; stacks uzip when its magic says so. */
@@ -313,9 +354,11 @@ stack_build(const struct stack_opts *so, struct bdev **out, struct diag *d)
 		char *map;
 		int exists;
 
-		if (so->upper != NULL || so->lower != NULL)
+		if (so->upper != NULL || so->lower != NULL ||
+		    so->writable_lower)
 			return (diag_set(d, EINVAL, "--overlay names the whole "
-			    "stack: drop --lower and --upper"));
+			    "stack: drop --lower, --upper and "
+			    "--writable-lower"));
 		if ((map = bdev_rowr_map_path(so->overlay)) == NULL)
 			return (diag_set(d, ENOMEM, "out of memory"));
 		exists = access(map, F_OK) == 0;
@@ -331,9 +374,13 @@ stack_build(const struct stack_opts *so, struct bdev **out, struct diag *d)
 	}
 	if (so->lower == NULL)
 		return (diag_set(d, EINVAL, "no --lower image given"));
+	if (so->writable_lower && (so->upper != NULL || so->readonly))
+		return (diag_set(d, EINVAL, "--writable-lower writes into the "
+		    "lower itself: drop it, or drop %s", so->readonly ?
+		    "--readonly" : "--upper"));
 	if (so->upper != NULL && strncmp(so->upper, "mem:", 4) != 0)
 		return (build_file_overlay(so, out, d));
-	if ((error = open_lower(so, so->upper == NULL && !so->readonly,
+	if ((error = open_lower(so, so->upper == NULL && so->writable_lower,
 	    &lower, d)) != 0)
 		return (error);
 	if (so->upper == NULL) {

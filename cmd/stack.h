@@ -5,21 +5,24 @@
  *
  *   --lower FILE        the read-only base: a raw image or device, or a uzip
  *                       image (recognised by its magic; stacked under
- *                       bdev_uzip).  Without an upper a raw lower is served
- *                       writable unless --readonly.
+ *                       bdev_uzip).  Without an upper it is exposed
+ *                       read-only unless --writable-lower.
  *   --upper mem:SIZE    a RAM upper capped at SIZE (or N% of the lower):
  *                       rowr(lower, mem), writes lost at exit
  *   --upper FILE        a persistent overlay in FILE (+ FILE.rowrmap),
  *                       created on first use
  *   --overlay UPPER     open an existing persistent overlay by its upper;
  *                       the lower is recorded in the map
- *   --readonly --raw --granule N --cache N --workers N
+ *   --readonly --writable-lower --raw --granule N --cache N --workers N
  *
- * Not thread-safe (command-line time only).
+ * A verb parses them with getopt_long: STACK_SHORTOPTS and STACK_LONGOPTS
+ * go into its own tables, every option getopt returns is offered to
+ * stack_opt() first, and '?'/':' go to cli_opt_error().  Not thread-safe (command-line time only).
  */
 #ifndef LIVEROOT_CMD_STACK_H
 #define LIVEROOT_CMD_STACK_H
 
+#include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -30,20 +33,60 @@ struct stack_opts {
 	const char	*upper;
 	const char	*overlay;
 	int		 readonly;
+	int		 writable_lower;	/* no upper: write the lower */
 	int		 raw;		/* do not detect uzip */
 	uint32_t	 granule;
 	unsigned	 cache;		/* uzip cache clusters */
 	unsigned	 workers;	/* uzip decompression workers */
+	char		*owned[3];	/* paths made absolute (stack_absolute) */
 };
 
 /* The option lines for a verb's usage text. */
 extern const char stack_usage[];
 
+/* getopt_long values of the long-only stack options; verbs use 0x200 up. */
+enum {
+	STACK_OPT_LOWER = 0x100,
+	STACK_OPT_UPPER,
+	STACK_OPT_OVERLAY,
+	STACK_OPT_WRITABLE_LOWER,
+	STACK_OPT_RAW,
+	STACK_OPT_GRANULE,
+	STACK_OPT_CACHE,
+	STACK_OPT_WORKERS
+};
+
+#define STACK_SHORTOPTS	"r"
+#define STACK_LONGOPTS							\
+	{ "lower", required_argument, NULL, STACK_OPT_LOWER },		\
+	{ "upper", required_argument, NULL, STACK_OPT_UPPER },		\
+	{ "overlay", required_argument, NULL, STACK_OPT_OVERLAY },	\
+	{ "readonly", no_argument, NULL, 'r' },				\
+	{ "writable-lower", no_argument, NULL, STACK_OPT_WRITABLE_LOWER }, \
+	{ "raw", no_argument, NULL, STACK_OPT_RAW },			\
+	{ "granule", required_argument, NULL, STACK_OPT_GRANULE },	\
+	{ "cache", required_argument, NULL, STACK_OPT_CACHE },		\
+	{ "workers", required_argument, NULL, STACK_OPT_WORKERS }
+
 /*
- * If argv[*i] is a stack option, consume it (and its argument), advance *i
- * and return 1; 0 when it is not a stack option; -1 after printing an error.
+ * Takes one option getopt_long returned (ch, optarg): 1 when it was a stack
+ * option, 0 when it is not, -1 after printing an error (cli_err).
  */
-int	stack_parse_opt(struct stack_opts *so, int argc, char **argv, int *i);
+int	stack_opt(struct stack_opts *so, int ch, const char *arg);
+
+/*
+ * Makes the lower, upper and overlay paths absolute (realpath when the
+ * file exists, else the current directory joined to the path), so that a
+ * stack built or flushed after a chdir (a detached mount-file) names the
+ * same files.  The strings are owned by so until stack_opts_free().
+ */
+int	stack_absolute(struct stack_opts *so, struct diag *d);
+/*
+ * The same for one path: a malloc'ed absolute path in *out.  0 or an errno
+ * with a diag.
+ */
+int	stack_abspath(const char *path, char **out, struct diag *d);
+void	stack_opts_free(struct stack_opts *so);
 
 /* Builds the stack; a diag names the file and the fix on failure. */
 int	stack_build(const struct stack_opts *so, struct bdev **out,

@@ -13,10 +13,18 @@
  * Without -f the stack is built and the file system mounted in a child,
  * which reports success or the error through a pipe before its parent
  * exits (forking after the stack's threads started would lose them).
+ * The child then does chdir("/"), so every path (lower, upper, overlay,
+ * the mount point) is made absolute before anything else: an overlay map
+ * written at the end must land beside its upper, not in /.
  * The FUSE session ends on unmount (fusermount3 -u) or SIGTERM/SIGINT/
  * SIGHUP; then the stack is flushed and closed.
+ *
+ * Access: the kernel checks the file's mode (default_permissions is
+ * always passed), so `-o allow_other` lets other users read the 0644 file
+ * but never write it; `-o umask=077` keeps them out altogether.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +57,11 @@ static const char mf_usage[] =
 "  -f, --foreground    stay in the foreground (default: detach once\n"
 "                      mounted)\n"
 "  -s                  single-threaded FUSE loop\n"
-"  -o OPTS             extra FUSE mount options (allow_other, ...)\n"
+"  -o OPTS             extra FUSE mount options; the file's mode is always\n"
+"                      enforced (default_permissions): with allow_other,\n"
+"                      other users may read the 0644 file, never write it;\n"
+"                      add umask=077 to keep them out\n"
+"  -q, --quiet         print errors only (overrides -v)\n"
 "  -v, --verbose       print statistics when the session ends\n"
 "Stack:\n"
 "%s"
@@ -251,10 +263,10 @@ static const struct fuse_operations mf_ops = {
 };
 
 static int
-usage(int error)
+usage(void)
 {
-	fprintf(error ? stderr : stdout, mf_usage, stack_usage);
-	return (error ? CLI_ERROR : CLI_OK);
+	printf(mf_usage, stack_usage);
+	return (CLI_OK);
 }
 
 /* Tells the waiting parent (if any) how the start went. */
@@ -286,7 +298,11 @@ mf_run(struct stack_opts *so, const char *mnt, const char *fuseopts,
 		return (CLI_ERROR);
 	}
 	m.readonly = so->readonly || m.b->readonly;
+	/* The kernel enforces the file's mode for everyone, allow_other or
+	 * not. */
 	if (fuse_opt_add_arg(&args, "liveroot") != 0 ||
+	    fuse_opt_add_arg(&args, "-o") != 0 ||
+	    fuse_opt_add_arg(&args, "default_permissions") != 0 ||
 	    (fuseopts != NULL && (fuse_opt_add_arg(&args, "-o") != 0 ||
 	    fuse_opt_add_arg(&args, fuseopts) != 0))) {
 		cli_err("out of memory");
@@ -345,73 +361,123 @@ out:
 	return (rc);
 }
 
+enum { O_NAME = 0x200 };
+
 int
 verb_mount_file(int argc, char **argv)
 {
+	static const struct option lo[] = {
+		{ "name", required_argument, NULL, O_NAME },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		STACK_LONGOPTS,
+		{ NULL, 0, NULL, 0 }
+	};
 	struct stack_opts so;
-	const char *mnt = NULL, *fuseopts = NULL, *name = "disk";
-	int i = 1, r, fg = 0, single = 0, verbose = 0, pfd[2];
-	char status = 1;
+	struct diag d;
+	const char *fuseopts = NULL, *name = "disk";
+	char *mnt = NULL, status = 1;
+	int ch, r, fg = 0, single = 0, verbose = 0, quiet = 0, pfd[2];
+	int error, rc = CLI_ERROR;
 	pid_t pid;
 
 	if (cli_wants_help(argc, argv))
-		return (usage(0));
+		return (usage());
 	memset(&so, 0, sizeof(so));
-	while (i < argc) {
-		const char *a = argv[i];
-
-		if ((r = stack_parse_opt(&so, argc, argv, &i)) < 0)
+	diag_clear(&d);
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":fsvqho:" STACK_SHORTOPTS, lo,
+	    NULL)) != -1) {
+		if ((r = stack_opt(&so, ch, optarg)) < 0)
 			return (CLI_ERROR);
 		if (r > 0)
 			continue;
-		if (strcmp(a, "-f") == 0 || strcmp(a, "--foreground") == 0)
+		switch (ch) {
+		case 'f':
 			fg = 1;
-		else if (strcmp(a, "-s") == 0)
+			break;
+		case 's':
 			single = 1;
-		else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0)
+			break;
+		case 'v':
 			verbose = 1;
-		else if (i + 1 < argc && strcmp(a, "-o") == 0)
-			fuseopts = argv[++i];
-		else if (i + 1 < argc && strcmp(a, "--name") == 0)
-			name = argv[++i];
-		else if (a[0] != '-' && mnt == NULL)
-			mnt = a;
-		else {
-			cli_err("unknown or incomplete option '%s'", a);
-			return (usage(1));
+			break;
+		case 'q':
+			quiet = 1;
+			break;
+		case 'o':
+			fuseopts = optarg;
+			break;
+		case O_NAME:
+			name = optarg;
+			break;
+		case 'h':
+			return (usage());
+		default:
+			return (cli_opt_error(ch, argc, argv));
 		}
-		i++;
 	}
-	if (mnt == NULL) {
-		cli_err("no MOUNTPOINT given");
-		return (usage(1));
+	if (optind == argc) {
+		cli_err("no MOUNTPOINT given ('liveroot mount-file --help' "
+		    "shows the usage)");
+		return (CLI_ERROR);
 	}
+	if (optind + 1 < argc) {
+		cli_err("one MOUNTPOINT only: '%s' is one too many",
+		    argv[optind + 1]);
+		return (CLI_ERROR);
+	}
+	if (quiet)
+		verbose = 0;
 	if (name[0] == '\0' || strchr(name, '/') != NULL ||
 	    strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
 		cli_err("--name: '%s' is not a file name", name);
 		return (CLI_ERROR);
 	}
-	if (fg)
-		return (mf_run(&so, mnt, fuseopts, name, single, verbose, -1));
+	/* Absolute paths: the detached child leaves the cwd for "/". */
+	if ((mnt = realpath(argv[optind], NULL)) == NULL) {
+		cli_err("%s: %s: give an existing directory as MOUNTPOINT",
+		    argv[optind], strerror(errno));
+		return (CLI_ERROR);
+	}
+	if ((error = stack_absolute(&so, &d)) != 0) {
+		cli_diag(&d, error);
+		goto out;
+	}
+	if (fg) {
+		rc = mf_run(&so, mnt, fuseopts, name, single, verbose, -1);
+		goto out;
+	}
 	if (pipe(pfd) != 0) {
 		cli_err("pipe: %s", strerror(errno));
-		return (CLI_ERROR);
+		goto out;
 	}
 	fflush(NULL);
 	if ((pid = fork()) < 0) {
 		cli_err("fork: %s", strerror(errno));
-		return (CLI_ERROR);
+		close(pfd[0]);
+		close(pfd[1]);
+		goto out;
 	}
 	if (pid == 0) {
 		close(pfd[0]);
-		_exit(mf_run(&so, mnt, fuseopts, name, single, verbose,
-		    pfd[1]));
+		rc = mf_run(&so, mnt, fuseopts, name, single, verbose, pfd[1]);
+		stack_opts_free(&so);
+		free(mnt);
+		_exit(rc);
 	}
 	close(pfd[1]);
 	if (read(pfd[0], &status, 1) != 1)
 		status = 1;
 	close(pfd[0]);
-	return (status == 0 ? CLI_OK : CLI_ERROR);
+	rc = status == 0 ? CLI_OK : CLI_ERROR;
+out:
+	stack_opts_free(&so);
+	free(mnt);
+	return (rc);
 }
 
 #else /* !LIVEROOT_HAVE_FUSE */

@@ -17,12 +17,30 @@
  * that is also why CAN_MULTI_CONN is advertised.
  *
  * Bounds against a hostile client: a header with a bad magic or a WRITE
- * longer than NBD_MAX_PAYLOAD disconnects (the stream cannot be resynced);
+ * longer than s->max_payload disconnects (the stream cannot be resynced);
  * a READ that long, a request out of range or an unknown command gets
  * EINVAL; a write to a read-only export gets EPERM after its payload was
- * drained.  Memory: one buffer per thread, at most NBD_MAX_PAYLOAD, and one
- * over KEEP_BUF is freed after its request.  Options are limited in size
- * (OPT_MAX_LEN) and number (OPT_MAX_COUNT).
+ * drained.  Options are limited in size (OPT_MAX_LEN) and number
+ * (OPT_MAX_COUNT), the negotiation in time (handshake_timeout_ms).
+ *
+ * Memory: a READ or WRITE payload is charged to its connection and to the
+ * server (mem_charge) before its buffer is allocated, and released once
+ * the reply went out.  The first NBD_CONN_RESERVE bytes of a connection are
+ * its own; only what it holds beyond them counts against s->mem_max, so a
+ * client sending small requests always makes progress, whatever the others
+ * hold.  A request that would pass conn_mem_max or mem_max waits (timed
+ * waits on s->mem_cv, rechecking stop and the connection's death) while
+ * its thread holds rlock: nobody reads that socket meanwhile, so the
+ * client's further requests stay in its socket buffer (back-pressure).
+ * Payloads over KEEP_BUF are mmap'ed and unmapped after their request (so
+ * RSS falls back, whatever malloc's thresholds), smaller ones are kept by
+ * their thread for the next request (at most threads x KEEP_BUF a
+ * connection, outside the caps).  max_payload <= both caps, so a request
+ * on an idle connection always fits in the end: what holds the budget is
+ * replies being sent, and a client that does not read them is cut off
+ * after send_timeout_ms (conn_wait_writable), which releases its share.
+ * nbd_server_listen() serves at most max_clients connections; one more is
+ * accepted, logged and closed at once.
  *
  * Stop: nbd_server_stop() sets a flag and writes one byte to a pipe that is
  * never drained, so every poll() on its read end wakes for good.  The
@@ -32,10 +50,14 @@
  * then the socket is shut down.  At the end the stack is flushed.
  *
  * Locking: conn->rlock serializes reading from the socket and guards
- * closing/error; conn->wlock serializes writing to it; s->lock guards the
- * client count of listen and the last error.  Statistics are atomics.
+ * closing/error; conn->wlock serializes writing to it and guards
+ * werror/wd; s->lock guards the client count of listen, the last error and
+ * the memory accounting (s->mem_used/mem_total, every conn->mem_used; a
+ * thread may take s->lock while holding rlock, never the other way round).
+ * Statistics are atomics.
  */
 #include <sys/types.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -50,6 +72,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,6 +143,8 @@
 #define MAX_THREADS		64
 #define STOP_GRACE_MS		5000
 #define KEEP_BUF		(1024 * 1024)	/* larger buffers are freed */
+#define MEM_WAIT_MS		100	/* recheck stop while waiting */
+#define DEF_MAX_CLIENTS		16
 
 struct nbd_server {
 	struct bdev		*b;		/* borrowed */
@@ -134,8 +159,20 @@ struct nbd_server {
 	pthread_mutex_t		 lock;
 	pthread_cond_t		 idle;
 	unsigned		 clients;	/* listen's client threads */
+	uint64_t		 next_id;	/* listen's client numbers */
+	uint32_t		 max_payload;
+	unsigned		 max_clients;
+	unsigned		 send_timeout_ms;
+	unsigned		 hs_timeout_ms;
+	uint64_t		 conn_mem_max;
+	uint64_t		 mem_max;
+	uint64_t		 mem_used;	/* beyond the reserves; lock */
+	uint64_t		 mem_total;	/* every byte charged; lock */
+	pthread_cond_t		 mem_cv;	/* memory was released */
 	nbd_ready_fn		*ready;
 	void			*ready_arg;
+	nbd_log_fn		*log;
+	void			*log_arg;
 	struct nbd_server_stats	 st;		/* atomics */
 	struct diag		 last;		/* under lock */
 };
@@ -149,6 +186,8 @@ struct nbd_req {
 	uint32_t	 error;		/* NBD error decided by the reader */
 	uint8_t		*buf;		/* payload (write) or data (read) */
 	size_t		 bufcap;	/* bytes allocated at buf */
+	int		 mapped;	/* buf is an mmap, not a malloc */
+	uint32_t	 charged;	/* bytes charged by mem_charge */
 };
 
 struct nbd_conn {
@@ -161,6 +200,12 @@ struct nbd_conn {
 	int			 closing;	/* under rlock */
 	int			 error;		/* first error, under rlock */
 	struct diag		 d;
+	int			 werror;	/* a reply timed out; wlock */
+	struct diag		 wd;		/* its detail, under wlock */
+	uint64_t		 mem_used;	/* bytes charged; s->lock */
+	uint64_t		 deadline;	/* of the handshake, now_ms()
+						 * clock, 0 = none; set before
+						 * the workers start */
 	pthread_t		 workers[MAX_THREADS];
 	unsigned		 nworkers;
 };
@@ -173,6 +218,45 @@ stopped(struct nbd_server *s)
 
 #define STAT_ADD(s, field, n)	\
 	__atomic_fetch_add(&(s)->st.field, (n), __ATOMIC_RELAXED)
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
+}
+
+/*
+ * The poll() timeout left before the connection's handshake deadline
+ * (-1: none); ETIMEDOUT in *error when it has passed.
+ */
+static int
+conn_deadline_left(const struct nbd_conn *c, int *error)
+{
+	uint64_t now;
+
+	*error = 0;
+	if (c->deadline == 0)
+		return (-1);
+	if ((now = now_ms()) >= c->deadline) {
+		*error = ETIMEDOUT;
+		return (0);
+	}
+	return ((int)LR_MIN(c->deadline - now, (uint64_t)INT32_MAX));
+}
+
+/* "30 s" or "250 ms", for messages about a timeout. */
+static const char *
+fmt_ms(char *buf, size_t len, unsigned ms)
+{
+	if (ms % 1000 == 0)
+		snprintf(buf, len, "%u s", ms / 1000);
+	else
+		snprintf(buf, len, "%u ms", ms);
+	return (buf);
+}
 
 static void
 be16enc(uint8_t *p, uint16_t v)
@@ -213,21 +297,28 @@ nbd_errno(int error)
 
 /* --- socket I/O -------------------------------------------------------- */
 
-/* Waits until fd is readable or the server stops.  0, ESHUTDOWN or errno. */
+/*
+ * Waits until fd is readable or the server stops.  0, ESHUTDOWN, ETIMEDOUT
+ * (the handshake deadline passed) or errno.
+ */
 static int
 conn_wait_readable(struct nbd_conn *c)
 {
 	struct pollfd pfd[2];
+	int tmo, error;
 
 	for (;;) {
 		if (stopped(c->s))
 			return (ESHUTDOWN);
+		tmo = conn_deadline_left(c, &error);
+		if (error != 0)
+			return (error);
 		pfd[0].fd = c->fd;
 		pfd[0].events = POLLIN;
 		pfd[1].fd = c->s->stop_pipe[0];
 		pfd[1].events = POLLIN;
 		pfd[0].revents = pfd[1].revents = 0;
-		if (poll(pfd, 2, -1) < 0) {
+		if (poll(pfd, 2, tmo) < 0) {
 			if (errno == EINTR)
 				continue;
 			return (errno);
@@ -306,32 +397,42 @@ conn_skip(struct nbd_conn *c, uint64_t n)
 }
 
 /*
- * Waits until fd takes more data.  Once the server stops, a client that
- * does not read gets STOP_GRACE_MS more, then ESHUTDOWN.
+ * Waits until fd takes more data.  A client that takes nothing for
+ * send_timeout_ms (or past the handshake deadline) gets ETIMEDOUT; once
+ * the server stops, it gets STOP_GRACE_MS more, then ESHUTDOWN.
  */
 static int
 conn_wait_writable(struct nbd_conn *c)
 {
 	struct pollfd pfd[2];
-	int n;
+	int n, stop, tmo, dl, bydl, error;
 
 	for (;;) {
+		stop = stopped(c->s);
+		tmo = stop ? STOP_GRACE_MS : c->s->send_timeout_ms != 0 ?
+		    (int)LR_MIN(c->s->send_timeout_ms, (unsigned)INT32_MAX) :
+		    -1;
+		dl = conn_deadline_left(c, &error);
+		if (error != 0)
+			return (error);
+		if ((bydl = dl >= 0 && (tmo < 0 || dl <= tmo)))
+			tmo = dl;
 		pfd[0].fd = c->fd;
 		pfd[0].events = POLLOUT;
 		pfd[1].fd = c->s->stop_pipe[0];
 		pfd[1].events = POLLIN;
 		pfd[0].revents = pfd[1].revents = 0;
-		n = stopped(c->s) ? 1 : 2;
-		if ((n = poll(pfd, (nfds_t)n, n == 1 ? STOP_GRACE_MS : -1)) <
-		    0) {
+		if ((n = poll(pfd, stop ? 1 : 2, tmo)) < 0) {
 			if (errno == EINTR)
 				continue;
 			return (errno);
 		}
 		if (pfd[0].revents != 0)
 			return (0);
+		if (n == 0 && bydl)
+			continue;	/* conn_deadline_left decides */
 		if (n == 0)
-			return (ESHUTDOWN);
+			return (stop ? ESHUTDOWN : ETIMEDOUT);
 	}
 }
 
@@ -475,7 +576,7 @@ opt_info_go(struct nbd_conn *c, uint32_t opt, const uint8_t *data,
 	be16enc(bs, NBD_INFO_BLOCK_SIZE);
 	lr_be32enc(bs + 2, 1);
 	lr_be32enc(bs + 6, LR_MAX(s->b->blksize, 512u));
-	lr_be32enc(bs + 10, NBD_MAX_PAYLOAD);
+	lr_be32enc(bs + 10, s->max_payload);
 	if ((error = opt_reply(c, opt, NBD_REP_INFO, bs, sizeof(bs))) != 0)
 		return (error);
 	if ((error = opt_reply(c, opt, NBD_REP_ACK, NULL, 0)) != 0)
@@ -627,6 +728,15 @@ req_send_reply(struct nbd_conn *c, struct nbd_req *r)
 	}
 	pthread_mutex_lock(&c->wlock);
 	error = conn_sendv(c, iov, n);
+	if (error == ETIMEDOUT && c->werror == 0) {
+		char t[32];
+
+		c->werror = error;
+		diag_set(&c->wd, error, "nbd: the client read nothing of a "
+		    "reply for %s (the send timeout): disconnected",
+		    fmt_ms(t, sizeof(t), c->s->send_timeout_ms));
+		STAT_ADD(c->s, timeouts, 1);
+	}
 	pthread_mutex_unlock(&c->wlock);
 	if (error != 0)
 		conn_kill(c);
@@ -687,20 +797,108 @@ req_range_ok(const struct nbd_server *s, uint64_t off, uint32_t len)
 	return (lr_range_ok(off, len, s->b->size));
 }
 
-/* Makes r->buf hold at least len bytes. */
+static void
+req_buf_free(struct nbd_req *r)
+{
+	if (r->mapped)
+		(void)munmap(r->buf, r->bufcap);
+	else
+		free(r->buf);
+	r->buf = NULL;
+	r->bufcap = 0;
+	r->mapped = 0;
+}
+
+/* Makes r->buf hold at least len bytes: malloc up to KEEP_BUF, else mmap. */
 static int
 req_reserve(struct nbd_req *r, uint32_t len)
 {
-	uint8_t *nb;
+	void *nb;
 
 	if (len <= r->bufcap)
 		return (0);
-	if ((nb = malloc(len)) == NULL)
+	req_buf_free(r);
+	if (len > KEEP_BUF) {
+		nb = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (nb == MAP_FAILED)
+			return (ENOMEM);
+		r->mapped = 1;
+	} else if ((nb = malloc(len)) == NULL)
 		return (ENOMEM);
-	free(r->buf);
 	r->buf = nb;
 	r->bufcap = len;
 	return (0);
+}
+
+/* What a connection holding n bytes takes from the shared budget. */
+static uint64_t
+mem_shared(uint64_t n)
+{
+	return (n > NBD_CONN_RESERVE ? n - NBD_CONN_RESERVE : 0);
+}
+
+/*
+ * Charges n payload bytes to the connection and the server, waiting while
+ * either cap would be passed.  0, or ESHUTDOWN when the server stops or the
+ * connection dies meanwhile.  The caller holds rlock (back-pressure).
+ */
+static int
+mem_charge(struct nbd_conn *c, uint32_t n)
+{
+	struct nbd_server *s = c->s;
+	struct timespec ts;
+	uint64_t cu, extra;
+	int waited = 0;
+
+	pthread_mutex_lock(&s->lock);
+	for (;;) {
+		if (stopped(s) || __atomic_load_n(&c->dead, __ATOMIC_RELAXED)) {
+			pthread_mutex_unlock(&s->lock);
+			return (ESHUTDOWN);
+		}
+		cu = c->mem_used;
+		extra = mem_shared(cu + n) - mem_shared(cu);
+		if (cu + n <= s->conn_mem_max &&
+		    s->mem_used + extra <= s->mem_max)
+			break;
+		if (!waited) {
+			waited = 1;
+			STAT_ADD(s, mem_waits, 1);
+		}
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += MEM_WAIT_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		(void)pthread_cond_timedwait(&s->mem_cv, &s->lock, &ts);
+	}
+	c->mem_used = cu + n;
+	s->mem_used += extra;
+	s->mem_total += n;
+	if (s->mem_total > s->st.mem_peak)
+		__atomic_store_n(&s->st.mem_peak, s->mem_total,
+		    __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&s->lock);
+	return (0);
+}
+
+static void
+mem_release(struct nbd_conn *c, uint32_t n)
+{
+	struct nbd_server *s = c->s;
+	uint64_t cu;
+
+	if (n == 0)
+		return;
+	pthread_mutex_lock(&s->lock);
+	cu = c->mem_used;
+	s->mem_used -= mem_shared(cu) - mem_shared(cu - n);
+	s->mem_total -= n;
+	c->mem_used = cu - n;
+	pthread_cond_broadcast(&s->mem_cv);
+	pthread_mutex_unlock(&s->lock);
 }
 
 /*
@@ -739,10 +937,10 @@ conn_read_request(struct nbd_conn *c, struct nbd_req *r, struct diag *d)
 	}
 	if (type == NBD_CMD_DISC)
 		return (CONN_END);
-	if (type == NBD_CMD_WRITE && len > NBD_MAX_PAYLOAD) {
+	if (type == NBD_CMD_WRITE && len > s->max_payload) {
 		STAT_ADD(s, protocol_errors, 1);
 		return (diag_set(d, EPROTO, "nbd: write of %u bytes is over "
-		    "the %u byte limit: disconnected", len, NBD_MAX_PAYLOAD));
+		    "the %u byte limit: disconnected", len, s->max_payload));
 	}
 	r->flags = lr_be16dec(h + 4);
 	r->type = type;
@@ -750,9 +948,10 @@ conn_read_request(struct nbd_conn *c, struct nbd_req *r, struct diag *d)
 	r->off = off;
 	r->len = len;
 	r->error = 0;
+	r->charged = 0;
 	switch (type) {
 	case NBD_CMD_READ:
-		if (len > NBD_MAX_PAYLOAD || !req_range_ok(s, off, len))
+		if (len > s->max_payload || !req_range_ok(s, off, len))
 			r->error = NBD_EINVAL;
 		else
 			payload = 1;
@@ -784,6 +983,9 @@ conn_read_request(struct nbd_conn *c, struct nbd_req *r, struct diag *d)
 	}
 	if (!payload)
 		return (0);
+	if (mem_charge(c, len) != 0)
+		return (CONN_END);
+	r->charged = len;
 	if (req_reserve(r, len) != 0) {
 		/* Answer ENOMEM; a write's payload must still be drained. */
 		r->error = NBD_ENOMEM;
@@ -839,13 +1041,13 @@ conn_thread(void *arg)
 			STAT_ADD(c->s, errors, 1);
 		if (!__atomic_load_n(&c->dead, __ATOMIC_RELAXED))
 			(void)req_send_reply(c, &r);
-		if (r.bufcap > KEEP_BUF) {
-			free(r.buf);
-			r.buf = NULL;
-			r.bufcap = 0;
-		}
+		if (r.bufcap > KEEP_BUF)
+			req_buf_free(&r);
+		mem_release(c, r.charged);
+		r.charged = 0;
 	}
-	free(r.buf);
+	mem_release(c, r.charged);
+	req_buf_free(&r);
 	return (NULL);
 }
 
@@ -876,10 +1078,23 @@ nbd_server_serve_fd(struct nbd_server *s, int fd, int handshake,
 	STAT_ADD(s, active, 1);
 
 	if (handshake) {
+		if (s->hs_timeout_ms != 0)
+			c->deadline = now_ms() + s->hs_timeout_ms;
 		error = conn_handshake(c, d);
+		c->deadline = 0;
 		if (error == ECONNABORTED || error == ESHUTDOWN ||
 		    error == EPIPE) {
 			error = 0;	/* the client's choice, or stop */
+			goto done;
+		}
+		if (error == ETIMEDOUT) {
+			char t[32];
+
+			STAT_ADD(s, timeouts, 1);
+			diag_set(d, error, "nbd: the client did not finish "
+			    "negotiating within %s (the handshake timeout): "
+			    "disconnected", fmt_ms(t, sizeof(t),
+			    s->hs_timeout_ms));
 			goto done;
 		}
 		if (error != 0) {
@@ -900,6 +1115,10 @@ nbd_server_serve_fd(struct nbd_server *s, int fd, int handshake,
 		error = c->error;
 		if (d != NULL)
 			*d = c->d;
+	} else if (c->werror != 0) {
+		error = c->werror;
+		if (d != NULL)
+			*d = c->wd;
 	}
 	if (!(s->tflags & NBD_FLAG_READ_ONLY)) {
 		diag_clear(&fd_);
@@ -924,11 +1143,21 @@ nbd_server_new(struct bdev *b, const struct nbd_export_opts *o,
 {
 	struct nbd_server *s;
 	const char *name = (o != NULL && o->name != NULL) ? o->name : "";
+	uint64_t cm = 2 * (uint64_t)NBD_MAX_PAYLOAD;
+	uint64_t gm = 4 * (uint64_t)NBD_MAX_PAYLOAD;
 	size_t i;
 
 	if (strlen(name) > NBD_NAME_MAX)
 		return (diag_set(d, EINVAL, "nbd: export name longer than %d "
 		    "bytes", NBD_NAME_MAX));
+	if (o != NULL && o->conn_mem_max != 0)
+		cm = o->conn_mem_max;
+	if (o != NULL && o->mem_max != 0)
+		gm = o->mem_max;
+	if (cm < NBD_MIN_MEM || gm < NBD_MIN_MEM)
+		return (diag_set(d, EINVAL, "nbd: a memory cap of %ju bytes "
+		    "is under the %u byte minimum", (uintmax_t)LR_MIN(cm, gm),
+		    NBD_MIN_MEM));
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
 	    (s->name = strdup(name)) == NULL) {
 		free(s);
@@ -940,6 +1169,15 @@ nbd_server_new(struct bdev *b, const struct nbd_export_opts *o,
 	s->threads = (o != NULL && o->threads != 0) ? o->threads : 4;
 	if (s->threads > MAX_THREADS)
 		s->threads = MAX_THREADS;
+	s->conn_mem_max = cm;
+	s->mem_max = gm;
+	/* A multiple of 4 KiB, at most both caps: it always fits in the end. */
+	s->max_payload = (uint32_t)(LR_MIN(LR_MIN(cm, gm),
+	    (uint64_t)NBD_MAX_PAYLOAD) & ~(uint64_t)4095);
+	s->max_clients = (o != NULL && o->max_clients != 0) ? o->max_clients :
+	    DEF_MAX_CLIENTS;
+	s->send_timeout_ms = o != NULL ? o->send_timeout_ms : 0;
+	s->hs_timeout_ms = o != NULL ? o->handshake_timeout_ms : 0;
 	s->tflags = NBD_FLAG_HAS_FLAGS | NBD_FLAG_SEND_FLUSH |
 	    NBD_FLAG_CAN_MULTI_CONN;
 	if (s->readonly)
@@ -960,6 +1198,7 @@ nbd_server_new(struct bdev *b, const struct nbd_export_opts *o,
 	}
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->idle, NULL);
+	pthread_cond_init(&s->mem_cv, NULL);
 	*out = s;
 	return (0);
 }
@@ -981,6 +1220,7 @@ nbd_server_destroy(struct nbd_server *s)
 		return;
 	close(s->stop_pipe[0]);
 	close(s->stop_pipe[1]);
+	pthread_cond_destroy(&s->mem_cv);
 	pthread_cond_destroy(&s->idle);
 	pthread_mutex_destroy(&s->lock);
 	free(s->name);
@@ -992,6 +1232,36 @@ nbd_server_set_ready_cb(struct nbd_server *s, nbd_ready_fn *fn, void *arg)
 {
 	s->ready = fn;
 	s->ready_arg = arg;
+}
+
+void
+nbd_server_set_log_cb(struct nbd_server *s, nbd_log_fn *fn, void *arg)
+{
+	s->log = fn;
+	s->log_arg = arg;
+}
+
+static void
+server_log(struct nbd_server *s, const char *fmt, ...) LR_PRINTF(2, 3);
+
+static void
+server_log(struct nbd_server *s, const char *fmt, ...)
+{
+	char msg[DIAG_MSGLEN + 128];
+	va_list ap;
+
+	if (s->log == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	s->log(s->log_arg, msg);
+}
+
+uint32_t
+nbd_server_max_payload(const struct nbd_server *s)
+{
+	return (s->max_payload);
 }
 
 void
@@ -1026,6 +1296,8 @@ nbd_server_last_error(struct nbd_server *s, struct diag *d)
 struct client_arg {
 	struct nbd_server	*s;
 	int			 fd;
+	uint64_t		 id;
+	char			 peer[INET6_ADDRSTRLEN + 16];
 };
 
 static void *
@@ -1034,9 +1306,14 @@ client_thread(void *arg)
 	struct client_arg *ca = arg;
 	struct nbd_server *s = ca->s;
 	struct diag d;
+	const char *m;
 
 	diag_clear(&d);
-	(void)nbd_server_serve_fd(s, ca->fd, 1, &d);
+	if (nbd_server_serve_fd(s, ca->fd, 1, &d) != 0) {
+		m = strncmp(d.msg, "nbd: ", 5) == 0 ? d.msg + 5 : d.msg;
+		server_log(s, "nbd: client #%ju (%s): %s", (uintmax_t)ca->id,
+		    ca->peer, m[0] != '\0' ? m : strerror(d.code));
+	}
 	free(ca);
 	pthread_mutex_lock(&s->lock);
 	s->clients--;
@@ -1047,20 +1324,24 @@ client_thread(void *arg)
 
 #define MAX_LISTEN	8
 
+/* "unix:PATH", "tcp:HOST:PORT" of the socket (peer = 0) or its peer. */
 static void
-describe_sock(int fd, char *buf, size_t len)
+describe_sock(int fd, int peer, char *buf, size_t len)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 	char host[INET6_ADDRSTRLEN + 2], port[16];
 
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0) {
+	memset(&ss, 0, sizeof(ss));
+	if ((peer ? getpeername(fd, (struct sockaddr *)&ss, &sl) :
+	    getsockname(fd, (struct sockaddr *)&ss, &sl)) != 0) {
 		snprintf(buf, len, "?");
 		return;
 	}
 	if (ss.ss_family == AF_UNIX) {
-		snprintf(buf, len, "unix:%s",
-		    ((struct sockaddr_un *)&ss)->sun_path);
+		/* ss was zeroed and is larger: sun_path ends in a NUL. */
+		snprintf(buf, len, "unix%s%s", peer ? "" : ":",
+		    peer ? "" : ((struct sockaddr_un *)&ss)->sun_path);
 		return;
 	}
 	if (getnameinfo((struct sockaddr *)&ss, sl, host, sizeof(host), port,
@@ -1172,7 +1453,7 @@ nbd_server_listen(struct nbd_server *s, const char *unix_path,
 		goto out;
 	if (s->ready != NULL)
 		for (i = 0; i < nfds; i++) {
-			describe_sock(fds[i], where, sizeof(where));
+			describe_sock(fds[i], 0, where, sizeof(where));
 			s->ready(s->ready_arg, where);
 		}
 	while (!stopped(s)) {
@@ -1210,7 +1491,20 @@ nbd_server_listen(struct nbd_server *s, const char *unix_path,
 			}
 			ca->s = s;
 			ca->fd = fd;
+			describe_sock(fd, 1, ca->peer, sizeof(ca->peer));
 			pthread_mutex_lock(&s->lock);
+			ca->id = ++s->next_id;
+			if (s->clients >= s->max_clients) {
+				pthread_mutex_unlock(&s->lock);
+				STAT_ADD(s, refused, 1);
+				server_log(s, "nbd: client #%ju (%s) refused: "
+				    "already serving %u clients, the limit",
+				    (uintmax_t)ca->id, ca->peer,
+				    s->max_clients);
+				close(fd);
+				free(ca);
+				continue;
+			}
 			s->clients++;
 			pthread_mutex_unlock(&s->lock);
 			pthread_attr_init(&attr);

@@ -5,7 +5,11 @@
 # small tree (mke2fs -d), compressed to uzip, exposed writable through FUSE
 # with a RAM upper, loop-mounted, changed, unmounted, remounted (the same
 # mount-file process), checked, and e2fsck -fn on the FUSE file.  Then the
-# detaching mode, and a read-only export refusing writes.
+# detaching mode, and a read-only export refusing writes.  Regressions of
+# issue 8 item 4: relative paths in the detached mode (the map was written
+# to / after the daemon's chdir), other users writing through
+# -o allow_other (default_permissions is now always on), a lone --lower
+# written in place (now read-only without --writable-lower).
 #
 # Needs root for mount -o loop.  Without /dev/fuse or loop devices: exit 77,
 # or 1 when CI=true.  Prints "N passed, N failed".
@@ -39,10 +43,18 @@ done
 W=$(mktemp -d "${TMPDIR:-/tmp}/fuse_ext4.XXXXXX") || exit 1
 MNT="$W/fuse"
 EXT="$W/ext"
+# A mount point other users can reach ($W is private): for the permission
+# checks run as nobody.
+PM=$(mktemp -d /tmp/fuse_ext4_perm.XXXXXX) || exit 1
+chmod 755 "$PM"
+RELUP="relup.$$.img"
 MF_PID=""
 cleanup() {
 	mountpoint -q "$EXT" 2>/dev/null && umount "$EXT"
 	mountpoint -q "$MNT" 2>/dev/null && fusermount3 -u "$MNT"
+	mountpoint -q "$PM" 2>/dev/null && fusermount3 -u "$PM"
+	rmdir "$PM" 2>/dev/null
+	rm -f "/$RELUP.rowrmap" "/$RELUP"	# only a regression leaves them
 	[ -n "$MF_PID" ] && kill "$MF_PID" 2>/dev/null
 	[ -n "${KEEP:-}" ] || rm -rf "$W"
 }
@@ -74,6 +86,7 @@ elif command -v create_compressed_fs >/dev/null 2>&1; then
 else
 	skip "neither 'liveroot mkuzip' nor create_compressed_fs"
 fi
+uzip_sum=$(sha256sum <"$W/fs.uzip")
 
 # wait_file PATH: until it exists (5 s).
 wait_file() {
@@ -134,7 +147,8 @@ else
 fi
 e2fsck -fn "$MNT/disk" >"$W/fsck.out" 2>&1
 check "e2fsck -fn clean" test $? -eq 0 || cat "$W/fsck.out" >&2
-check "the uzip image was not changed" test -s "$W/fs.uzip"
+check "the uzip image was not changed" test \
+    "$(sha256sum <"$W/fs.uzip")" = "$uzip_sum"
 fusermount3 -u "$MNT"
 check "fusermount3 -u" test $? -eq 0
 wait "$MF_PID"
@@ -183,12 +197,107 @@ if command -v fallocate >/dev/null 2>&1; then
 	fi
 fi
 
+# --- 2c. relative paths, detached; the option after the operand ------------
+# The daemon does chdir("/"): the map of a relative --upper used to be
+# written to /NAME.rowrmap, and the overlay kept 0 granules.
+cp "$W/fs.img" "$W/rel.img"
+(cd "$W" && "$LIVEROOT" mount-file fuse --raw --lower rel.img \
+    --upper "$RELUP") 2>"$W/rel.err"
+check "relative: mount-file returns 0" test $? -eq 0
+if wait_file "$MNT/disk"; then
+	head -c 40960 /dev/urandom >"$W/relpat"
+	dd if="$W/relpat" of="$MNT/disk" bs=4096 seek=2000 conv=notrunc \
+	    2>/dev/null
+	check "relative: write through FUSE" cmp -s -n 40960 -i 0:8192000 \
+	    "$W/relpat" "$MNT/disk"
+	fusermount3 -u "$MNT"
+	check "relative: unmount" test $? -eq 0
+	# The detached daemon saves the map as it ends.
+	i=0
+	until "$LIVEROOT" overlay status "$W/$RELUP" 2>/dev/null |
+	    grep -q 'written *10 granules' || [ $i -gt 100 ]; do
+		i=$((i + 1))
+		sleep 0.05
+	done
+	"$LIVEROOT" overlay status "$W/$RELUP" >"$W/relst.out" 2>&1
+	check "relative: overlay status shows the 10 granules" grep -q \
+	    'written *10 granules' "$W/relst.out"
+	check "relative: no stray map in /" test ! -e "/$RELUP.rowrmap"
+	check "relative: the lower is unchanged" cmp -s "$W/rel.img" \
+	    "$W/fs.img"
+else
+	bad "relative: mount-file did not come up: $(cat "$W/rel.err")"
+fi
+
+# --- 2d. a lone --lower is read-only unless --writable-lower ---------------
+"$LIVEROOT" mount-file --raw --lower "$W/rel.img" "$MNT" 2>"$W/lone.err"
+if wait_file "$MNT/disk"; then
+	if dd if="$W/relpat" of="$MNT/disk" bs=4096 seek=10 conv=notrunc \
+	    2>/dev/null; then
+		bad "lone --lower: the file took a write"
+	else
+		ok
+	fi
+	fusermount3 -u "$MNT"
+	check "lone --lower: the image is unchanged" cmp -s "$W/rel.img" \
+	    "$W/fs.img"
+else
+	bad "lone --lower: mount-file did not come up: $(cat "$W/lone.err")"
+fi
+
+# --- 2e. -o allow_other: other users never write (default_permissions) ----
+if command -v setpriv >/dev/null 2>&1 && id nobody >/dev/null 2>&1; then
+	asnobody() {
+		setpriv --reuid=nobody --regid="$(id -g nobody)" \
+		    --clear-groups "$@"
+	}
+	"$LIVEROOT" mount-file --raw --lower "$W/fs.img" --upper mem:8M \
+	    -o allow_other "$PM" 2>"$W/ao.err"
+	if wait_file "$PM/disk"; then
+		check "allow_other: nobody may read the 0644 file" asnobody \
+		    sh -c "head -c 4096 '$PM/disk' >/dev/null"
+		asnobody sh -c "printf x | dd of='$PM/disk' conv=notrunc" \
+		    >"$W/ao.out" 2>&1
+		check "allow_other: nobody's write fails" test $? -ne 0
+		check "allow_other: nobody's write: permission denied" grep -q \
+		    'Permission denied' "$W/ao.out"
+		check "allow_other: the owner still writes" sh -c \
+		    "printf y | dd of='$PM/disk' conv=notrunc 2>/dev/null"
+		fusermount3 -u "$PM"
+	else
+		bad "allow_other: mount-file did not come up: $(cat "$W/ao.err")"
+	fi
+	"$LIVEROOT" mount-file --raw --lower "$W/fs.img" --upper mem:8M \
+	    -o allow_other,umask=077 "$PM" 2>"$W/um.err"
+	if wait_file "$PM/disk"; then
+		asnobody sh -c "head -c 4096 '$PM/disk' >/dev/null" \
+		    >"$W/um.out" 2>&1
+		check "umask=077: nobody's read fails" test $? -ne 0
+		check "umask=077: nobody's read: permission denied" grep -q \
+		    'Permission denied' "$W/um.out"
+		fusermount3 -u "$PM"
+	else
+		bad "umask=077: mount-file did not come up: $(cat "$W/um.err")"
+	fi
+else
+	echo "SKIP: fuse_ext4: allow_other not tested: no setpriv or no user" \
+	    "nobody"
+fi
+
 # --- 3. errors --------------------------------------------------------------
 "$LIVEROOT" mount-file --lower "$W/missing" "$MNT" 2>"$W/e.err"
 check "missing lower: exit 2" test $? -eq 2
 check "missing lower: named" grep -q missing "$W/e.err"
 "$LIVEROOT" mount-file --lower "$W/fs.img" "$W/no-such-dir" 2>"$W/e2.err"
 check "bad mount point: exit 2" test $? -eq 2
+check "bad mount point: named" grep -q "liveroot mount-file: .*no-such-dir" \
+    "$W/e2.err"
+"$LIVEROOT" mount-file --lower "$W/fs.img" "$MNT" "$W" 2>"$W/e3.err"
+check "two mount points: exit 2" test $? -eq 2
+"$LIVEROOT" mount-file --lower "$W/fs.img" --frob "$MNT" 2>"$W/e4.err"
+check "unknown option: exit 2" test $? -eq 2
+check "unknown option: through cli_err" grep -q \
+    "^liveroot mount-file: unknown option '--frob'" "$W/e4.err"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

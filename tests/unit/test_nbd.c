@@ -3,13 +3,16 @@
  * test_nbd.c - the NBD server against a tiny in-test client over a
  * socketpair (and one unix socket for nbd_server_listen): option haggling,
  * commands, read-only refusal, range errors, requests in flight, and hostile
- * clients that must be disconnected without harming the export.
+ * clients that must be disconnected without harming the export; the limits
+ * on what a client may cost (memory in flight, clients, send and handshake
+ * timeouts).
  */
 #include <sys/socket.h>
 #include <sys/un.h>
 
 #include <errno.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 #include <unistd.h>
@@ -642,14 +645,257 @@ test_stop_with_a_client_that_does_not_read(void)
 	bdev_destroy(b);
 }
 
+
+/* --- limits ---------------------------------------------------------------- */
+
+#define BIGSZ		(4 * 1024 * 1024)
+#define MIB		(1024 * 1024)
+
+static struct bdev *
+mkbig(void)
+{
+	struct bdev *b;
+	uint8_t pat[4096];
+	uint64_t off;
+
+	if (bdev_mem_new(BIGSZ, 0, &b, NULL) != 0)
+		abort();
+	for (off = 0; off < BIGSZ; off += sizeof(pat)) {
+		memset(pat, (int)(off / MIB) + 1, sizeof(pat));
+		if (bdev_write(b, pat, sizeof(pat), off, NULL) != 0)
+			abort();
+	}
+	return (b);
+}
+
+static uint64_t
+stat_of(struct nbd_server *s, size_t field)
+{
+	struct nbd_server_stats st;
+
+	nbd_server_get_stats(s, &st);
+	return (((uint64_t *)&st)[field / sizeof(uint64_t)]);
+}
+#define STAT(s, f)	stat_of((s), offsetof(struct nbd_server_stats, f))
+
+/* Waits (up to 10 s: the machine may be busy) until a request waits for
+ * memory; returns that count. */
+static uint64_t
+wait_mem_waits(struct nbd_server *s)
+{
+	int i;
+
+	for (i = 0; i < 1000 && STAT(s, mem_waits) == 0; i++)
+		usleep(10000);
+	return (STAT(s, mem_waits));
+}
+
+/* Reads one READ reply of len bytes; returns its error, -1 on EOF. */
+static int
+read_reply(int fd, uint32_t len, uint8_t *buf, uint64_t *handle)
+{
+	int e = cl_reply(fd, handle);
+
+	if (e == 0 && xread(fd, buf, len) != 0)
+		return (-1);
+	return (e);
+}
+
+/*
+ * Regression (issue 8, item 3): a client that sends large READs and never
+ * reads a reply made the server allocate every one of them (8 clients x 4
+ * x 32 MiB took it to 1 GiB).  Now a connection holds at most conn_mem_max
+ * of payloads; the next request waits and its socket is not read.
+ */
+static void
+test_conn_mem_cap_backpressure(void)
+{
+	struct nbd_export_opts o = { .name = "", .threads = 8,
+	    .conn_mem_max = 2 * MIB, .mem_max = 8 * MIB };
+	struct nbd_server *s;
+	struct srv v;
+	struct bdev *b = mkbig();
+	static uint8_t rb[MIB];
+	uint64_t size, h;
+	uint32_t pref = 0;
+	int fd, i, seen = 0, ok = 1;
+
+	CHECK_EQ(nbd_server_new(b, &o, &s, NULL), 0);
+	CHECK_EQ(nbd_server_max_payload(s), 2 * MIB);
+	fd = srv_start(&v, s, 1);
+	CHECK_EQ(cl_hello(fd, 3), 3);
+	CHECK(cl_go(fd, 7, "", &size, &pref, NULL) > 0);
+	for (i = 0; i < 4; i++)
+		cl_req(fd, 0, 0, (uint64_t)i, (uint64_t)i * MIB, MIB, NULL);
+	/* Two in flight (their replies stuck in a full socket), two wait. */
+	CHECK(wait_mem_waits(s) >= 1);
+	usleep(100000);
+	CHECK(STAT(s, mem_peak) <= 2 * MIB);
+	CHECK(STAT(s, reads) <= 2);
+	for (i = 0; i < 4; i++) {
+		if (read_reply(fd, MIB, rb, &h) != 0 || h >= 4) {
+			ok = 0;
+			break;
+		}
+		seen |= 1 << h;
+		if (rb[0] != (uint8_t)(h + 1) || rb[MIB - 1] != (uint8_t)(h + 1))
+			ok = 0;
+	}
+	CHECK(ok);
+	CHECK_EQ(seen, 15);
+	CHECK(STAT(s, mem_peak) <= 2 * MIB);
+	/* A read over the (lowered) payload limit: EINVAL. */
+	CHECK_EQ(cl_cmd(fd, 0, 0, 0, 2 * MIB + 4096, NULL, rb), 22);
+	close(fd);
+	CHECK_EQ(srv_join(&v), 0);
+	nbd_server_destroy(s);
+	bdev_destroy(b);
+}
+
+/*
+ * The shared budget (mem_max) full with one client's stuck replies does
+ * not starve another client: its first NBD_CONN_RESERVE bytes are its own.
+ */
+static void
+test_reserve_serves_others(void)
+{
+	struct nbd_export_opts o = { .name = "", .threads = 4,
+	    .conn_mem_max = 3 * MIB, .mem_max = MIB };
+	struct nbd_server *s;
+	struct srv v1, v2;
+	struct bdev *b = mkbig();
+	static uint8_t rb[MIB];
+	uint64_t h;
+	int fd1, fd2, i, ok = 1;
+
+	CHECK_EQ(nbd_server_new(b, &o, &s, NULL), 0);
+	CHECK_EQ(nbd_server_max_payload(s), MIB);
+	fd1 = go_client(&v1, s);
+	for (i = 0; i < 4; i++)		/* 1 MiB reserve + 1 MiB shared */
+		cl_req(fd1, 0, 0, (uint64_t)i, 0, MIB, NULL);
+	CHECK(wait_mem_waits(s) >= 1);
+	CHECK(STAT(s, mem_peak) <= 2 * MIB);
+	fd2 = go_client(&v2, s);
+	CHECK_EQ(cl_cmd(fd2, 0, 0, 2 * MIB, MIB, NULL, rb), 0);
+	CHECK_EQ(rb[0], 3);
+	CHECK_EQ(cl_cmd(fd2, 0, 0, 3 * MIB, 4096, NULL, rb), 0);
+	CHECK_EQ(rb[0], 4);
+	cl_req(fd2, 2, 0, 9, 0, 0, NULL);	/* DISC */
+	CHECK_EQ(srv_join(&v2), 0);
+	close(fd2);
+	for (i = 0; i < 4; i++)
+		if (read_reply(fd1, MIB, rb, &h) != 0 || rb[0] != 1)
+			ok = 0;
+	CHECK(ok);
+	close(fd1);
+	CHECK_EQ(srv_join(&v1), 0);
+	nbd_server_destroy(s);
+	bdev_destroy(b);
+}
+
+/*
+ * Regression (issue 8, item 3): a client that does not read its replies
+ * held a server thread and its buffer for ever.  Now it is cut off after
+ * send_timeout_ms and its connection ends with ETIMEDOUT.
+ */
+static void
+test_send_timeout_cuts_a_client_that_does_not_read(void)
+{
+	struct nbd_export_opts o = { .name = "", .send_timeout_ms = 300 };
+	struct nbd_server *s;
+	struct srv v;
+	struct bdev *b = mkbig();
+	struct timespec t0, t1;
+	int fd, i;
+
+	CHECK_EQ(nbd_server_new(b, &o, &s, NULL), 0);
+	fd = go_client(&v, s);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < 4; i++)
+		cl_req(fd, 0, 0, (uint64_t)i, 0, MIB, NULL);
+	CHECK_EQ(srv_join(&v), ETIMEDOUT);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	CHECK(t1.tv_sec - t0.tv_sec < 10);
+	CHECK_MSG(&v.d, "send timeout");
+	CHECK_EQ(STAT(s, timeouts), 1);
+	CHECK_EQ(STAT(s, active), 0);
+	close(fd);
+	nbd_server_destroy(s);
+	bdev_destroy(b);
+}
+
+static void
+test_handshake_timeout(void)
+{
+	struct nbd_export_opts o = { .name = "",
+	    .handshake_timeout_ms = 200 };
+	struct nbd_server *s;
+	struct srv v;
+	struct bdev *b = mkdev();
+	uint8_t g[18], rb[512];
+	int fd;
+
+	CHECK_EQ(nbd_server_new(b, &o, &s, NULL), 0);
+	/* Greeting read, then silence: cut off. */
+	fd = srv_start(&v, s, 1);
+	CHECK_EQ(xread(fd, g, sizeof(g)), 0);
+	CHECK_EQ(srv_join(&v), ETIMEDOUT);
+	CHECK_MSG(&v.d, "handshake timeout");
+	CHECK(at_eof(fd));
+	close(fd);
+	/* In time: served, and idle after the handshake is fine. */
+	fd = go_client(&v, s);
+	usleep(400000);
+	CHECK_EQ(cl_cmd(fd, 0, 0, 0, 512, NULL, rb), 0);
+	close(fd);
+	CHECK_EQ(srv_join(&v), 0);
+	CHECK_EQ(STAT(s, timeouts), 1);
+	nbd_server_destroy(s);
+	bdev_destroy(b);
+}
+
+static void
+test_mem_cap_minimum(void)
+{
+	struct nbd_export_opts o = { .name = "", .mem_max = 4096 };
+	struct nbd_server *s = NULL;
+	struct bdev *b = mkdev();
+	struct diag d;
+
+	diag_clear(&d);
+	CHECK_EQ(nbd_server_new(b, &o, &s, &d), EINVAL);
+	CHECK_MSG(&d, "minimum");
+	o.mem_max = 0;
+	o.conn_mem_max = 1000;
+	CHECK_EQ(nbd_server_new(b, &o, &s, NULL), EINVAL);
+	o.conn_mem_max = 0;
+	CHECK_EQ(nbd_server_new(b, &o, &s, NULL), 0);
+	CHECK_EQ(nbd_server_max_payload(s), NBD_MAX_PAYLOAD);
+	nbd_server_destroy(s);
+	bdev_destroy(b);
+}
+
 struct lst {
 	struct nbd_server	*s;
 	const char		*path;
 	int			 rc;
 	int			 ready;
 	char			 where[256];
+	char			 log[512];	/* the last log line */
+	int			 nlog;
 	pthread_mutex_t		 m;
 };
+
+static void
+lst_log(void *arg, const char *msg)
+{
+	struct lst *l = arg;
+
+	pthread_mutex_lock(&l->m);
+	snprintf(l->log, sizeof(l->log), "%s", msg);
+	l->nlog++;
+	pthread_mutex_unlock(&l->m);
+}
 
 static void
 lst_ready(void *arg, const char *where)
@@ -737,6 +983,130 @@ test_listen_two_clients(void)
 	bdev_destroy(b);
 }
 
+/* Starts nbd_server_listen on a unix socket in a thread; 1 once ready. */
+static int
+lst_start(struct lst *l, pthread_t *t, struct bdev *b,
+    const struct nbd_export_opts *o, char *path, size_t plen)
+{
+	int i, ready = 0;
+
+	snprintf(path, plen, "/tmp/test_nbd.%d.sock", (int)getpid());
+	memset(l, 0, sizeof(*l));
+	pthread_mutex_init(&l->m, NULL);
+	l->path = path;
+	if (nbd_server_new(b, o, &l->s, NULL) != 0)
+		return (0);
+	nbd_server_set_ready_cb(l->s, lst_ready, l);
+	nbd_server_set_log_cb(l->s, lst_log, l);
+	pthread_create(t, NULL, lst_main, l);
+	for (i = 0; i < 500 && !ready; i++) {
+		pthread_mutex_lock(&l->m);
+		ready = l->ready;
+		pthread_mutex_unlock(&l->m);
+		usleep(2000);
+	}
+	return (ready);
+}
+
+/*
+ * Regression (issue 8, item 3): nbd_server_listen took any number of
+ * clients.  With max_clients 2, a third is closed at once (and logged);
+ * the two go on, and a new client gets in once one of them left.
+ */
+static void
+test_max_clients(void)
+{
+	struct nbd_export_opts o = { .name = "", .max_clients = 2 };
+	struct lst l;
+	struct bdev *b = mkdev();
+	pthread_t t;
+	uint8_t rb[512];
+	uint64_t size;
+	char path[64];
+	int fd1, fd2, fd3, i, got = -1;
+
+	CHECK(lst_start(&l, &t, b, &o, path, sizeof(path)));
+	fd1 = unix_connect(path);
+	fd2 = unix_connect(path);
+	CHECK_EQ(cl_hello(fd1, 3), 3);
+	CHECK_EQ(cl_hello(fd2, 3), 3);
+	CHECK(cl_go(fd1, 7, "", &size, NULL, NULL) > 0);
+	fd3 = unix_connect(path);
+	CHECK(fd3 >= 0);
+	CHECK(at_eof(fd3));		/* closed without a greeting */
+	close(fd3);
+	pthread_mutex_lock(&l.m);
+	CHECK(strstr(l.log, "refused") != NULL);
+	CHECK(strstr(l.log, "2 clients") != NULL);
+	pthread_mutex_unlock(&l.m);
+	CHECK_EQ(STAT(l.s, refused), 1);
+	CHECK(cl_go(fd2, 7, "", &size, NULL, NULL) > 0);
+	CHECK_EQ(cl_cmd(fd1, 0, 0, 0, 512, NULL, rb), 0);
+	CHECK_EQ(cl_cmd(fd2, 0, 0, 0, 512, NULL, rb), 0);
+	/* One leaves: a new client is served (its thread may take a moment
+	 * to end). */
+	cl_req(fd1, 2, 0, 1, 0, 0, NULL);
+	CHECK(at_eof(fd1));
+	close(fd1);
+	for (i = 0; i < 200 && got != 3; i++) {
+		fd3 = unix_connect(path);
+		got = cl_hello(fd3, 3);
+		if (got != 3) {
+			close(fd3);
+			usleep(10000);
+		}
+	}
+	CHECK_EQ(got, 3);
+	CHECK(cl_go(fd3, 7, "", &size, NULL, NULL) > 0);
+	CHECK_EQ(cl_cmd(fd3, 0, 0, 0, 512, NULL, rb), 0);
+	nbd_server_stop(l.s);
+	CHECK(at_eof(fd2));
+	CHECK(at_eof(fd3));
+	pthread_join(t, NULL);
+	CHECK_EQ(l.rc, 0);
+	close(fd2);
+	close(fd3);
+	nbd_server_destroy(l.s);
+	pthread_mutex_destroy(&l.m);
+	bdev_destroy(b);
+}
+
+/* A client cut off by the send timeout under listen is logged. */
+static void
+test_listen_logs_a_cut_client(void)
+{
+	struct nbd_export_opts o = { .name = "", .send_timeout_ms = 200 };
+	struct lst l;
+	struct bdev *b = mkdev();
+	pthread_t t;
+	uint64_t size;
+	char path[64];
+	int fd, i, n = 0;
+
+	CHECK(lst_start(&l, &t, b, &o, path, sizeof(path)));
+	fd = unix_connect(path);
+	CHECK_EQ(cl_hello(fd, 3), 3);
+	CHECK(cl_go(fd, 7, "", &size, NULL, NULL) > 0);
+	for (i = 0; i < 8; i++)
+		cl_req(fd, 0, 0, (uint64_t)i, 0, DEVSZ, NULL);
+	for (i = 0; i < 1000 && n == 0; i++) {
+		usleep(10000);
+		pthread_mutex_lock(&l.m);
+		n = l.nlog;
+		pthread_mutex_unlock(&l.m);
+	}
+	pthread_mutex_lock(&l.m);
+	CHECK(strstr(l.log, "client #1") != NULL);
+	CHECK(strstr(l.log, "send timeout") != NULL);
+	pthread_mutex_unlock(&l.m);
+	nbd_server_stop(l.s);
+	pthread_join(t, NULL);
+	close(fd);
+	nbd_server_destroy(l.s);
+	pthread_mutex_destroy(&l.m);
+	bdev_destroy(b);
+}
+
 int
 main(void)
 {
@@ -749,5 +1119,12 @@ main(void)
 	test_stop_ends_connection();
 	test_stop_with_a_client_that_does_not_read();
 	test_listen_two_clients();
+	test_conn_mem_cap_backpressure();
+	test_reserve_serves_others();
+	test_send_timeout_cuts_a_client_that_does_not_read();
+	test_handshake_timeout();
+	test_mem_cap_minimum();
+	test_max_clients();
+	test_listen_logs_a_cut_client();
 	return (t_done());
 }
