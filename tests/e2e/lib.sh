@@ -361,14 +361,17 @@ e2e_done() {
 # 10.0.2.100:80 through QEMU user networking (restrict=on) and a guestfwd
 # that runs socat for each connection -----------------------------------------
 
-# e2e_nginx ROOTDIR: start nginx serving ROOTDIR on 127.0.0.1:$E2E_PORT.
+# e2e_nginx ROOTDIR: start nginx serving ROOTDIR on 127.0.0.1:$E2E_PORT;
+# with E2E_TLS_CERT and E2E_TLS_KEY set, also over TLS on $E2E_TLS_PORT
+# (= E2E_PORT + 1).
 e2e_nginx() {
 	e2e_need nginx nginx-light
 	d=$RUN/nginx
 	mkdir -p "$d/tmp"
 	E2E_PORT=""
 	for p in $(seq $((20000 + $$ % 20000)) $((20000 + $$ % 20000 + 50))); do
-		if ! grep -q ":$(printf '%04X' "$p") " /proc/net/tcp 2>/dev/null; then
+		if ! grep -q ":$(printf '%04X' "$p") " /proc/net/tcp 2>/dev/null &&
+		    ! grep -q ":$(printf '%04X' $((p + 1))) " /proc/net/tcp 2>/dev/null; then
 			E2E_PORT=$p
 			break
 		fi
@@ -389,8 +392,16 @@ http {
 		listen 127.0.0.1:$E2E_PORT;
 		root $1;
 	}
+$(if [ -n "${E2E_TLS_CERT:-}" ]; then
+	E2E_TLS_PORT=$((E2E_PORT + 1))
+	printf '\tserver {\n\t\tlisten 127.0.0.1:%s ssl;\n' "$E2E_TLS_PORT"
+	printf '\t\tssl_certificate %s;\n\t\tssl_certificate_key %s;\n' \
+	    "$E2E_TLS_CERT" "$E2E_TLS_KEY"
+	printf '\t\troot %s;\n\t}\n' "$1"
+fi)
 }
 NGX
+	[ -z "${E2E_TLS_CERT:-}" ] || E2E_TLS_PORT=$((E2E_PORT + 1))
 	nginx -e "$d/error.log" -p "$d" -c "$d/nginx.conf" -g 'daemon off;' &
 	E2E_NGINX_PID=$!
 	E2E_CLEANUP_PIDS="${E2E_CLEANUP_PIDS:-} $E2E_NGINX_PID"
