@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/sysinfo.h>
+#include <unistd.h>
 
 #include <liveroot/chain.h>
 #include <liveroot/config.h>
@@ -128,7 +128,6 @@ verb_init_plan(int argc, char **argv)
 	struct live_config c;
 	struct live_plan p;
 	struct probe_step st[LIVE_S_COUNT];
-	struct sysinfo si;
 	const char *defaults = NULL, *cmdfile = NULL, *key;
 	char *cmdline = NULL, *text, val[1100];
 	enum live_source src;
@@ -193,8 +192,12 @@ verb_init_plan(int argc, char **argv)
 		cli_err("give the command line as ONE argument (quote it)");
 		return (CLI_ERROR);
 	}
-	if (ram == 0 && sysinfo(&si) == 0)
-		ram = (uint64_t)si.totalram * si.mem_unit;
+	if (ram == 0) {
+		long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+
+		if (pages > 0 && psz > 0)
+			ram = (uint64_t)pages * (uint64_t)psz;
+	}
 
 	config_init(&c);
 	if (defaults != NULL) {

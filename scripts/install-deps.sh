@@ -13,7 +13,7 @@ zlib1g-dev liblzma-dev libzstd-dev libcurl4-openssl-dev libssl-dev libfuse3-dev 
 e2fsprogs xz-utils zstd squashfs-tools cloop-utils time
 xorriso exfatprogs exfat-fuse dosfstools mtools gdisk fdisk
 libnbd-bin libnbd-dev nbdkit qemu-utils qemu-system-x86 socat nginx-light busybox-static
-linux-headers-amd64 cpio kmod curl ca-certificates openssl
+linux-headers-amd64 cpio kmod curl ca-certificates openssl lld
 "
 # Peers that only the benchmarks run (bench/*/run.sh call this with --bench).
 BENCH_PKGS="dracut-core dracut-live dracut-network debootstrap"

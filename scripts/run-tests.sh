@@ -5,8 +5,10 @@
 #  1. install the Debian packages it needs (scripts/install-deps.sh);
 #  2. build and run every suite (unit, fuzz corpus replay, the runner's own
 #     self-test, integration, e2e);
-#  3. build again with -Db_sanitize=address,undefined and run the unit, fuzz
-#     and integration suites under ASan+UBSan;
+#  3. build again with -Db_sanitize=address,undefined and run the unit, fuzz,
+#     geom and integration suites under ASan+UBSan, and once more with clang
+#     and -Db_sanitize=thread for the geom suite (the GEOM harness runs
+#     geom_rowr's I/O on worker threads) under ThreadSanitizer;
 #  4. print one closing line "N passed, N failed" over all of it
 #     (scripts/test-summary.py).
 #
@@ -25,16 +27,24 @@
 #    UBSan "runtime error:" (UBSan ignores log_path inside ASan's runtime).
 #
 # SUITES="unit fuzz" limits the suites; NO_ASAN=1 skips step 3.
+# FREEBSD_SYSDIR=PATH (a FreeBSD 14 source tree, see DEVELOPERS.md) adds the
+# suite 'freebsd': geom_rowr.ko cross-built and linked against it, and the
+# portable code compiled against its headers.
 set -u
 cd "$(dirname "$0")/.." || exit 2
 top=$(pwd)
 
 scripts/install-deps.sh || { echo "install-deps failed"; echo "0 passed, 1 failed"; exit 1; }
 
-SUITES=${SUITES:-"unit fuzz selftest integration e2e"}
+SUITES=${SUITES:-"unit fuzz selftest geom integration e2e"}
+PLAIN_OPTS=""
+if [ -n "${FREEBSD_SYSDIR:-}" ]; then
+	PLAIN_OPTS="-Dfreebsd_sysdir=$FREEBSD_SYSDIR"
+	SUITES="$SUITES freebsd"
+fi
 ASAN_SUITES=""
 for s in $SUITES; do
-	case $s in e2e|selftest) ;; *) ASAN_SUITES="$ASAN_SUITES $s" ;; esac
+	case $s in e2e|selftest|freebsd) ;; *) ASAN_SUITES="$ASAN_SUITES $s" ;; esac
 done
 
 suite_args() {
@@ -72,7 +82,7 @@ run_build() {
 }
 
 dirs=build
-run_build build "" $SUITES
+run_build build "$PLAIN_OPTS" $SUITES
 if [ "${NO_ASAN:-0}" != 1 ] && [ -n "$ASAN_SUITES" ]; then
 	dirs="$dirs build-asan"
 	logs=$top/build-asan/sanitizer-logs
@@ -83,6 +93,18 @@ if [ "${NO_ASAN:-0}" != 1 ] && [ -n "$ASAN_SUITES" ]; then
 	run_build build-asan "-Db_sanitize=address,undefined -Db_lundef=false" \
 	    $ASAN_SUITES
 fi
+case " $SUITES " in
+*" geom "*)
+	if [ "${NO_TSAN:-0}" != 1 ]; then
+		dirs="$dirs build-tsan"
+		logs=$top/build-tsan/sanitizer-logs
+		rm -rf "$logs"
+		mkdir -p "$logs"
+		CC=clang TSAN_OPTIONS=halt_on_error=1:exitcode=88:log_path=$logs/tsan \
+		    run_build build-tsan "-Db_sanitize=thread -Db_lundef=false" geom
+	fi
+	;;
+esac
 
 # shellcheck disable=SC2086
 python3 scripts/test-summary.py $dirs

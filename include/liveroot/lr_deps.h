@@ -13,7 +13,7 @@
 #include <sys/param.h>
 #include <sys/systm.h>
 #include <sys/errno.h>
-#include <sys/stdarg.h>
+#include <machine/stdarg.h>
 #include <sys/stdint.h>
 #else
 #include <errno.h>

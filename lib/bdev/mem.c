@@ -32,6 +32,13 @@
 #include <liveroot/sparse.h>
 #include <liveroot/util.h>
 
+/* Linux: do not reserve swap for the pool's slabs (FreeBSD has no such flag). */
+#ifdef MAP_NORESERVE
+#define POOL_NORESERVE	MAP_NORESERVE
+#else
+#define POOL_NORESERVE	0
+#endif
+
 #define POOL_SLAB	(2u << 20)
 #define POOL_PAGE	LR_SPARSE_PAGE
 
@@ -76,7 +83,7 @@ pool_alloc(size_t len, void *arg)
 			p->slabcap = nc;
 		}
 		s = mmap(NULL, POOL_SLAB, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		    MAP_PRIVATE | MAP_ANONYMOUS | POOL_NORESERVE, -1, 0);
 		if (s == MAP_FAILED)
 			return (NULL);
 		p->slabs[p->nslabs++] = s;

@@ -3,7 +3,7 @@
 #ifndef STUB_SYS_SYSTM_H
 #define STUB_SYS_SYSTM_H
 #include <sys/param.h>
-#include <sys/stdarg.h>
+#include <machine/stdarg.h>
 void	*memcpy(void *, const void *, size_t);
 void	*memmove(void *, const void *, size_t);
 void	*memset(void *, int, size_t);
