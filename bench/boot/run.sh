@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-2-Clause
 #
-# bench/boot/run.sh [BUILDDIR] - boot times of a live system in QEMU (TCG),
+# bench/boot/run.sh [--check] [BUILDDIR] - boot times of a live system in QEMU (TCG),
 # liveroot beside dracut's dmsquash-live: the same Debian kernel, the same
 # root content, the same machine.  Not a test: it prints a table.
 #
@@ -28,26 +28,33 @@
 # kernel's uptime (so "from the kernel's first line") at two points the live
 # system's init prints: when it started (the hand-off) and when it proved the
 # root writable (the marker).  A boot that does not print the marker within
-# BOOT_TIMEOUT s (default 180) is stopped and left out of the medians.  Every
-# boot's transcript stays in $W/NAME.I.log.  Needs dracut-core, dracut-live,
-# dracut-network and debootstrap (scripts/install-deps.sh --bench), and root
+# BOOT_TIMEOUT s (default 180) is stopped and left out of the medians; the
+# row names it in its "failed:" column and the script exits 1 after the
+# table.  Every boot's transcript stays in $W/NAME.I.log.  Every command that
+# builds what is booted is checked: a failure stops the script, naming it and
+# the end of its stderr (exit 1).  Needs dracut-core, dracut-live,
+# dracut-network and debootstrap (a run installs them with
+# scripts/install-deps.sh --bench; --check only reports them), and root
 # (debootstrap, and the image trees are root-owned).
 set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
-build=${1:-${BUILDDIR:-$top/build}}
-LIVEROOT=$build/cmd/liveroot
-INIT=$build/cmd/liveroot-init
-N=${BOOTS:-5}
-TMO=${BOOT_TIMEOUT:-180}
+BENCH=boot
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+top=$SRC
+USAGE="env: BOOTS (boots per row, default 5), BOOT_TIMEOUT (s, 180),
+     ROWS (default \"cd-lr cd-dr usb-lr usb-dr pre-lr http-lr http-dr mb-lr mb-dr\"),
+     SUITE (bookworm), DEBIAN_MIRROR, LIVEROOT_BENCH_DIR (/tmp/liveroot-bench-boot)"
+. "$SRC/bench/lib.sh"
+bench_args "$@"
+LIVEROOT=$BUILD/cmd/liveroot
+INIT=$BUILD/cmd/liveroot-init
+BOOTS=${BOOTS:-5}
+BOOT_TIMEOUT=${BOOT_TIMEOUT:-180}
+N=$BOOTS
+TMO=$BOOT_TIMEOUT
 ROWS=${ROWS:-"cd-lr cd-dr usb-lr usb-dr pre-lr http-lr http-dr mb-lr mb-dr"}
 SUITE=${SUITE:-bookworm}
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 W=${LIVEROOT_BENCH_DIR:-/tmp/liveroot-bench-boot}
-mkdir -p "$W"
-[ -x "$LIVEROOT" ] && [ -x "$INIT" ] || { echo "build first: $LIVEROOT, $INIT"; exit 2; }
-sh "$top/scripts/install-deps.sh" --bench >&2 || exit 2
-eval "$(sh "$top/scripts/kernel.sh")" || exit 2
-KDIR=$(dirname "$VMLINUX")
 
 want() {
 	case " $ROWS " in
@@ -55,6 +62,47 @@ want() {
 	esac
 	return 1
 }
+
+# Known rows only; any dracut row needs dracut (and its base initramfs)
+need_dracut=0
+for r in $ROWS; do
+	case $r in
+	cd-lr | cd-dr | usb-lr | usb-dr | pre-lr | http-lr | http-dr | mb-lr | mb-dr) ;;
+	*) bench_err "ROWS: unknown row '$r' (rows: cd-lr cd-dr usb-lr usb-dr pre-lr http-lr http-dr mb-lr mb-dr)" ;;
+	esac
+	case $r in
+	*-dr) need_dracut=1 ;;
+	esac
+done
+
+bench_knob BOOTS 1
+bench_knob BOOT_TIMEOUT 1
+bench_need_exe "$LIVEROOT" "$INIT"
+bench_need_tool qemu-system-x86_64=qemu-system-x86 xorriso=xorriso \
+    mksquashfs=squashfs-tools nginx=nginx-light socat=socat curl=curl
+[ -r /usr/share/qemu/qboot.rom ] ||
+    bench_err "/usr/share/qemu/qboot.rom is missing: install the Debian package qemu-system-data (scripts/install-deps.sh)"
+if [ "$CHECK" = 1 ]; then
+	later=""
+	for t in dracut debootstrap; do
+		command -v "$t" >/dev/null 2>&1 || later="$later $t"
+	done
+	bench_checked "liveroot $LIVEROOT" "liveroot-init $INIT" \
+	    "tools: qemu-system-x86_64 xorriso mksquashfs nginx socat curl qboot.rom" \
+	    "rows: $ROWS" \
+	    "${later:+bench packages:$later not installed yet (a run installs them: scripts/install-deps.sh --bench)}"
+fi
+mkdir -p "$W" || bench_err "cannot create LIVEROOT_BENCH_DIR=$W"
+
+st=0
+sh "$top/scripts/install-deps.sh" --bench >&2 || st=$?
+[ "$st" = 0 ] || bench_err "scripts/install-deps.sh --bench failed (exit $st), its output is above"
+bench_run "scripts/kernel.sh" sh "$top/scripts/kernel.sh" >"$W/kernel.env"
+# shellcheck source=/dev/null
+. "$W/kernel.env"
+[ -n "${VMLINUX:-}" ] && [ -f "$VMLINUX" ] && [ -n "${KVER:-}" ] && [ -d "${MODULES:-}" ] ||
+    bench_die "scripts/kernel.sh printed no usable VMLINUX/KVER/MODULES: $(cat "$W/kernel.env")"
+KDIR=$(dirname "$VMLINUX")
 
 pids=""
 cleanup() {
@@ -66,14 +114,16 @@ trap cleanup EXIT
 trap 'exit 2' INT TERM
 
 echo "bench/boot: building the images in $W" >&2
-sh "$top/examples/tiny-root/build.sh" "$W/tree" 2>/dev/null || exit 2
-"$LIVEROOT" mklive --keep-ext4 --init "$INIT" --kernel-dir "$KDIR" -o "$W/lr" "$W/tree" > /dev/null || exit 2
-cp "$W/lr/live.iso" "$W/lr-stick.img"
-truncate -s %1M "$W/lr-stick.img"
+bench_run "examples/tiny-root/build.sh" sh "$top/examples/tiny-root/build.sh" "$W/tree" >&2
+bench_run "liveroot mklive (tiny root)" "$LIVEROOT" mklive --keep-ext4 \
+    --init "$INIT" --kernel-dir "$KDIR" -o "$W/lr" "$W/tree" > /dev/null
+bench_run "cp live.iso (USB stick)" cp "$W/lr/live.iso" "$W/lr-stick.img"
+bench_run "truncate (USB stick)" truncate -s %1M "$W/lr-stick.img"
 mkdir -p "$W/pre"
-cp "$W/lr/rootfs.uzip" "$W/pre/"
-"$LIVEROOT" mklive --initramfs-only --init "$INIT" --kernel-dir "$KDIR" \
-    --extra-initramfs "$W/pre" -o "$W/lr-pre" > /dev/null || exit 2
+bench_run "cp rootfs.uzip (preload)" cp "$W/lr/rootfs.uzip" "$W/pre/"
+bench_run "liveroot mklive --initramfs-only (preload)" "$LIVEROOT" mklive \
+    --initramfs-only --init "$INIT" --kernel-dir "$KDIR" \
+    --extra-initramfs "$W/pre" -o "$W/lr-pre" > /dev/null
 
 # The realistic root: debootstrap once per suite, then reuse the tree.
 mb=$W/minbase-$SUITE
@@ -81,60 +131,68 @@ if want mb-lr || want mb-dr; then
 	if [ ! -f "$mb.complete" ]; then
 		echo "bench/boot: debootstrap --variant=minbase $SUITE (once; log $W/debootstrap.log)" >&2
 		rm -rf "$mb" "$mb.tmp"
-		debootstrap --variant=minbase "$SUITE" "$mb.tmp" "$MIRROR" > "$W/debootstrap.log" 2>&1 || {
-			tail -n 20 "$W/debootstrap.log" >&2
-			exit 2
-		}
+		st=0
+		debootstrap --variant=minbase "$SUITE" "$mb.tmp" "$MIRROR" > "$W/debootstrap.log" 2>&1 || st=$?
+		[ "$st" = 0 ] || bench_fail "debootstrap --variant=minbase $SUITE (log $W/debootstrap.log)" "$st" "$W/debootstrap.log"
 		rm -f "$mb.tmp"/var/cache/apt/archives/*.deb
-		mv "$mb.tmp" "$mb" && touch "$mb.complete" || exit 2
+		bench_run "mv $mb.tmp $mb" mv "$mb.tmp" "$mb"
+		touch "$mb.complete"
 	fi
-	install -m 0755 "$top/bench/boot/init.sh" "$mb/sbin/liveroot-bench-init" || exit 2
-	"$LIVEROOT" mklive --keep-ext4 --init "$INIT" --kernel-dir "$KDIR" -o "$W/lr-mb" "$mb" > /dev/null || exit 2
+	bench_run "install bench/boot/init.sh" install -m 0755 "$top/bench/boot/init.sh" "$mb/sbin/liveroot-bench-init"
+	bench_run "liveroot mklive (minbase root)" "$LIVEROOT" mklive --keep-ext4 \
+	    --init "$INIT" --kernel-dir "$KDIR" -o "$W/lr-mb" "$mb" > /dev/null
 fi
 
 # dracut_iso EXT4 DIR: DIR/squashfs.img (LiveOS/rootfs.img inside) and
 # DIR/live.iso (LiveOS/squashfs.img, label LIVEDRACUT)
 dracut_iso() {
-	rm -rf "$2" && mkdir -p "$2/iso/LiveOS" "$2/sq/LiveOS" || return 1
-	cp "$1" "$2/sq/LiveOS/rootfs.img" || return 1
-	mksquashfs "$2/sq" "$2/squashfs.img" -comp zstd -noappend -quiet > /dev/null || return 1
+	rm -rf "$2"
+	mkdir -p "$2/iso/LiveOS" "$2/sq/LiveOS" || bench_die "cannot create $2"
+	bench_run "cp rootfs.img (dracut, $2)" cp "$1" "$2/sq/LiveOS/rootfs.img"
+	bench_run "mksquashfs (dracut, $2)" mksquashfs "$2/sq" "$2/squashfs.img" \
+	    -comp zstd -noappend -quiet > /dev/null
 	rm -rf "$2/sq"
-	ln "$2/squashfs.img" "$2/iso/LiveOS/squashfs.img" || return 1
-	xorriso -as mkisofs -quiet -R -J -V LIVEDRACUT -o "$2/live.iso" "$2/iso" 2>/dev/null
+	bench_run "ln squashfs.img (dracut, $2)" ln "$2/squashfs.img" "$2/iso/LiveOS/squashfs.img"
+	bench_run "xorriso (dracut, $2)" xorriso -as mkisofs -quiet -R -J \
+	    -V LIVEDRACUT -o "$2/live.iso" "$2/iso"
 }
 
 # dracut_initramfs OUT MODULES DRIVERS
 dracut_initramfs() {
+	st=0
 	dracut --quiet --force --no-hostonly --kver "$KVER" --kmoddir "$MODULES" \
 	    --add "$2" --omit "plymouth" --add-drivers "$3" \
-	    --compress zstd "$1" > "$1.log" 2>&1 || {
-		cat "$1.log" >&2
-		return 1
-	}
+	    --compress zstd "$1" > "$1.log" 2>&1 || st=$?
+	[ "$st" = 0 ] || bench_fail "dracut --add '$2' (log $1.log)" "$st" "$1.log"
 }
 
+# The dracut side is built only when a dracut row is wanted, and then it
+# must build: install-deps.sh --bench above installed it.
 have_dracut=0
-drv="virtio_pci virtio_blk ata_piix sr_mod sd_mod cdrom isofs squashfs loop dm_mod dm_snapshot overlay ext4 xhci_pci usb_storage"
-if command -v dracut > /dev/null 2>&1 && [ -d /usr/lib/dracut/modules.d/90dmsquash-live ] &&
-    command -v mksquashfs > /dev/null 2>&1; then
-	have_dracut=1
-	mkdir -p "$W/dr"
-	dracut_iso "$W/lr/rootfs.ext4" "$W/dr" || have_dracut=0
-	cp "$W/dr/live.iso" "$W/dr-stick.img"
-	truncate -s %1M "$W/dr-stick.img"
-	dracut_initramfs "$W/dr/initramfs.img" dmsquash-live "$drv" || have_dracut=0
-	if want mb-dr; then
-		dracut_iso "$W/lr-mb/rootfs.ext4" "$W/dr-mb" || have_dracut=0
-	fi
-fi
 have_drnet=0
-if [ $have_dracut = 1 ] && want http-dr && [ -d /usr/lib/dracut/modules.d/90livenet ] &&
-    [ -d /usr/lib/dracut/modules.d/35network-legacy ]; then
+drv="virtio_pci virtio_blk ata_piix sr_mod sd_mod cdrom isofs squashfs loop dm_mod dm_snapshot overlay ext4 xhci_pci usb_storage"
+if [ $need_dracut = 1 ]; then
+	command -v dracut > /dev/null 2>&1 && [ -d /usr/lib/dracut/modules.d/90dmsquash-live ] ||
+	    bench_err "dracut rows wanted but dracut's dmsquash-live is not installed: install dracut-core and dracut-live (scripts/install-deps.sh --bench), or set ROWS to liveroot rows only"
+	mkdir -p "$W/dr"
+	dracut_iso "$W/lr/rootfs.ext4" "$W/dr"
+	bench_run "cp live.iso (dracut USB stick)" cp "$W/dr/live.iso" "$W/dr-stick.img"
+	bench_run "truncate (dracut USB stick)" truncate -s %1M "$W/dr-stick.img"
+	dracut_initramfs "$W/dr/initramfs.img" dmsquash-live "$drv"
+	if want mb-dr; then
+		dracut_iso "$W/lr-mb/rootfs.ext4" "$W/dr-mb"
+	fi
+	have_dracut=1
+fi
+if want http-dr; then
+	[ -d /usr/lib/dracut/modules.d/90livenet ] && [ -d /usr/lib/dracut/modules.d/35network-legacy ] ||
+	    bench_err "row http-dr wanted but dracut's livenet or network-legacy module is not installed: install dracut-network (scripts/install-deps.sh --bench)"
 	# network-legacy (dhclient), not dracut 059's default systemd-networkd
 	# handler here: that one brings the link up but never runs the
 	# initqueue/online hooks, so livenet's netroot never fetches
 	dracut_initramfs "$W/dr/initramfs-net.img" "dmsquash-live livenet network-legacy" \
-	    "$drv virtio_net e1000 af_packet" && have_drnet=1
+	    "$drv virtio_net e1000 af_packet"
+	have_drnet=1
 fi
 
 # The HTTP server: nginx on a free loopback port serving $W/www; the guest
@@ -151,6 +209,7 @@ if want http-lr || want http-dr; then
 			break
 		fi
 	done
+	[ -n "$port" ] || bench_die "no free loopback port for nginx in $((21000 + $$ % 20000))..+50"
 	cat > "$W/nginx/nginx.conf" <<NGX
 worker_processes 1;
 pid $W/nginx/nginx.pid;
@@ -169,12 +228,16 @@ http {
 	}
 }
 NGX
-	nginx -e "$W/nginx/error.log" -p "$W/nginx" -c "$W/nginx/nginx.conf" -g 'daemon off;' &
+	nginx -e "$W/nginx/error.log" -p "$W/nginx" -c "$W/nginx/nginx.conf" -g 'daemon off;' \
+	    2>"$W/nginx/stderr.log" &
 	pids="$pids $!"
 	i=0
 	until curl -sf -o /dev/null -r 0-0 "http://127.0.0.1:$port/rootfs.uzip"; do
 		i=$((i + 1))
-		[ $i -lt 50 ] || { cat "$W/nginx/error.log" >&2; port=""; break; }
+		if [ $i -ge 50 ]; then
+			cat "$W/nginx/stderr.log" >> "$W/nginx/error.log"
+			bench_die "nginx on 127.0.0.1:$port served no rootfs.uzip within 5 s: $(tail -n 5 "$W/nginx/error.log")"
+		fi
 		sleep 0.1
 	done
 fi
@@ -233,7 +296,9 @@ row() {
 	m=$(cut -d' ' -f2 "$W/times" | median)
 	printf '%-36s %10s %10s %6s%s\n' "$label" "$h" "$m" "$ok/$N" "${fails:+  failed:$fails}"
 	echo "$h" > "$W/$key.h"
+	nfailed=$((nfailed + N - ok))
 }
+nfailed=0
 
 rm -f "$W"/*.h
 printf '\nboot times under QEMU TCG, %s, median of %s boots (kernel uptime, s)\n' "$KVER" "$N"
@@ -274,7 +339,6 @@ if [ -f "$W/lr-mb/live.iso" ]; then
 		    "$drlive init=/sbin/liveroot-bench-init" -cdrom "$W/dr-mb/live.iso"
 	fi
 fi
-[ $have_dracut = 1 ] || echo "dracut: not measured (install dracut-core dracut-live and squashfs-tools)"
 
 # hand-off ratio liveroot / dracut per transport
 echo
@@ -287,3 +351,5 @@ for t in cd usb http mb; do
 	awk -v t="$t" -v a="$a" -v b="$b" 'BEGIN { printf "%-5s hand-off liveroot / dracut: %.2f / %.2f s = %.2f\n", t, a, b, a / b }'
 done
 echo "transcripts: $W/KEY.I.log"
+[ "$nfailed" = 0 ] ||
+    bench_die "$nfailed boots did not reach the marker within ${TMO} s (rows marked failed:, their medians leave them out): see $W/KEY.I.log"
