@@ -5,6 +5,8 @@
  * create, status, revert, commit, destroy.  The overlay is named by its
  * upper file; its map lives beside it in UPPER.rowrmap (bdev_rowr_*_files).
  * Serving an overlay is `liveroot serve` / `mount-file`, not this verb.
+ * The library's messages name the fix without a command; overlay_diag()
+ * adds the command for the specific BDEV_ROWR_E* codes.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -13,107 +15,168 @@
 #include <sys/stat.h>
 
 #include <liveroot/rowr.h>
+#include <liveroot/rowrmap.h>
 
 #include "cli.h"
 #include "verbs.h"
 
 static const char overlay_usage[] =
 "usage: liveroot overlay create [--granule N] LOWER UPPER\n"
-"       liveroot overlay status [--json] UPPER\n"
-"       liveroot overlay revert UPPER\n"
-"       liveroot overlay commit UPPER\n"
-"       liveroot overlay destroy [--remove] UPPER\n"
+"       liveroot overlay status [-q] [--json] UPPER\n"
+"       liveroot overlay revert [-q] UPPER\n"
+"       liveroot overlay commit [-q] UPPER\n"
+"       liveroot overlay destroy [--remove] [--force] UPPER\n"
 "\n"
 "Manage a persistent copy-on-write overlay: LOWER (a file or device) is\n"
 "only read; writes go to UPPER, and a written-granule map kept in\n"
-"UPPER.rowrmap says which granules to read from UPPER.  Serve the union\n"
-"with 'liveroot serve --overlay UPPER' or 'liveroot mount-file'.\n"
+"UPPER.rowrmap says which granules to read from UPPER.  The map records\n"
+"LOWER's path and identity (a SHA-256 of sampled blocks, or of a uzip\n"
+"image's table): another LOWER is refused.  Serve the union with\n"
+"'liveroot serve --overlay UPPER' or 'liveroot mount-file'.\n"
 "\n"
 "  create    make UPPER.rowrmap; UPPER is created sparse at LOWER's size if\n"
 "            absent (an existing UPPER must be at least that big)\n"
 "            --granule N  copy-on-write unit: a power of 2 from 512 to 64K\n"
 "                         (default 4096); the map holds one bit per granule\n"
-"  status    sizes, granule, map memory, granules written, UPPER bytes in use\n"
+"  status    sizes, granule, map memory, granules written, UPPER bytes in\n"
+"            use; checks LOWER's identity and that no commit is pending\n"
 "            --json       one JSON object on stdout\n"
 "  revert    forget every write (clears the map, frees UPPER's blocks)\n"
-"  commit    copy the written granules into LOWER (opened writable), then\n"
-"            clear the map; progress on stderr when it is a terminal\n"
+"  commit    copy the written granules into LOWER (opened writable and\n"
+"            locked), then clear the map; progress on stderr when it is a\n"
+"            terminal.  An interrupted commit is recorded in the map: the\n"
+"            overlay is refused until commit is run again, which finishes it\n"
 "  destroy   remove UPPER.rowrmap (the overlay); keeps UPPER and LOWER\n"
 "            --remove     also delete UPPER\n"
+"            --force      even when a commit was interrupted (LOWER then\n"
+"                         stays half-written)\n"
+"  -q, --quiet  print nothing but errors\n"
 "\n"
+"Options may follow the operands.\n"
 "Exit status: 0 done, 1 UPPER is not an overlay (status), 2 error.\n"
 "See liveroot-overlay(8) for the map file format.\n";
 
+struct ov_opts {
+	const char	*granule;	/* --granule, or NULL */
+	int		 json;
+	int		 remove_files;
+	int		 force;
+	int		 quiet;
+};
+
+/* One error line, with a pointer to --help (the usage is not dumped). */
 static int
-usage_error(const char *what, const char *arg)
+usage_error(const char *what)
 {
-	cli_err("%s%s%s", what, arg[0] != '\0' ? " " : "", arg);
-	fputs(overlay_usage, stderr);
+	cli_err("%s; 'liveroot overlay --help' lists the sub-commands and "
+	    "their options", what);
 	return (CLI_ERROR);
 }
 
 /*
- * Parses the options of the long-option table lo; the rest is positional.
- * Returns the index of the first operand, or -1 on a usage error (reported).
+ * Prints a library error about the overlay named by its upper with the
+ * command that fixes it, for the codes that have one (serve and mount-file
+ * may use it too: verbs.h).  Returns CLI_ERROR.
+ */
+int
+overlay_diag(const struct diag *d, int code, const char *upper)
+{
+	const char *msg = d->msg[0] != '\0' ? d->msg : strerror(code);
+
+	if (upper == NULL)
+		return (cli_diag(d, code));
+	switch (code) {
+	case BDEV_ROWR_ECOMMIT:
+		cli_err("%s; re-run 'liveroot overlay commit %s' to finish it",
+		    msg, upper);
+		break;
+	case BDEV_ROWR_ELOWER:
+	case BDEV_ROWR_ECORRUPT:
+		cli_err("%s ('liveroot overlay destroy %s')", msg, upper);
+		break;
+	case EEXIST:
+		cli_err("%s (if it is not in use: 'liveroot overlay destroy "
+		    "%s')", msg, upper);
+		break;
+	default:
+		cli_diag(d, code);
+		break;
+	}
+	return (CLI_ERROR);
+}
+
+/*
+ * Parses the options of the long-option table lo (plus -q when quiet_ok);
+ * options may come after the operands.  Returns the index of the first
+ * operand, or -1 on a usage error (reported).
  */
 static int
-parse(int argc, char **argv, const struct option *lo, int *granule_seen,
-    char **granule, int *json, int *remove_files)
+parse(int argc, char **argv, const struct option *lo, int quiet_ok,
+    struct ov_opts *o)
 {
 	int c;
 
+	memset(o, 0, sizeof(*o));
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, quiet_ok ? ":q" : ":", lo,
+	    NULL)) != -1) {
 		switch (c) {
 		case 'g':
-			*granule_seen = 1;
-			*granule = optarg;
+			o->granule = optarg;
 			break;
 		case 'j':
-			*json = 1;
+			o->json = 1;
 			break;
 		case 'r':
-			*remove_files = 1;
+			o->remove_files = 1;
+			break;
+		case 'f':
+			o->force = 1;
+			break;
+		case 'q':
+			o->quiet = 1;
 			break;
 		default:
-			usage_error("unknown or incomplete option",
-			    argv[optind - 1]);
+			(void)cli_opt_error(c, argc, argv);
 			return (-1);
 		}
 	}
 	return (optind);
 }
 
+#define QUIET_OPT	{ "quiet", no_argument, NULL, 'q' }
+#define END_OPT		{ NULL, 0, NULL, 0 }
+
 static int
 ov_create(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "granule", required_argument, NULL, 'g' },
-		{ NULL, 0, NULL, 0 },
+		END_OPT,
 	};
-	struct bdev_rowr_opts o = { 0 };
+	struct bdev_rowr_opts ro = { 0 };
+	struct ov_opts o;
 	struct diag d;
-	char *gs = NULL;
-	int seen = 0, json = 0, rm = 0, i;
 	uint64_t g;
+	int i;
 
-	if ((i = parse(argc, argv, lo, &seen, &gs, &json, &rm)) < 0)
+	if ((i = parse(argc, argv, lo, 0, &o)) < 0)
 		return (CLI_ERROR);
 	if (argc - i != 2)
-		return (usage_error("create needs LOWER and UPPER", ""));
-	if (seen) {
-		if (cli_parse_size(gs, &g) != 0 || g < 512 || g > 65536 ||
-		    (g & (g - 1)) != 0) {
+		return (usage_error("create needs LOWER and UPPER"));
+	if (o.granule != NULL) {
+		if (cli_parse_size(o.granule, &g) != 0 || g < 512 ||
+		    g > 65536 || (g & (g - 1)) != 0) {
 			cli_err("--granule %s: use a power of 2 from 512 to "
-			    "65536 (e.g. 4096 or 64K)", gs);
+			    "65536 (e.g. 4096 or 64K)", o.granule);
 			return (CLI_ERROR);
 		}
-		o.granule = (uint32_t)g;
+		ro.granule = (uint32_t)g;
 	}
 	diag_clear(&d);
-	if (bdev_rowr_create_files(argv[i], argv[i + 1], &o, &d) != 0)
-		return (cli_diag(&d, d.code));
+	if (bdev_rowr_create_files(argv[i], argv[i + 1], &ro, &d) != 0)
+		return (overlay_diag(&d, d.code, argv[i + 1]));
 	return (CLI_OK);
 }
 
@@ -134,44 +197,79 @@ human(char *buf, size_t n, uint64_t v)
 		snprintf(buf, n, "%ju bytes (%.1f %s)", (uintmax_t)v, x, u[k]);
 }
 
+static const char *
+kind_name(uint32_t kind)
+{
+	switch (kind) {
+	case LR_ROWRMAP_ID_SAMPLED:
+		return ("sampled");
+	case LR_ROWRMAP_ID_UZIP:
+		return ("uzip");
+	default:
+		return ("none");
+	}
+}
+
+/* The warning for a map from before lower identities. */
+static void
+warn_no_identity(const struct bdev_rowr_info *info, const char *upper,
+    int recorded_now)
+{
+	cli_err("warning: %s.rowrmap (a version %u map) records no identity of "
+	    "its lower %s, only its path and size%s", upper, info->version,
+	    info->lower_path, recorded_now ? "; the identity of the lower "
+	    "used now is recorded" : ": it is recorded at the next save "
+	    "(revert, commit, or a write through serve)");
+}
+
 static int
 ov_status(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 },
+		QUIET_OPT,
+		END_OPT,
 	};
 	struct bdev_rowr_info info;
+	struct ov_opts o;
 	struct stat st;
 	struct diag d;
-	char *gs = NULL, *mp, h1[64], h2[64], h3[64];
-	int seen = 0, json = 0, rm = 0, i, error;
+	char *mp, h1[64], h2[64], h3[64];
+	int i, error;
 	uint64_t used = 0, mapb, wbytes;
 
-	if ((i = parse(argc, argv, lo, &seen, &gs, &json, &rm)) < 0)
+	if ((i = parse(argc, argv, lo, 1, &o)) < 0)
 		return (CLI_ERROR);
 	if (argc - i != 1)
-		return (usage_error("status needs UPPER", ""));
+		return (usage_error("status needs UPPER"));
 	if ((mp = bdev_rowr_map_path(argv[i])) == NULL) {
 		cli_err("out of memory");
 		return (CLI_ERROR);
 	}
 	diag_clear(&d);
-	error = bdev_rowr_read_info(mp, &info, &d);
-	free(mp);
-	if (error == ENOENT) {
-		cli_diag(&d, error);
+	if ((error = bdev_rowr_read_info(mp, &info, &d)) == ENOENT) {
+		free(mp);
+		if (!o.quiet)
+			cli_err("%s; make one with 'liveroot overlay create "
+			    "LOWER %s'", d.msg, argv[i]);
 		return (CLI_NOTFOUND);
 	}
+	if (error == 0)
+		error = bdev_rowr_check_lower(mp, &d);
+	free(mp);
 	if (error != 0)
-		return (cli_diag(&d, error));
+		return (overlay_diag(&d, error, argv[i]));
+	if (o.quiet)
+		return (CLI_OK);
+	if (info.lower_kind == LR_ROWRMAP_ID_NONE)
+		warn_no_identity(&info, argv[i], 0);
 	if (stat(argv[i], &st) == 0)
 		used = (uint64_t)st.st_blocks * 512;
 	mapb = bdev_rowr_map_bytes(info.size, info.granule);
 	wbytes = info.granules_written * info.granule;
 	if (wbytes > info.size)
 		wbytes = info.size;
-	if (json) {
+	if (o.json) {
 		printf("{\"upper\": ");
 		cli_json_str(stdout, argv[i]);
 		printf(", \"lower\": ");
@@ -179,18 +277,36 @@ ov_status(int argc, char **argv)
 		printf(", \"size\": %ju, \"granule\": %u, \"map_bytes\": %ju, "
 		    "\"granules\": %ju, \"granules_written\": %ju, "
 		    "\"written_bytes\": %ju, \"upper_bytes_used\": %ju, "
-		    "\"generation\": %ju}\n", (uintmax_t)info.size,
+		    "\"generation\": %ju, \"map_version\": %u, "
+		    "\"lower_identity\": \"%s\", \"lower_size\": %ju, "
+		    "\"lower_sha256\": ", (uintmax_t)info.size,
 		    info.granule, (uintmax_t)mapb,
 		    (uintmax_t)((info.size + info.granule - 1) / info.granule),
 		    (uintmax_t)info.granules_written, (uintmax_t)wbytes,
-		    (uintmax_t)used, (uintmax_t)info.generation);
+		    (uintmax_t)used, (uintmax_t)info.generation, info.version,
+		    kind_name(info.lower_kind), (uintmax_t)info.lower_size);
+		if (info.lower_kind == LR_ROWRMAP_ID_NONE)
+			printf("null}\n");
+		else
+			printf("\"%s\"}\n", info.lower_sha256);
 		return (CLI_OK);
 	}
 	human(h1, sizeof(h1), info.size);
 	human(h2, sizeof(h2), wbytes);
 	human(h3, sizeof(h3), used);
-	printf("overlay      %s\n", argv[i]);
-	printf("lower        %s\n", info.lower_path);
+	printf("overlay      ");
+	cli_safe_str(stdout, argv[i]);
+	printf("\nlower        ");
+	cli_safe_str(stdout, info.lower_path);
+	printf("\n");
+	if (info.lower_kind == LR_ROWRMAP_ID_NONE)
+		printf("identity     not recorded (a version %u map)\n",
+		    info.version);
+	else
+		printf("identity     sha256 %s (%s), checked\n",
+		    info.lower_sha256, info.lower_kind == LR_ROWRMAP_ID_UZIP ?
+		    "of the uzip table and sampled blocks" :
+		    "of 64 sampled blocks");
 	printf("size         %s\n", h1);
 	printf("granule      %u bytes\n", info.granule);
 	printf("map          %ju bytes of memory (one bit per granule)\n",
@@ -205,27 +321,45 @@ ov_status(int argc, char **argv)
 static int
 ov_revert_commit(int argc, char **argv, int commit)
 {
-	static const struct option lo[] = { { NULL, 0, NULL, 0 } };
+	static const struct option lo[] = { QUIET_OPT, END_OPT };
+	struct bdev_rowr_info info;
 	struct bdev_rowr_stats st;
 	struct cli_progress p;
+	struct ov_opts o;
 	struct bdev *b;
 	struct diag d;
-	char *gs = NULL;
-	int seen = 0, json = 0, rm = 0, i, error;
+	char *mp;
+	int i, error;
 
-	if ((i = parse(argc, argv, lo, &seen, &gs, &json, &rm)) < 0)
+	if ((i = parse(argc, argv, lo, 1, &o)) < 0)
 		return (CLI_ERROR);
 	if (argc - i != 1)
 		return (usage_error(commit ? "commit needs UPPER" :
-		    "revert needs UPPER", ""));
+		    "revert needs UPPER"));
+	if ((mp = bdev_rowr_map_path(argv[i])) == NULL) {
+		cli_err("out of memory");
+		return (CLI_ERROR);
+	}
 	diag_clear(&d);
+	error = bdev_rowr_read_info(mp, &info, &d);
+	free(mp);
+	if (error != 0)
+		return (overlay_diag(&d, error, argv[i]));
 	if ((error = bdev_rowr_open_files_flags(argv[i], commit ?
-	    BDEV_ROWR_LOWER_RW : 0, &b, &d)) != 0)
-		return (cli_diag(&d, error));
+	    BDEV_ROWR_LOWER_RW | BDEV_ROWR_RESUME : 0, &b, &d)) != 0)
+		return (overlay_diag(&d, error, argv[i]));
+	if (!o.quiet && info.lower_kind == LR_ROWRMAP_ID_NONE)
+		warn_no_identity(&info, argv[i], 1);
 	bdev_rowr_get_stats(b, &st);
 	if (commit) {
+		if (!o.quiet && info.commit_pending)
+			cli_err("finishing the commit that was interrupted: "
+			    "copying all %ju written granules into %s again",
+			    (uintmax_t)st.granules_written, info.lower_path);
 		cli_progress_start(&p, "commit", st.granules_written *
 		    st.granule);
+		if (o.quiet)
+			p.enabled = 0;
 		error = bdev_rowr_commit(b, cli_progress_cb, &p, &d);
 		cli_progress_done(&p);
 	} else
@@ -234,10 +368,12 @@ ov_revert_commit(int argc, char **argv, int commit)
 		error = bdev_flush(b, &d);
 	bdev_destroy(b);
 	if (error != 0)
-		return (cli_diag(&d, error));
-	printf("%s %ju granules (%ju bytes)\n", commit ? "committed" :
-	    "reverted", (uintmax_t)st.granules_written,
-	    (uintmax_t)LR_MIN(st.granules_written * st.granule, st.size));
+		return (overlay_diag(&d, error, argv[i]));
+	if (!o.quiet)
+		printf("%s %ju granules (%ju bytes)\n", commit ? "committed" :
+		    "reverted", (uintmax_t)st.granules_written,
+		    (uintmax_t)LR_MIN(st.granules_written * st.granule,
+		    st.size));
 	return (CLI_OK);
 }
 
@@ -246,41 +382,71 @@ ov_destroy(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "remove", no_argument, NULL, 'r' },
-		{ NULL, 0, NULL, 0 },
+		{ "force", no_argument, NULL, 'f' },
+		END_OPT,
 	};
+	struct ov_opts o;
 	struct diag d;
-	char *gs = NULL;
-	int seen = 0, json = 0, rm = 0, i, error;
+	int i, error;
 
-	if ((i = parse(argc, argv, lo, &seen, &gs, &json, &rm)) < 0)
+	if ((i = parse(argc, argv, lo, 0, &o)) < 0)
 		return (CLI_ERROR);
 	if (argc - i != 1)
-		return (usage_error("destroy needs UPPER", ""));
+		return (usage_error("destroy needs UPPER"));
 	diag_clear(&d);
-	if ((error = bdev_rowr_destroy_files(argv[i], rm, &d)) != 0)
+	if ((error = bdev_rowr_destroy_files(argv[i],
+	    (o.remove_files ? BDEV_ROWR_DESTROY_REMOVE : 0) |
+	    (o.force ? BDEV_ROWR_DESTROY_FORCE : 0), &d)) != 0) {
+		if (error == BDEV_ROWR_ECOMMIT) {
+			cli_err("%s: re-run 'liveroot overlay commit %s', or "
+			    "'liveroot overlay destroy --force %s'", d.msg,
+			    argv[i], argv[i]);
+			return (CLI_ERROR);
+		}
 		return (cli_diag(&d, error));
+	}
 	return (CLI_OK);
 }
+
+static int
+ov_revert(int argc, char **argv)
+{
+	return (ov_revert_commit(argc, argv, 0));
+}
+
+static int
+ov_commit(int argc, char **argv)
+{
+	return (ov_revert_commit(argc, argv, 1));
+}
+
+static const struct {
+	const char	*name;
+	int		(*fn)(int, char **);
+} ov_verbs[] = {
+	{ "create",	ov_create },
+	{ "status",	ov_status },
+	{ "revert",	ov_revert },
+	{ "commit",	ov_commit },
+	{ "destroy",	ov_destroy },
+};
 
 int
 verb_overlay(int argc, char **argv)
 {
 	const char *sub;
+	size_t k;
 
 	if (cli_wants_help(argc, argv))
 		return (cli_usage(overlay_usage, 0));
 	if (argc < 2)
-		return (usage_error("a sub-command is needed", ""));
+		return (usage_error("a sub-command is needed (create, status, "
+		    "revert, commit, destroy)"));
 	sub = argv[1];
-	if (strcmp(sub, "create") == 0)
-		return (ov_create(argc - 1, argv + 1));
-	if (strcmp(sub, "status") == 0)
-		return (ov_status(argc - 1, argv + 1));
-	if (strcmp(sub, "revert") == 0)
-		return (ov_revert_commit(argc - 1, argv + 1, 0));
-	if (strcmp(sub, "commit") == 0)
-		return (ov_revert_commit(argc - 1, argv + 1, 1));
-	if (strcmp(sub, "destroy") == 0)
-		return (ov_destroy(argc - 1, argv + 1));
-	return (usage_error("unknown sub-command", sub));
+	for (k = 0; k < sizeof(ov_verbs) / sizeof(ov_verbs[0]); k++)
+		if (strcmp(sub, ov_verbs[k].name) == 0)
+			return (ov_verbs[k].fn(argc - 1, argv + 1));
+	cli_err("unknown sub-command '%s'; 'liveroot overlay --help' lists "
+	    "them", sub);
+	return (CLI_ERROR);
 }

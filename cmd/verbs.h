@@ -12,6 +12,9 @@ int	verb_mount_file(int argc, char **argv);
 int	verb_mkuzip(int argc, char **argv);
 int	verb_uzip(int argc, char **argv);
 int	verb_overlay(int argc, char **argv);
+/* A rowr error about the overlay UPPER, with the fixing command added. */
+struct diag;
+int	overlay_diag(const struct diag *d, int code, const char *upper);
 int	verb_init_plan(int argc, char **argv);
 int	verb_mklive(int argc, char **argv);
 int	verb_fetch(int argc, char **argv);

@@ -30,10 +30,40 @@
  * Persistence (bdev_rowr_open_persistent and the *_files helpers): the map is
  * kept in a sidecar file (UPPER.rowrmap for the file helpers), format in
  * docs/liveroot-overlay.8 and rowrmap.h.  bdev_flush() on a persistent
- * overlay flushes the upper, then saves the map atomically (temp file,
- * fsync, rename, fsync of the directory), so everything acknowledged before a
- * flush survives a crash, as on a disk with a volatile write cache.  Closing
- * (bdev_destroy) saves too.
+ * overlay flushes the upper, then saves the map atomically (a temporary
+ * MAP.tmp created with O_EXCL|O_NOFOLLOW, fsync, rename, fsync of the
+ * directory), so everything acknowledged before a flush survives a crash,
+ * as on a disk with a volatile write cache.  Closing (bdev_destroy) saves too.
+ *
+ * The lower's identity is recorded in the map and checked at every open.
+ * Samples of a device are its size (8 bytes LE) and 64 blocks of 4 KiB
+ * spread evenly over it, the first and the last included (all of it up to
+ * 256 KiB).  The identity is a SHA-256: for a uzip lower, of the image
+ * file's header and TOC (bytes 0 up to its first cluster) followed by the
+ * file's samples; for any other lower, of its samples.  The content hash
+ * decides: equal, the lower is accepted even when its device, inode or
+ * mtime differ (a copy of the image, e.g. on a new stick; the new hints are
+ * recorded at the next save); different, the open is refused with
+ * BDEV_ROWR_ELOWER.  Device, inode and mtime are recorded only as hints for
+ * the messages.  A map without an identity (version 1) is accepted; the
+ * identity of the lower it is opened with is recorded at its next save.
+ *
+ * Commit is crash-safe: before the first byte is copied into the lower the
+ * map is saved durably with a COMMIT flag (and the hash the lower will have
+ * afterwards); the flag is cleared with the map when the commit is done.
+ * While the flag is set every open is refused with BDEV_ROWR_ECOMMIT
+ * unless it asks for BDEV_ROWR_RESUME, which only a commit should do:
+ * running the commit again copies every written granule again (the upper
+ * still holds them) and completes it.
+ *
+ * Lock on the lower (flock on the lower's path): every persistent open holds
+ * it shared, a commit exclusive for its duration, so a commit is refused
+ * while another overlay on the same lower is open, and an open is refused
+ * while a commit into its lower runs (EBUSY).  On a file system without
+ * flock the lock is skipped.
+ *
+ * Library messages name the map, the lower and the fix, never a command:
+ * the error codes below let the caller add its own command.
  *
  * All functions are thread-safe; many callers may do I/O at once.  Commit and
  * revert take an exclusive lock over the whole device for their duration.
@@ -42,6 +72,11 @@
 #define LIVEROOT_ROWR_H
 
 #include "bdev.h"
+
+/* Specific errors (a caller may add its command for the fix). */
+#define BDEV_ROWR_ECOMMIT	EINPROGRESS	/* a commit was cut short */
+#define BDEV_ROWR_ELOWER	ESTALE		/* not the map's lower */
+#define BDEV_ROWR_ECORRUPT	EBADMSG		/* the map fails a check */
 
 struct bdev_rowr_opts {
 	/* 0 = default 4096 (or the lower's blksize if larger); a power of 2,
@@ -91,6 +126,8 @@ uint64_t bdev_rowr_map_bytes(uint64_t size, uint32_t granule);
 #define BDEV_ROWR_RDONLY	0x02	/* (open_files) read-only union */
 /* (open_files) open the lower writable, for commit */
 #define BDEV_ROWR_LOWER_RW	0x04
+/* Open a map whose commit was interrupted, to run the commit again. */
+#define BDEV_ROWR_RESUME	0x08
 
 /*
  * Like bdev_rowr_new, with the map kept in map_path.  With BDEV_ROWR_CREATE
@@ -98,7 +135,11 @@ uint64_t bdev_rowr_map_bytes(uint64_t size, uint32_t granule);
  * NULL) names the lower for later opens; the granule comes from o.  Without
  * it the map file is read and checked (magic, CRCs, sizes, the union size
  * against the lower's size) and o is ignored; a corrupt or truncated map is
- * refused with a message naming the file.  Owns lower and upper on success.
+ * refused with BDEV_ROWR_ECORRUPT and a message naming the file.  The
+ * lower's identity is checked (BDEV_ROWR_ELOWER), an interrupted commit
+ * refused (BDEV_ROWR_ECOMMIT, unless BDEV_ROWR_RESUME), and the lower
+ * locked shared (EBUSY while a commit into it runs).  Owns lower and upper
+ * on success.
  */
 int	bdev_rowr_open_persistent(struct bdev *lower, struct bdev *upper,
 	    const char *map_path, const char *lower_path,
@@ -114,10 +155,23 @@ struct bdev_rowr_info {
 	uint32_t	granule;
 	uint64_t	generation;
 	uint64_t	granules_written;
+	uint32_t	version;	/* of the map file */
+	int		commit_pending;	/* a commit started, not done */
+	uint32_t	lower_kind;	/* LR_ROWRMAP_ID_*: 0 not recorded */
+	uint64_t	lower_size;	/* recorded (uzip: the file's) */
+	char		lower_sha256[65]; /* hex; "" when not recorded */
 	char		lower_path[4096];
 };
 int	bdev_rowr_read_info(const char *map_path,
 	    struct bdev_rowr_info *info, struct diag *d);
+
+/*
+ * Check, without opening the overlay, that it can be used: no commit
+ * pending (BDEV_ROWR_ECOMMIT; EBUSY while the commit runs), and the lower
+ * at the recorded path has the recorded identity (BDEV_ROWR_ELOWER; 0 when
+ * the map records none).
+ */
+int	bdev_rowr_check_lower(const char *map_path, struct diag *d);
 
 /* The sidecar map path of an overlay on files: UPPER.rowrmap (malloc'd). */
 char	*bdev_rowr_map_path(const char *upper_path);
@@ -139,8 +193,14 @@ int	bdev_rowr_open_files(const char *upper_path, int readonly,
 int	bdev_rowr_open_files_flags(const char *upper_path, int flags,
 	    struct bdev **out, struct diag *d);
 
-/* Remove UPPER.rowrmap; with remove_files also the upper file. */
-int	bdev_rowr_destroy_files(const char *upper_path, int remove_files,
+#define BDEV_ROWR_DESTROY_REMOVE 0x01	/* also delete the upper file */
+#define BDEV_ROWR_DESTROY_FORCE	0x02	/* even if a commit is pending */
+/*
+ * Remove UPPER.rowrmap (BDEV_ROWR_DESTROY_* flags).  A map whose commit was
+ * interrupted is kept (BDEV_ROWR_ECOMMIT: the upper is needed to finish it)
+ * unless forced.
+ */
+int	bdev_rowr_destroy_files(const char *upper_path, int flags,
 	    struct diag *d);
 
 #endif

@@ -15,12 +15,18 @@
  *    tail granules) happens before the first upper write, so a lower error
  *    changes nothing.
  *
+ *  - persistent: while the saved map carries COMMIT, the lower may be
+ *    half-written; the flag is saved durably before the first byte goes to
+ *    the lower and cleared only with the bits, after the lower's flush.
+ *
  * Locking: `mtx` guards the lock table (waiters sleep on `cv`) and the
  * fixed list of waiting writers: a reader does not start over a range a
  * writer waits for, so a stream of readers cannot starve a writer.  `save_mtx`
  * serialises map saves, and a save snapshots the bits before flushing the
- * upper, so the saved map never names data the upper has not made durable.
- * Statistics are atomic counters.
+ * upper, so the saved map never names data the upper has not made durable;
+ * it also guards mapflags and ident.  Statistics are atomic counters.
+ * Between processes: the upper is flock'ed by the file helpers, the lower
+ * by every persistent open (shared; exclusive during a commit, see rowr.h).
  */
 #define _GNU_SOURCE
 #include <sys/file.h>
@@ -35,12 +41,18 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include <liveroot/bdev.h>
+#include <liveroot/fmt_uzip.h>
 #include <liveroot/rowr.h>
 #include <liveroot/rowrmap.h>
 #include <liveroot/util.h>
+#include <liveroot/uzip.h>
 
 #define ROWR_COPY_CHUNK	(1u << 20)
+#define ID_SAMPLES	64	/* blocks hashed for a lower's identity */
+#define ID_BLOCK	4096u
 #define ROWR_NPEND	64	/* waiting writers that hold readers back */
 
 struct rowr_pend {
@@ -66,6 +78,10 @@ struct bdev_rowr {
 	char		*upper_path;	/* for stats; may be NULL */
 	uint64_t	 generation;
 	uint64_t	 saved_changes;
+	int		 force_save;	/* next flush saves (new identity) */
+	uint32_t	 mapflags;	/* LR_ROWRMAP_F_*, saved in the map */
+	struct lr_rowrmap_ident ident;	/* the lower's, saved in the map */
+	int		 lockfd;	/* the lower, flock'ed; -1: none */
 };
 
 static const struct bdev_ops rowr_ops;
@@ -134,17 +150,17 @@ granule_range(const struct bdev_rowr *r, uint64_t g, uint64_t *s, uint64_t *e)
 	*e = LR_MIN(*s + r->map.granule, r->b.size);
 }
 
+/* A read of the union; the caller holds a lock over the span. */
 static int
-rowr_read(struct bdev *b, void *buf, size_t len, uint64_t off, struct diag *d)
+rowr_read_locked(struct bdev_rowr *r, void *buf, size_t len, uint64_t off,
+    struct diag *d)
 {
-	struct bdev_rowr *r = (struct bdev_rowr *)b;
+	struct bdev *b = &r->b;
 	uint64_t g0, g1, pos, end, g, ge, rend;
 	uint8_t *p = buf;
-	uint32_t slot;
 	int error = 0, up;
 
 	lr_rowrmap_span(&r->map, off, len, &g0, &g1);
-	slot = rowr_lock(r, g0, g1, 0);
 	pos = off;
 	end = off + len;
 	while (pos < end) {
@@ -162,6 +178,20 @@ rowr_read(struct bdev *b, void *buf, size_t len, uint64_t off, struct diag *d)
 		STAT_ADD(up ? &r->rd_upper : &r->rd_lower, rend - pos);
 		pos = rend;
 	}
+	return (error);
+}
+
+static int
+rowr_read(struct bdev *b, void *buf, size_t len, uint64_t off, struct diag *d)
+{
+	struct bdev_rowr *r = (struct bdev_rowr *)b;
+	uint64_t g0, g1;
+	uint32_t slot;
+	int error;
+
+	lr_rowrmap_span(&r->map, off, len, &g0, &g1);
+	slot = rowr_lock(r, g0, g1, 0);
+	error = rowr_read_locked(r, buf, len, off, d);
 	rowr_unlock(r, slot);
 	return (error);
 }
@@ -356,6 +386,8 @@ rowr_free(struct bdev_rowr *r)
 	pthread_mutex_destroy(&r->mtx);
 	pthread_mutex_destroy(&r->save_mtx);
 	pthread_cond_destroy(&r->cv);
+	if (r->lockfd >= 0)
+		close(r->lockfd);
 	free(r->map_path);
 	free(r->lower_path);
 	free(r->upper_path);
@@ -436,6 +468,7 @@ rowr_alloc(struct bdev *lower, struct bdev *upper, uint32_t granule,
 	pthread_mutex_init(&r->mtx, NULL);
 	pthread_mutex_init(&r->save_mtx, NULL);
 	pthread_cond_init(&r->cv, NULL);
+	r->lockfd = -1;
 	r->upper = upper;
 	bdev_init(&r->b, &rowr_ops, lower->size, LR_MIN(granule, 4096u),
 	    upper->readonly,
@@ -465,6 +498,346 @@ to_rowr(struct bdev *b)
 	return (bdev_is_rowr(b) ? (struct bdev_rowr *)b : NULL);
 }
 
+/* --- the lower's identity and lock (rules in rowr.h) --------------------- */
+
+typedef int (*id_read_fn)(void *arg, void *buf, size_t len, uint64_t off,
+    struct diag *d);
+
+static int
+id_read_bdev(void *arg, void *buf, size_t len, uint64_t off, struct diag *d)
+{
+	return (bdev_read(arg, buf, len, off, d));
+}
+
+/* The union, as a commit leaves the lower; the whole-device lock is held. */
+static int
+id_read_union(void *arg, void *buf, size_t len, uint64_t off, struct diag *d)
+{
+	return (rowr_read_locked(arg, buf, len, off, d));
+}
+
+static int
+sha_start(EVP_MD_CTX **c, struct diag *d)
+{
+	if ((*c = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(*c, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(*c);
+		*c = NULL;
+		return (diag_set(d, ENOMEM, "cannot start a SHA-256 of the "
+		    "lower (out of memory?)"));
+	}
+	return (0);
+}
+
+static int
+sha_end(EVP_MD_CTX *c, int ok, uint8_t *out, struct diag *d)
+{
+	unsigned int n = 0;
+
+	if (ok && (EVP_DigestFinal_ex(c, out, &n) != 1 ||
+	    n != LR_ROWRMAP_HASHLEN))
+		ok = 0;
+	EVP_MD_CTX_free(c);
+	return (ok ? 0 : diag_set(d, EIO, "SHA-256 of the lower failed"));
+}
+
+/*
+ * Adds size (8 bytes LE) and ID_SAMPLES blocks of ID_BLOCK bytes spread
+ * evenly over [0, size), the first and the last included, to c; all of it
+ * when it is no bigger than the samples.  *ok turns 0 when c fails.
+ */
+static int
+id_add_samples(EVP_MD_CTX *c, id_read_fn rd, void *arg, uint64_t size,
+    int *ok, struct diag *d)
+{
+	uint8_t buf[ID_BLOCK], le[8];
+	uint64_t span, q, rem, off;
+	size_t n;
+	int i, error = 0;
+
+	lr_le64enc(le, size);
+	*ok = *ok && EVP_DigestUpdate(c, le, sizeof(le)) == 1;
+	if (size <= (uint64_t)ID_SAMPLES * ID_BLOCK) {
+		for (off = 0; off < size && *ok && error == 0; off += n) {
+			n = (size_t)LR_MIN(size - off, ID_BLOCK);
+			if ((error = rd(arg, buf, n, off, d)) == 0)
+				*ok = EVP_DigestUpdate(c, buf, n) == 1;
+		}
+		return (error);
+	}
+	span = size - ID_BLOCK;
+	q = span / (ID_SAMPLES - 1);
+	rem = span % (ID_SAMPLES - 1);
+	for (i = 0; i < ID_SAMPLES && *ok && error == 0; i++) {
+		off = q * (uint64_t)i + rem * (uint64_t)i / (ID_SAMPLES - 1);
+		if ((error = rd(arg, buf, ID_BLOCK, off, d)) == 0)
+			*ok = EVP_DigestUpdate(c, buf, ID_BLOCK) == 1;
+	}
+	return (error);
+}
+
+/* The sampled identity: SHA-256 of id_add_samples() over the lower. */
+static int
+id_hash_samples(id_read_fn rd, void *arg, uint64_t size, uint8_t *out,
+    struct diag *d)
+{
+	EVP_MD_CTX *c;
+	int ok = 1, error;
+
+	if ((error = sha_start(&c, d)) != 0)
+		return (error);
+	if ((error = id_add_samples(c, rd, arg, size, &ok, d)) != 0) {
+		EVP_MD_CTX_free(c);
+		return (diag_prefix(d, "hashing the lower: "));
+	}
+	return (sha_end(c, ok, out, d));
+}
+
+/*
+ * The uzip identity: SHA-256 of the image file's bytes [0, data_off) (its
+ * header and table of contents), then of samples of the whole file (a table
+ * alone does not tell apart two images of incompressible clusters).
+ */
+static int
+id_hash_uzip(struct bdev *raw, uint64_t data_off, uint8_t *out,
+    struct diag *d)
+{
+	uint64_t off;
+	uint8_t *buf;
+	EVP_MD_CTX *c;
+	size_t n;
+	int ok = 1, error = 0;
+
+	if ((buf = malloc(ROWR_COPY_CHUNK)) == NULL)
+		return (diag_set(d, ENOMEM, "out of memory hashing the lower"));
+	if ((error = sha_start(&c, d)) != 0) {
+		free(buf);
+		return (error);
+	}
+	for (off = 0; off < data_off && ok; off += n) {
+		n = (size_t)LR_MIN(data_off - off, ROWR_COPY_CHUNK);
+		if ((error = bdev_read(raw, buf, n, off, d)) != 0)
+			break;
+		ok = EVP_DigestUpdate(c, buf, n) == 1;
+	}
+	free(buf);
+	if (error == 0)
+		error = id_add_samples(c, id_read_bdev, raw, raw->size, &ok, d);
+	if (error != 0) {
+		EVP_MD_CTX_free(c);
+		return (diag_prefix(d, "hashing the lower uzip image: "));
+	}
+	return (sha_end(c, ok, out, d));
+}
+
+/* The hints: device, inode and mtime of the lower's path, when it has one. */
+static void
+id_stat(const char *path, struct lr_rowrmap_ident *id)
+{
+	struct stat st;
+
+	if (path == NULL || path[0] == '\0' || stat(path, &st) != 0)
+		return;
+	id->dev = (uint64_t)st.st_dev;
+	id->ino = (uint64_t)st.st_ino;
+	id->mtime_sec = (int64_t)st.st_mtim.tv_sec;
+	id->mtime_nsec = (uint32_t)st.st_mtim.tv_nsec;
+}
+
+/* The identity of a lower device: a uzip layer's table, else samples. */
+static int
+id_of_lower(struct bdev *lower, const char *path, struct lr_rowrmap_ident *id,
+    struct diag *d)
+{
+	struct fmt_uzip_hdr uh;
+	int error;
+
+	memset(id, 0, sizeof(*id));
+	if (bdev_uzip_info(lower, &uh, NULL) == 0 && lower->lower != NULL) {
+		id->kind = LR_ROWRMAP_ID_UZIP;
+		id->size = lower->lower->size;
+		error = id_hash_uzip(lower->lower, uh.data_off, id->hash, d);
+	} else {
+		id->kind = LR_ROWRMAP_ID_SAMPLED;
+		id->size = lower->size;
+		error = id_hash_samples(id_read_bdev, lower, lower->size,
+		    id->hash, d);
+	}
+	if (error == 0)
+		id_stat(path, id);
+	return (error);
+}
+
+/*
+ * The identity of the file at path, taken as `kind` says (a uzip image's
+ * table, or samples of the raw file); a file that is no uzip image any more
+ * gets sampled, so its kind differs.
+ */
+static int
+id_of_path(const char *path, uint32_t kind, struct lr_rowrmap_ident *id,
+    struct diag *d)
+{
+	uint8_t hdr[FMT_UZIP_HDRLEN];
+	struct fmt_uzip_hdr uh;
+	struct bdev *raw;
+	int error;
+
+	memset(id, 0, sizeof(*id));
+	if ((error = bdev_file_open(path, BDEV_FILE_RDONLY, 0, &raw, d)) != 0)
+		return (diag_prefix(d, "lower: "));
+	id->size = raw->size;
+	if (kind == LR_ROWRMAP_ID_UZIP && raw->size >= sizeof(hdr) &&
+	    bdev_read(raw, hdr, sizeof(hdr), 0, NULL) == 0 &&
+	    fmt_uzip_probe(hdr, sizeof(hdr)) &&
+	    fmt_uzip_header(hdr, sizeof(hdr), raw->size, &uh, NULL) == 0) {
+		id->kind = LR_ROWRMAP_ID_UZIP;
+		error = id_hash_uzip(raw, uh.data_off, id->hash, d);
+	} else {
+		id->kind = LR_ROWRMAP_ID_SAMPLED;
+		error = id_hash_samples(id_read_bdev, raw, raw->size, id->hash,
+		    d);
+	}
+	bdev_destroy(raw);
+	if (error == 0)
+		id_stat(path, id);
+	return (error);
+}
+
+static int
+id_same(const struct lr_rowrmap_ident *a, const struct lr_rowrmap_ident *b)
+{
+	return (a->kind == b->kind &&
+	    memcmp(a->hash, b->hash, LR_ROWRMAP_HASHLEN) == 0);
+}
+
+static int
+id_same_file(const struct lr_rowrmap_ident *a, const struct lr_rowrmap_ident *b)
+{
+	return (a->dev != 0 && a->dev == b->dev && a->ino == b->ino);
+}
+
+static void
+id_hex(const uint8_t *h, char *out, size_t nbytes)
+{
+	static const char x[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < nbytes; i++) {
+		out[2 * i] = x[h[i] >> 4];
+		out[2 * i + 1] = x[h[i] & 15];
+	}
+	out[2 * nbytes] = '\0';
+}
+
+/* Refuse a lower that is not the recorded one, naming both. */
+static int
+id_refuse(const char *map_path, const char *rec_path,
+    const struct lr_rowrmap_ident *rec, const char *found,
+    const struct lr_rowrmap_ident *cur, struct diag *d)
+{
+	char rh[13], ch[13];
+	const char *why;
+
+	id_hex(rec->hash, rh, 6);
+	id_hex(cur->hash, ch, 6);
+	if (rec->kind != cur->kind)
+		why = rec->kind == LR_ROWRMAP_ID_UZIP ? "it was a uzip image" :
+		    "it is a uzip image now";
+	else if (id_same_file(rec, cur))
+		why = "the same file, changed since";
+	else
+		why = "another file";
+	return (diag_set(d, BDEV_ROWR_ELOWER, "%s: made on another lower "
+	    "(%s): recorded %s, %ju bytes, sha256 %s; found %s, %ju bytes, "
+	    "sha256 %s; its written granules would sit on the wrong base: "
+	    "put the recorded lower back, or drop the overlay", map_path, why,
+	    rec_path, (uintmax_t)rec->size, rh, found, (uintmax_t)cur->size,
+	    ch));
+}
+
+/*
+ * Check the lower of a just-decoded map against rec (the map's record) and
+ * set r->ident.  A commit in progress accepts the lower before (hash), after
+ * (hash_after) or, the same file, half-way.
+ */
+static int
+id_verify(struct bdev_rowr *r, const char *map_path,
+    const struct lr_rowrmap_ident *rec, struct diag *d)
+{
+	struct lr_rowrmap_ident cur;
+	int error;
+
+	if ((error = id_of_lower(r->b.lower, r->lower_path, &cur, d)) != 0)
+		return (diag_prefix(d, "%s: checking the lower: ", map_path));
+	if (rec->kind == LR_ROWRMAP_ID_NONE) {
+		r->ident = cur;		/* a version 1 map: record it */
+		r->force_save = 1;
+		return (0);
+	}
+	if (r->mapflags & LR_ROWRMAP_F_COMMIT) {
+		if (id_same(rec, &cur) || (rec->kind == cur.kind &&
+		    (memcmp(rec->hash_after, cur.hash,
+		    LR_ROWRMAP_HASHLEN) == 0 || (id_same_file(rec, &cur) &&
+		    rec->size == cur.size)))) {
+			r->ident = *rec;
+			return (0);
+		}
+	} else if (id_same(rec, &cur)) {
+		if (rec->dev != cur.dev || rec->ino != cur.ino ||
+		    rec->size != cur.size || rec->mtime_sec != cur.mtime_sec ||
+		    rec->mtime_nsec != cur.mtime_nsec)
+			r->force_save = 1;	/* a copy, or touched */
+		r->ident = cur;
+		return (0);
+	}
+	return (id_refuse(map_path, r->lower_path, rec, r->b.lower->desc, &cur,
+	    d));
+}
+
+/* The shared lock on the lower (rowr.h); EBUSY while a commit holds it. */
+static int
+lower_lock_shared(struct bdev_rowr *r, struct diag *d)
+{
+	int fd, error;
+
+	if (r->lower_path == NULL || r->lower_path[0] == '\0')
+		return (0);
+	/* The lower was opened by other means when this fails: no lock. */
+	if ((fd = open(r->lower_path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+		return (0);
+	if (flock(fd, LOCK_SH | LOCK_NB) != 0) {
+		error = errno;
+		close(fd);
+		if (error == EWOULDBLOCK)
+			return (diag_set(d, EBUSY, "the lower %s is in use by "
+			    "a commit into it (another process holds it "
+			    "locked): wait for the commit to finish",
+			    r->lower_path));
+		return (0);		/* no flock on this file system */
+	}
+	r->lockfd = fd;
+	return (0);
+}
+
+/* Turn the lower's lock exclusive for a commit (excl) or back to shared. */
+static int
+lower_lock_commit(struct bdev_rowr *r, int excl, struct diag *d)
+{
+	if (r->lockfd < 0)
+		return (0);
+	if (!excl) {
+		(void)flock(r->lockfd, LOCK_SH | LOCK_NB);
+		return (0);
+	}
+	if (flock(r->lockfd, LOCK_EX | LOCK_NB) == 0 || errno != EWOULDBLOCK)
+		return (0);
+	/* A failed conversion dropped the shared lock: take it back. */
+	(void)flock(r->lockfd, LOCK_SH | LOCK_NB);
+	return (diag_set(d, EBUSY, "cannot commit into the lower %s now: it "
+	    "is in use (another overlay on it is open, or a commit into it "
+	    "runs): stop that first", r->lower_path));
+}
+
 /*
  * Revert and commit end alike: every granule back to the lower, the map
  * saved, then the upper's space given back.  The caller holds an exclusive
@@ -487,6 +860,17 @@ rowr_forget_all(struct bdev_rowr *r, struct diag *d)
 	return (error);
 }
 
+static int
+commit_pending(struct bdev_rowr *r)
+{
+	uint32_t f;
+
+	pthread_mutex_lock(&r->save_mtx);
+	f = r->mapflags;
+	pthread_mutex_unlock(&r->save_mtx);
+	return ((f & LR_ROWRMAP_F_COMMIT) != 0);
+}
+
 int
 bdev_rowr_revert(struct bdev *b, struct diag *d)
 {
@@ -499,10 +883,60 @@ bdev_rowr_revert(struct bdev *b, struct diag *d)
 	if (b->readonly)
 		return (diag_set(d, EROFS, "%s is open read-only: cannot "
 		    "revert", b->desc));
+	if (commit_pending(r))
+		return (diag_set(d, BDEV_ROWR_ECOMMIT, "%s: a commit into the "
+		    "lower %s was interrupted: reverting now would leave the "
+		    "lower half-written; finish the commit first", r->map_path,
+		    r->lower_path));
 	slot = rowr_lock(r, 0, r->map.ngranules, 1);
 	error = rowr_forget_all(r, d);
 	rowr_unlock(r, slot);
 	return (error);
+}
+
+/*
+ * Record the commit in the map, durably, before the lower is touched: the
+ * COMMIT flag and the hash the lower will have once the union is in it.
+ * The whole-device lock is held.
+ */
+static int
+commit_begin(struct bdev_rowr *r, struct diag *d)
+{
+	uint8_t after[LR_ROWRMAP_HASHLEN];
+	int error;
+
+	memset(after, 0, sizeof(after));
+	if (r->ident.kind == LR_ROWRMAP_ID_SAMPLED && (error =
+	    id_hash_samples(id_read_union, r, r->b.size, after, d)) != 0)
+		return (diag_prefix(d, "commit: "));
+	pthread_mutex_lock(&r->save_mtx);
+	memcpy(r->ident.hash_after, after, sizeof(after));
+	r->mapflags |= LR_ROWRMAP_F_COMMIT;
+	if ((error = rowr_save_locked(r, 1, d)) != 0) {
+		r->mapflags &= ~LR_ROWRMAP_F_COMMIT;
+		memset(r->ident.hash_after, 0, sizeof(after));
+	}
+	pthread_mutex_unlock(&r->save_mtx);
+	if (error != 0)
+		diag_prefix(d, "commit: recording it in the map before the "
+		    "lower is touched: ");
+	return (error);
+}
+
+/* The lower holds the union now: record its new identity, drop COMMIT. */
+static int
+commit_end(struct bdev_rowr *r, struct diag *d)
+{
+	struct lr_rowrmap_ident id;
+	int error;
+
+	if ((error = id_of_lower(r->b.lower, r->lower_path, &id, d)) != 0)
+		return (diag_prefix(d, "commit: "));
+	pthread_mutex_lock(&r->save_mtx);
+	r->ident = id;
+	r->mapflags &= ~LR_ROWRMAP_F_COMMIT;
+	pthread_mutex_unlock(&r->save_mtx);
+	return (0);
 }
 
 int
@@ -514,7 +948,7 @@ bdev_rowr_commit(struct bdev *b,
 	uint64_t g, ge, s, e, total = 0, done = 0, ng;
 	uint8_t *buf = NULL;
 	uint32_t slot;
-	int error = 0;
+	int error = 0, pending;
 
 	if (r == NULL)
 		return (diag_set(d, EINVAL, "%s is not an overlay", b->desc));
@@ -528,6 +962,10 @@ bdev_rowr_commit(struct bdev *b,
 	if ((buf = malloc(ROWR_COPY_CHUNK)) == NULL)
 		return (diag_set(d, ENOMEM, "out of memory for the commit "
 		    "buffer"));
+	if ((error = lower_lock_commit(r, 1, d)) != 0) {
+		free(buf);
+		return (error);
+	}
 	ng = r->map.ngranules;
 	slot = rowr_lock(r, 0, ng, 1);
 	for (g = lr_bitmap_next_set(&r->map.bm, 0, ng); g < ng;
@@ -535,6 +973,12 @@ bdev_rowr_commit(struct bdev *b,
 		ge = lr_bitmap_run_end(&r->map.bm, g, ng);
 		total += LR_MIN(ge << r->map.shift, b->size) -
 		    (g << r->map.shift);
+	}
+	pending = commit_pending(r);
+	if (r->map_path != NULL && !pending && total > 0) {
+		if ((error = commit_begin(r, d)) != 0)
+			goto out;
+		pending = 1;
 	}
 	for (g = lr_bitmap_next_set(&r->map.bm, 0, ng); g < ng && error == 0;
 	    g = lr_bitmap_next_set(&r->map.bm, ge, ng)) {
@@ -560,9 +1004,13 @@ bdev_rowr_commit(struct bdev *b,
 	}
 	if (error == 0 && (error = bdev_flush(b->lower, d)) != 0)
 		diag_prefix(d, "commit: flushing the lower: ");
+	if (error == 0 && pending && r->map_path != NULL)
+		error = commit_end(r, d);
 	if (error == 0)
 		error = rowr_forget_all(r, d);
+out:
 	rowr_unlock(r, slot);
+	(void)lower_lock_commit(r, 0, NULL);
 	free(buf);
 	return (error);
 }
@@ -629,19 +1077,58 @@ fsync_dir_of(const char *path)
 	free(copy);
 }
 
+/*
+ * Create the temporary file tmp: O_EXCL|O_NOFOLLOW, so nothing planted there
+ * is followed or overwritten.  A leftover of a save that crashed (a regular
+ * file of ours with one link; the upper's lock says no save of ours runs) is
+ * removed first; anything else there is refused, named.
+ */
+static int
+open_tmp(const char *tmp, int *fdp, struct diag *d)
+{
+	struct stat st;
+	int fd, tries, error = EEXIST;
+
+	for (tries = 0; tries < 3; tries++) {
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0644);
+		if (fd >= 0) {
+			*fdp = fd;
+			return (0);
+		}
+		if ((error = errno) != EEXIST)
+			break;
+		if (lstat(tmp, &st) != 0)
+			continue;	/* gone meanwhile */
+		if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+		    st.st_nlink != 1)
+			return (diag_set(d, EEXIST, "%s: cannot save the "
+			    "overlay map: a %s is in the way of its temporary "
+			    "file and is no leftover of ours (not followed, "
+			    "not overwritten): remove it", tmp,
+			    S_ISLNK(st.st_mode) ? "symbolic link" :
+			    S_ISREG(st.st_mode) ? "file of another owner or "
+			    "with other links" : "non-regular file"));
+		if (unlink(tmp) != 0 && errno != ENOENT) {
+			error = errno;
+			break;
+		}
+	}
+	return (diag_set(d, error, "%s: cannot create the overlay map's "
+	    "temporary file: %s", tmp, strerror(error)));
+}
+
 /* Write buf to path atomically: path.tmp, fsync, rename, fsync the dir. */
 static int
 atomic_write(const char *path, const void *buf, size_t len, struct diag *d)
 {
 	char tmp[PATH_MAX + 8];
-	int fd, error;
+	int fd = -1, error;
 
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
 		return (diag_set(d, ENAMETOOLONG, "%s: path too long", path));
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) <
-	    0)
-		return (diag_set(d, errno, "%s: cannot create: %s", tmp,
-		    strerror(errno)));
+	if ((error = open_tmp(tmp, &fd, d)) != 0)
+		return (error);
 	error = write_all(fd, buf, len);
 	if (error == 0 && fsync(fd) != 0)
 		error = errno;
@@ -675,18 +1162,24 @@ rowr_save_locked(struct bdev_rowr *r, int force, struct diag *d)
 		return (diag_set(d, ENOMEM, "out of memory saving the overlay "
 		    "map (%ju bytes)", (uintmax_t)len));
 	/* Snapshot first: every bit in it names data already written. */
-	(void)lr_rowrmap_encode(&r->map, r->generation + 1, r->lower_path,
-	    pathlen, buf, (size_t)len);
+	if ((error = lr_rowrmap_encode_ext(&r->map, r->generation + 1,
+	    r->mapflags, &r->ident, r->lower_path, pathlen, buf,
+	    (size_t)len)) != 0) {
+		error = diag_set(d, error, "%s: internal error encoding the "
+		    "overlay map", r->map_path);
+		goto out;
+	}
 	if ((error = bdev_flush(r->upper, d)) != 0) {
 		diag_prefix(d, "overlay flush of the upper: ");
 		goto out;
 	}
-	if (!force && changes == r->saved_changes)
+	if (!force && !r->force_save && changes == r->saved_changes)
 		goto out;
 	if ((error = atomic_write(r->map_path, buf, (size_t)len, d)) != 0)
 		goto out;
 	r->generation++;
 	r->saved_changes = changes;
+	r->force_save = 0;
 out:
 	free(buf);
 	return (error);
@@ -709,8 +1202,7 @@ bdev_rowr_save(struct bdev *b, struct diag *d)
 	return (error);
 }
 
-#define MAP_FIX	"restore it from a backup, or drop the overlay with " \
-	"'liveroot overlay destroy'"
+#define MAP_FIX	"restore it from a backup, or drop the overlay"
 
 static int
 map_corrupt(const char *path, struct diag *d)
@@ -720,7 +1212,9 @@ map_corrupt(const char *path, struct diag *d)
 	diag_prefix(d, "%s: overlay map is corrupt: ", path);
 	if (d != NULL && (l = strlen(d->msg)) + 3 < sizeof(d->msg))
 		snprintf(d->msg + l, sizeof(d->msg) - l, "; %s", MAP_FIX);
-	return (d != NULL ? d->code : EINVAL);
+	if (d != NULL)
+		d->code = BDEV_ROWR_ECORRUPT;
+	return (BDEV_ROWR_ECORRUPT);
 }
 
 /* Reads and checks a whole map file; *bufp (malloc'd) holds it. */
@@ -737,8 +1231,7 @@ map_file_load(const char *path, uint8_t **bufp, size_t *lenp,
 		error = errno;
 		if (error == ENOENT)
 			return (diag_set(d, error, "%s: no overlay map here "
-			    "(not an overlay, or it was destroyed; make one "
-			    "with 'liveroot overlay create')", path));
+			    "(not an overlay, or it was destroyed)", path));
 		return (diag_set(d, error, "%s: %s", path, strerror(error)));
 	}
 	if (fstat(fd, &st) != 0) {
@@ -798,13 +1291,87 @@ bdev_rowr_read_info(const char *map_path, struct bdev_rowr_info *info,
 	info->size = h.size;
 	info->granule = h.granule;
 	info->generation = h.generation;
+	info->version = h.version;
+	info->commit_pending = (h.flags & LR_ROWRMAP_F_COMMIT) != 0;
+	info->lower_kind = h.ident.kind;
+	info->lower_size = h.ident.size;
+	if (h.ident.kind != LR_ROWRMAP_ID_NONE)
+		id_hex(h.ident.hash, info->lower_sha256, LR_ROWRMAP_HASHLEN);
 	memcpy(info->lower_path, p, h.pathlen);
 	info->lower_path[h.pathlen] = '\0';
 	for (i = 0; i < h.bitmap_bytes; i++)
 		info->granules_written += (uint64_t)__builtin_popcount(
-		    buf[LR_ROWRMAP_HDR + h.pathlen + i]);
+		    buf[h.pathoff + h.pathlen + i]);
 	free(buf);
 	return (0);
+}
+
+/* Loads and decodes a whole map file: header, identity and lower path. */
+static int
+map_read_head(const char *map_path, struct lr_rowrmap_hdr *h, char **lower,
+    struct diag *d)
+{
+	const char *p;
+	uint8_t *buf;
+	size_t len;
+	int error;
+
+	if ((error = map_file_load(map_path, &buf, &len, h, d)) != 0)
+		return (error);
+	if ((error = lr_rowrmap_decode(buf, len, h, &p, NULL, d)) != 0) {
+		free(buf);
+		return (map_corrupt(map_path, d));
+	}
+	if ((*lower = strndup(p, h->pathlen)) == NULL)
+		error = diag_set(d, ENOMEM, "out of memory");
+	free(buf);
+	return (error);
+}
+
+static int
+commit_refuse(const char *map_path, const char *lower, struct diag *d)
+{
+	return (diag_set(d, BDEV_ROWR_ECOMMIT, "%s: a commit into the lower "
+	    "%s was interrupted, so the lower may be half-written: the overlay "
+	    "must not be used until the commit is run again and completes "
+	    "(the upper still holds every written granule)", map_path,
+	    lower));
+}
+
+int
+bdev_rowr_check_lower(const char *map_path, struct diag *d)
+{
+	struct lr_rowrmap_ident cur;
+	struct lr_rowrmap_hdr h;
+	char *lower = NULL;
+	int error, fd;
+
+	if ((error = map_read_head(map_path, &h, &lower, d)) != 0)
+		return (error);
+	if (h.flags & LR_ROWRMAP_F_COMMIT) {
+		/* Running now, or interrupted?  The commit holds the lock. */
+		error = commit_refuse(map_path, lower, d);
+		if ((fd = open(lower, O_RDONLY | O_CLOEXEC | O_NOCTTY)) >= 0) {
+			if (flock(fd, LOCK_SH | LOCK_NB) != 0 &&
+			    errno == EWOULDBLOCK)
+				error = diag_set(d, EBUSY, "%s: a commit into "
+				    "the lower %s is running now: wait for it "
+				    "to finish", map_path, lower);
+			close(fd);
+		}
+		goto out;
+	}
+	if (h.ident.kind == LR_ROWRMAP_ID_NONE)
+		goto out;
+	if ((error = id_of_path(lower, h.ident.kind, &cur, d)) != 0) {
+		diag_prefix(d, "%s: ", map_path);
+		goto out;
+	}
+	if (!id_same(&h.ident, &cur))
+		error = id_refuse(map_path, lower, &h.ident, lower, &cur, d);
+out:
+	free(lower);
+	return (error);
 }
 
 int
@@ -826,15 +1393,18 @@ bdev_rowr_open_persistent(struct bdev *lower, struct bdev *upper,
 		    LR_ROWRMAP_PATHMAX)
 			return (diag_set(d, ENAMETOOLONG, "lower path is over "
 			    "%u bytes", LR_ROWRMAP_PATHMAX));
-		if (stat(map_path, &st) == 0)
+		if (upper->readonly)
+			return (diag_set(d, EROFS, "cannot create an overlay "
+			    "on the read-only upper %s", upper->desc));
+		if (lstat(map_path, &st) == 0)
 			return (diag_set(d, EEXIST, "%s already exists: the "
 			    "upper is already an overlay (use it, or drop it "
-			    "with 'liveroot overlay destroy')", map_path));
+			    "first)", map_path));
 		if ((error = rowr_alloc(lower, upper, o != NULL ? o->granule :
 		    0, &r, d)) != 0)
 			return (error);
-		if (lower_path != NULL &&
-		    (r->lower_path = strdup(lower_path)) == NULL) {
+		if ((r->lower_path = strdup(lower_path != NULL ? lower_path :
+		    "")) == NULL) {
 			rowr_free(r);
 			return (diag_set(d, ENOMEM, "out of memory"));
 		}
@@ -843,10 +1413,11 @@ bdev_rowr_open_persistent(struct bdev *lower, struct bdev *upper,
 			return (error);
 		if (h.size != lower->size) {
 			free(buf);
-			return (diag_set(d, EINVAL, "%s: the overlay was made "
-			    "for a %ju-byte lower, but %s is %ju bytes: wrong "
-			    "lower, or it changed since", map_path,
-			    (uintmax_t)h.size, lower->desc,
+			return (diag_set(d, BDEV_ROWR_ELOWER, "%s: the overlay "
+			    "was made for a %ju-byte lower, but %s is %ju "
+			    "bytes: another lower, or it changed since; put "
+			    "the recorded lower back, or drop the overlay",
+			    map_path, (uintmax_t)h.size, lower->desc,
 			    (uintmax_t)lower->size));
 		}
 		if ((error = rowr_alloc(lower, upper, h.granule, &r, d)) != 0) {
@@ -860,25 +1431,37 @@ bdev_rowr_open_persistent(struct bdev *lower, struct bdev *upper,
 			return (map_corrupt(map_path, d));
 		}
 		r->generation = h.generation;
-		if ((r->lower_path = malloc(h.pathlen + 1)) == NULL) {
-			free(buf);
+		r->mapflags = h.flags;
+		r->lower_path = strndup(p, h.pathlen);
+		free(buf);
+		if (r->lower_path == NULL) {
 			rowr_free(r);
 			return (diag_set(d, ENOMEM, "out of memory"));
 		}
-		memcpy(r->lower_path, p, h.pathlen);
-		r->lower_path[h.pathlen] = '\0';
-		free(buf);
+		if ((h.flags & LR_ROWRMAP_F_COMMIT) &&
+		    !(flags & BDEV_ROWR_RESUME)) {
+			error = commit_refuse(map_path, r->lower_path, d);
+			rowr_free(r);
+			return (error);
+		}
 	}
 	if ((r->map_path = strdup(map_path)) == NULL) {
 		rowr_free(r);
 		return (diag_set(d, ENOMEM, "out of memory"));
 	}
+	if ((error = lower_lock_shared(r, d)) != 0) {
+		rowr_free(r);
+		return (error);
+	}
+	if (flags & BDEV_ROWR_CREATE)
+		error = id_of_lower(lower, r->lower_path, &r->ident, d);
+	else
+		error = id_verify(r, map_path, &h.ident, d);
+	if (error != 0) {
+		rowr_free(r);
+		return (error);
+	}
 	if (flags & BDEV_ROWR_CREATE) {
-		if (upper->readonly) {
-			rowr_free(r);
-			return (diag_set(d, EROFS, "cannot create an overlay "
-			    "on the read-only upper %s", upper->desc));
-		}
 		pthread_mutex_lock(&r->save_mtx);
 		error = rowr_save_locked(r, 1, d);
 		pthread_mutex_unlock(&r->save_mtx);
@@ -952,7 +1535,7 @@ bdev_rowr_open_files_flags(const char *upper_path, int flags,
 	if ((error = open_upper(upper_path, rdonly, &upper, d)) != 0)
 		goto out;
 	if ((error = bdev_rowr_open_persistent(lower, upper, map_path, NULL,
-	    NULL, 0, &b, d)) != 0)
+	    NULL, flags & BDEV_ROWR_RESUME, &b, d)) != 0)
 		goto out;
 	lower = upper = NULL;
 	if ((((struct bdev_rowr *)b)->upper_path = strdup(upper_path)) ==
@@ -990,8 +1573,8 @@ bdev_rowr_create_files(const char *lower_path, const char *upper_path,
 		return (diag_set(d, ENOMEM, "out of memory"));
 	if (stat(map_path, &ust) == 0) {
 		error = diag_set(d, EEXIST, "%s is already an overlay (%s "
-		    "exists): use it, or drop it with 'liveroot overlay "
-		    "destroy %s' first", upper_path, map_path, upper_path);
+		    "exists): use it, or drop it first", upper_path,
+		    map_path);
 		goto out;
 	}
 	if ((error = bdev_file_open(lower_path, BDEV_FILE_RDONLY, 0, &lower,
@@ -1045,16 +1628,17 @@ out:
 }
 
 int
-bdev_rowr_destroy_files(const char *upper_path, int remove_files,
-    struct diag *d)
+bdev_rowr_destroy_files(const char *upper_path, int flags, struct diag *d)
 {
-	char *map_path, tmp[PATH_MAX + 8];
+	struct lr_rowrmap_hdr h;
+	char *map_path, *lower = NULL, tmp[PATH_MAX + 8];
 	struct stat st;
+	struct diag ld;
 	int fd, error = 0;
 
 	if ((map_path = bdev_rowr_map_path(upper_path)) == NULL)
 		return (diag_set(d, ENOMEM, "out of memory"));
-	if (stat(map_path, &st) != 0) {
+	if (lstat(map_path, &st) != 0) {
 		error = diag_set(d, ENOENT, "%s is not an overlay (no %s)",
 		    upper_path, map_path);
 		goto out;
@@ -1069,16 +1653,28 @@ bdev_rowr_destroy_files(const char *upper_path, int remove_files,
 		}
 		close(fd);
 	}
+	/* A corrupt map can go; one whose commit is pending needs forcing. */
+	if (!(flags & BDEV_ROWR_DESTROY_FORCE) &&
+	    map_read_head(map_path, &h, &lower, &ld) == 0 &&
+	    (h.flags & LR_ROWRMAP_F_COMMIT)) {
+		error = diag_set(d, BDEV_ROWR_ECOMMIT, "%s: a commit into the "
+		    "lower %s was interrupted: the lower may be half-written "
+		    "and only this overlay can complete it; finish the commit, "
+		    "or force the removal", map_path, lower);
+		goto out;
+	}
 	if (unlink(map_path) != 0) {
 		error = diag_set(d, errno, "%s: %s", map_path, strerror(errno));
 		goto out;
 	}
 	snprintf(tmp, sizeof(tmp), "%s.tmp", map_path);
 	(void)unlink(tmp);
-	if (remove_files && unlink(upper_path) != 0 && errno != ENOENT)
+	if ((flags & BDEV_ROWR_DESTROY_REMOVE) && unlink(upper_path) != 0 &&
+	    errno != ENOENT)
 		error = diag_set(d, errno, "%s: %s", upper_path,
 		    strerror(errno));
 out:
+	free(lower);
 	free(map_path);
 	return (error);
 }

@@ -145,6 +145,17 @@ lr_rowrmap_probe(const void *buf, size_t len)
 	    memcmp(buf, rowrmap_magic, sizeof(rowrmap_magic)) == 0);
 }
 
+/* The identity block's offsets (rowrmap.h). */
+#define ID_KIND		0
+#define ID_DEV		8
+#define ID_INO		16
+#define ID_SIZE		24
+#define ID_MSEC		32
+#define ID_MNSEC	40
+#define ID_HASH		48
+#define ID_AFTER	80
+#define ID_NSEC_MAX	1000000000u
+
 int
 lr_rowrmap_hdr_decode(const void *buf, size_t len, uint64_t filelen,
     struct lr_rowrmap_hdr *h, struct diag *d)
@@ -152,6 +163,7 @@ lr_rowrmap_hdr_decode(const void *buf, size_t len, uint64_t filelen,
 	const uint8_t *p = buf;
 	uint64_t want, total;
 
+	memset(h, 0, sizeof(*h));
 	if (len < LR_ROWRMAP_HDR)
 		return (diag_set(d, EINVAL, "truncated: %zu bytes, the header "
 		    "alone is %u", len, LR_ROWRMAP_HDR));
@@ -166,13 +178,26 @@ lr_rowrmap_hdr_decode(const void *buf, size_t len, uint64_t filelen,
 	h->bitmap_bytes = lr_le64dec(p + 32);
 	h->pathlen = lr_le32dec(p + 40);
 	h->data_crc = lr_le32dec(p + 44);
-	if (h->version != LR_ROWRMAP_VERSION)
+	if (h->version != LR_ROWRMAP_VERSION &&
+	    h->version != LR_ROWRMAP_VERSION_1)
 		return (diag_set(d, EINVAL, "version %u is not supported "
-		    "(this liveroot reads version %u)", h->version,
-		    LR_ROWRMAP_VERSION));
-	if (!lr_is_zero(p + 48, 12))
-		return (diag_set(d, EINVAL, "reserved header bytes are not "
-		    "zero"));
+		    "(this liveroot reads versions %u and %u)", h->version,
+		    LR_ROWRMAP_VERSION_1, LR_ROWRMAP_VERSION));
+	if (h->version == LR_ROWRMAP_VERSION_1) {
+		if (!lr_is_zero(p + 48, 12))
+			return (diag_set(d, EINVAL, "reserved header bytes "
+			    "are not zero"));
+		h->pathoff = LR_ROWRMAP_HDR;
+	} else {
+		h->flags = lr_le32dec(p + 48);
+		if ((h->flags & ~LR_ROWRMAP_F_COMMIT) != 0)
+			return (diag_set(d, EINVAL, "unknown flags 0x%x",
+			    h->flags));
+		if (!lr_is_zero(p + 52, 8))
+			return (diag_set(d, EINVAL, "reserved header bytes "
+			    "are not zero"));
+		h->pathoff = LR_ROWRMAP_HDR + LR_ROWRMAP_IDLEN;
+	}
 	if (lr_rowrmap_check_granule(h->granule) != 0)
 		return (diag_set(d, EINVAL, "granule %u is invalid",
 		    h->granule));
@@ -186,12 +211,49 @@ lr_rowrmap_hdr_decode(const void *buf, size_t len, uint64_t filelen,
 	if (h->pathlen > LR_ROWRMAP_PATHMAX)
 		return (diag_set(d, EINVAL, "lower path length %u is over %u",
 		    h->pathlen, LR_ROWRMAP_PATHMAX));
-	if (lr_add_overflow(LR_ROWRMAP_HDR + (uint64_t)h->pathlen,
+	if (lr_add_overflow((uint64_t)h->pathoff + h->pathlen,
 	    h->bitmap_bytes, &total) || total != filelen)
 		return (diag_set(d, EINVAL, "file is %ju bytes, its header "
 		    "says %ju (truncated or overwritten)", (uintmax_t)filelen,
-		    (uintmax_t)(LR_ROWRMAP_HDR + (uint64_t)h->pathlen +
+		    (uintmax_t)((uint64_t)h->pathoff + h->pathlen +
 		    LR_MIN(h->bitmap_bytes, UINT64_MAX / 2))));
+	return (0);
+}
+
+/* Strict decode of the version 2 identity block at p. */
+static int
+ident_decode(const uint8_t *p, uint32_t flags, struct lr_rowrmap_ident *id,
+    struct diag *d)
+{
+	memset(id, 0, sizeof(*id));
+	id->kind = lr_le32dec(p + ID_KIND);
+	if (id->kind == LR_ROWRMAP_ID_NONE) {
+		if (!lr_is_zero(p, LR_ROWRMAP_IDLEN))
+			return (diag_set(d, EINVAL, "lower identity is not "
+			    "recorded but its bytes are not zero"));
+		return (0);
+	}
+	if (id->kind != LR_ROWRMAP_ID_SAMPLED && id->kind != LR_ROWRMAP_ID_UZIP)
+		return (diag_set(d, EINVAL, "unknown lower identity kind %u",
+		    id->kind));
+	if (!lr_is_zero(p + 4, 4) || !lr_is_zero(p + 44, 4) ||
+	    !lr_is_zero(p + 112, 16))
+		return (diag_set(d, EINVAL, "reserved identity bytes are not "
+		    "zero"));
+	id->dev = lr_le64dec(p + ID_DEV);
+	id->ino = lr_le64dec(p + ID_INO);
+	id->size = lr_le64dec(p + ID_SIZE);
+	id->mtime_sec = (int64_t)lr_le64dec(p + ID_MSEC);
+	id->mtime_nsec = lr_le32dec(p + ID_MNSEC);
+	if (id->mtime_nsec >= ID_NSEC_MAX)
+		return (diag_set(d, EINVAL, "lower mtime nanoseconds %u are "
+		    "out of range", id->mtime_nsec));
+	memcpy(id->hash, p + ID_HASH, LR_ROWRMAP_HASHLEN);
+	memcpy(id->hash_after, p + ID_AFTER, LR_ROWRMAP_HASHLEN);
+	if (!(flags & LR_ROWRMAP_F_COMMIT) &&
+	    !lr_is_zero(id->hash_after, LR_ROWRMAP_HASHLEN))
+		return (diag_set(d, EINVAL, "a post-commit hash is recorded "
+		    "but no commit is in progress"));
 	return (0);
 }
 
@@ -208,12 +270,16 @@ lr_rowrmap_decode(const void *buf, size_t len, struct lr_rowrmap_hdr *h,
 	if (lr_crc32(0, p + LR_ROWRMAP_HDR, len - LR_ROWRMAP_HDR) !=
 	    h->data_crc)
 		return (diag_set(d, EINVAL, "map data checksum mismatch"));
-	bits = p + LR_ROWRMAP_HDR + h->pathlen;
+	if (h->version != LR_ROWRMAP_VERSION_1 &&
+	    (error = ident_decode(p + LR_ROWRMAP_HDR, h->flags, &h->ident,
+	    d)) != 0)
+		return (error);
+	bits = p + h->pathoff + h->pathlen;
 	nb = h->bitmap_bytes;
 	ng = lr_div_roundup(h->size, h->granule);
 	if (ng % 8 != 0 && (bits[nb - 1] >> (ng % 8)) != 0)
 		return (diag_set(d, EINVAL, "bits set past the last granule"));
-	*path = (const char *)(p + LR_ROWRMAP_HDR);
+	*path = (const char *)(p + h->pathoff);
 	if (m == NULL)
 		return (0);
 	if (m->size != h->size || m->granule != h->granule)
@@ -235,22 +301,45 @@ lr_rowrmap_decode(const void *buf, size_t len, struct lr_rowrmap_hdr *h,
 uint64_t
 lr_rowrmap_encoded_len(const struct lr_rowrmap *m, uint32_t pathlen)
 {
-	return (LR_ROWRMAP_HDR + (uint64_t)pathlen +
+	return (LR_ROWRMAP_HDR + LR_ROWRMAP_IDLEN + (uint64_t)pathlen +
 	    lr_rowrmap_bitmap_bytes(m->size, m->granule));
 }
 
-int
-lr_rowrmap_encode(const struct lr_rowrmap *m, uint64_t generation,
-    const char *path, uint32_t pathlen, void *buf, size_t len)
+/* 0 when id can be written as it is (the decoder's rules). */
+static int
+ident_check(const struct lr_rowrmap_ident *id, uint32_t flags)
 {
-	uint8_t *p = buf, *bits;
+	if (id->kind == LR_ROWRMAP_ID_NONE)
+		return (id->dev == 0 && id->ino == 0 && id->size == 0 &&
+		    id->mtime_sec == 0 && id->mtime_nsec == 0 &&
+		    lr_is_zero(id->hash, LR_ROWRMAP_HASHLEN) &&
+		    lr_is_zero(id->hash_after, LR_ROWRMAP_HASHLEN) ? 0 :
+		    EINVAL);
+	if (id->kind != LR_ROWRMAP_ID_SAMPLED && id->kind != LR_ROWRMAP_ID_UZIP)
+		return (EINVAL);
+	if (id->mtime_nsec >= ID_NSEC_MAX)
+		return (EINVAL);
+	if (!(flags & LR_ROWRMAP_F_COMMIT) &&
+	    !lr_is_zero(id->hash_after, LR_ROWRMAP_HASHLEN))
+		return (EINVAL);
+	return (0);
+}
+
+int
+lr_rowrmap_encode_ext(const struct lr_rowrmap *m, uint64_t generation,
+    uint32_t flags, const struct lr_rowrmap_ident *ident, const char *path,
+    uint32_t pathlen, void *buf, size_t len)
+{
+	uint8_t *p = buf, *id, *bits;
 	uint64_t nb, i;
 
 	if (pathlen > LR_ROWRMAP_PATHMAX ||
-	    len != lr_rowrmap_encoded_len(m, pathlen))
+	    len != lr_rowrmap_encoded_len(m, pathlen) ||
+	    (flags & ~LR_ROWRMAP_F_COMMIT) != 0 ||
+	    (ident != NULL && ident_check(ident, flags) != 0))
 		return (EINVAL);
 	nb = lr_rowrmap_bitmap_bytes(m->size, m->granule);
-	memset(p, 0, LR_ROWRMAP_HDR);
+	memset(p, 0, LR_ROWRMAP_HDR + LR_ROWRMAP_IDLEN);
 	memcpy(p, rowrmap_magic, sizeof(rowrmap_magic));
 	lr_le32enc(p + 8, LR_ROWRMAP_VERSION);
 	lr_le32enc(p + 12, m->granule);
@@ -258,9 +347,21 @@ lr_rowrmap_encode(const struct lr_rowrmap *m, uint64_t generation,
 	lr_le64enc(p + 24, generation);
 	lr_le64enc(p + 32, nb);
 	lr_le32enc(p + 40, pathlen);
+	lr_le32enc(p + 48, flags);
+	id = p + LR_ROWRMAP_HDR;
+	if (ident != NULL && ident->kind != LR_ROWRMAP_ID_NONE) {
+		lr_le32enc(id + ID_KIND, ident->kind);
+		lr_le64enc(id + ID_DEV, ident->dev);
+		lr_le64enc(id + ID_INO, ident->ino);
+		lr_le64enc(id + ID_SIZE, ident->size);
+		lr_le64enc(id + ID_MSEC, (uint64_t)ident->mtime_sec);
+		lr_le32enc(id + ID_MNSEC, ident->mtime_nsec);
+		memcpy(id + ID_HASH, ident->hash, LR_ROWRMAP_HASHLEN);
+		memcpy(id + ID_AFTER, ident->hash_after, LR_ROWRMAP_HASHLEN);
+	}
 	if (pathlen > 0)
-		memcpy(p + LR_ROWRMAP_HDR, path, pathlen);
-	bits = p + LR_ROWRMAP_HDR + pathlen;
+		memcpy(id + LR_ROWRMAP_IDLEN, path, pathlen);
+	bits = id + LR_ROWRMAP_IDLEN + pathlen;
 	for (i = 0; i < nb; i++) {
 		uint64_t w = __atomic_load_n(&m->bm.words[i / 8],
 		    __ATOMIC_RELAXED);
@@ -271,4 +372,12 @@ lr_rowrmap_encode(const struct lr_rowrmap *m, uint64_t generation,
 	    len - LR_ROWRMAP_HDR));
 	lr_le32enc(p + 60, lr_crc32(0, p, 60));
 	return (0);
+}
+
+int
+lr_rowrmap_encode(const struct lr_rowrmap *m, uint64_t generation,
+    const char *path, uint32_t pathlen, void *buf, size_t len)
+{
+	return (lr_rowrmap_encode_ext(m, generation, 0, NULL, path, pathlen,
+	    buf, len));
 }

@@ -6,11 +6,13 @@
 # `liveroot serve --overlay` and qemu-io (an NBD client nobody here wrote);
 # nbdcopy reads the union back, in a later server session than the writes,
 # so the map's persistence is part of every check.  Bad input: a missing
-# lower, a too-small upper, a corrupt and a truncated map.
+# lower, a too-small upper, a corrupt and a truncated map, a lower replaced
+# by other bytes of the same size, a symlink planted at the map's temporary
+# file; a version 1 map; options after operands and -q.
 set -u
 
 : "${LIVEROOT:?LIVEROOT must name the liveroot binary}"
-for t in qemu-io nbdcopy python3 cmp; do
+for t in qemu-io nbdcopy python3 cmp timeout; do
 	if ! command -v "$t" >/dev/null 2>&1; then
 		echo "SKIP: $t is not installed (qemu-utils, libnbd-bin, python3)"
 		exit 77
@@ -178,6 +180,109 @@ check "truncated map exits 2" test $? = 2
 check "truncated map: message" grep -q "corrupt: truncated" err.txt
 "$LIVEROOT" overlay bogus up.img 2>/dev/null
 check "unknown sub-command exits 2" test $? = 2
+
+# --- the lower's identity ------------------------------------------------------
+# Regression: a lower replaced by other data of the same size was accepted by
+# status and serve (only its path and size were recorded), so every written
+# granule sat on the wrong base.  Now both refuse, naming the recorded and the
+# found lower (path, size, hash prefix); a copy of the right bytes is fine.
+cp lower.img lowi.img
+check "create on lowi.img" "$LIVEROOT" overlay create lowi.img upi.img
+"$LIVEROOT" overlay status upi.img >st.txt
+check "status shows the lower's identity" \
+    grep -q "identity     sha256 [0-9a-f]\{64\} (of 64 sampled blocks), checked" st.txt
+python3 -c '
+import random
+open("lowi.img", "r+b").write(random.Random(9).randbytes(3000000))'
+"$LIVEROOT" overlay status upi.img >/dev/null 2>err.txt
+check "status refuses a same-size other lower" test $? = 2
+check "status names both lowers" grep -q "upi.img.rowrmap: made on another lower (the same file, changed since): recorded .*/lowi.img, 3000000 bytes, sha256 [0-9a-f]\{12\}; found .*/lowi.img, 3000000 bytes, sha256 [0-9a-f]\{12\};" err.txt
+check "status names the fix" grep -q "put the recorded lower back, or drop the overlay ('liveroot overlay destroy upi.img')" err.txt
+timeout 10 "$LIVEROOT" serve --overlay upi.img --unix "$SOCK" >/dev/null 2>err.txt
+check "serve refuses a same-size other lower" test $? = 2
+check "serve names both lowers" grep -q "made on another lower .*recorded .*/lowi.img, 3000000 bytes, sha256 [0-9a-f]\{12\}; found .*lowi.img, 3000000 bytes, sha256 [0-9a-f]\{12\}" err.txt
+"$LIVEROOT" overlay revert upi.img >/dev/null 2>err.txt
+check "revert refuses it too" test $? = 2
+cp lower.img lowi.new
+mv lowi.new lowi.img
+check "a copy of the right bytes (a new inode) is accepted" \
+    "$LIVEROOT" overlay status -q upi.img
+
+# A uzip lower is identified by its table and samples of the image file.
+python3 -c '
+import random
+r = random.Random(11)
+open("za.bin", "wb").write(r.randbytes(1000000))
+open("zb.bin", "wb").write(r.randbytes(1000000))'
+"$LIVEROOT" mkuzip za.bin -o za.uzip >/dev/null 2>&1 &&
+    "$LIVEROOT" mkuzip zb.bin -o zb.uzip >/dev/null 2>&1
+check "two uzip images of the same size" test "$(stat -c %s za.uzip)" = "$(stat -c %s zb.uzip)"
+timeout 2 "$LIVEROOT" serve --lower za.uzip --upper upz.img --unix "$SOCK" >/dev/null 2>&1
+"$LIVEROOT" overlay status upz.img >st.txt
+check "a uzip lower's identity" grep -q "identity     sha256 [0-9a-f]\{64\} (of the uzip table and sampled blocks), checked" st.txt
+cp za.uzip za.save
+cp zb.uzip za.uzip
+"$LIVEROOT" overlay status upz.img >/dev/null 2>err.txt
+check "status refuses another uzip image" test $? = 2
+check "... naming both" grep -q "made on another lower (the same file, changed since): recorded .*/za.uzip, [0-9]* bytes, sha256 [0-9a-f]\{12\}; found .*/za.uzip" err.txt
+timeout 10 "$LIVEROOT" serve --overlay upz.img --unix "$SOCK" >/dev/null 2>err.txt
+check "serve refuses another uzip image" grep -q "made on another lower" err.txt
+cp za.save za.uzip
+check "the right image again" "$LIVEROOT" overlay status -q upz.img
+
+# --- the map's temporary file ----------------------------------------------------
+# Regression: UPPER.rowrmap.tmp was opened with O_TRUNC and followed: a
+# symbolic link planted there had its target overwritten by the map.
+echo precious >victim.txt
+ln -s victim.txt upi.img.rowrmap.tmp
+"$LIVEROOT" overlay revert upi.img >/dev/null 2>err.txt
+check "a save over a planted symlink is refused" test $? = 2
+check "... naming it" grep -q "upi.img.rowrmap.tmp: cannot save the overlay map: a symbolic link is in the way" err.txt
+check "the symlink's target is untouched" test "$(cat victim.txt)" = precious
+check "the map is still a regular file" test -f upi.img.rowrmap -a ! -L upi.img.rowrmap
+rm -f upi.img.rowrmap.tmp
+echo stale >upi.img.rowrmap.tmp
+check "a stale temporary file of ours is replaced" "$LIVEROOT" overlay revert -q upi.img
+check "... and gone after the save" test ! -e upi.img.rowrmap.tmp
+
+# --- a map from before identities (version 1) --------------------------------
+python3 -c '
+import os, struct, zlib
+path = os.path.abspath("lower.img").encode()
+bits = bytes([0x01]) + bytes(91)
+h = b"LRROWRMP" + struct.pack("<IIQQQI", 1, 4096, 3000000, 7, 92, len(path))
+h += struct.pack("<I", zlib.crc32(path + bits)) + bytes(12)
+h += struct.pack("<I", zlib.crc32(h))
+open("upv1.img.rowrmap", "wb").write(h + path + bits)
+open("upv1.img", "wb").truncate(3000000)'
+"$LIVEROOT" overlay status --json upv1.img >st.json 2>err.txt
+check "a version 1 map opens" test $? = 0
+check "... reported as version 1" test "$(json_field st.json map_version)" = 1
+check "... without a recorded identity" test "$(json_field st.json lower_identity)" = none
+check "... with a warning" grep -q "warning: upv1.img.rowrmap (a version 1 map) records no identity" err.txt
+check "... and its granule" test "$(json_field st.json granules_written)" = 1
+check "revert of a version 1 map" "$LIVEROOT" overlay revert -q upv1.img
+"$LIVEROOT" overlay status --json upv1.img >st.json
+check "... saves it as version 2" test "$(json_field st.json map_version)" = 2
+check "... with the identity recorded" test "$(json_field st.json lower_identity)" = sampled
+
+# --- one grammar: options after operands, -q --------------------------------
+"$LIVEROOT" overlay status upi.img --json >st.json
+check "status UPPER --json (option after the operand)" test "$(json_field st.json size)" = 3000000
+check "create LOWER UPPER --granule 64K" "$LIVEROOT" overlay create lower.img upg.img --granule 64K
+"$LIVEROOT" overlay status upg.img --json >st.json
+check "... took the granule" test "$(json_field st.json granule)" = 65536
+check "status -q prints nothing" test -z "$("$LIVEROOT" overlay status -q upi.img)"
+check "revert UPPER --quiet prints nothing" test -z "$("$LIVEROOT" overlay revert upi.img --quiet)"
+"$LIVEROOT" overlay status --bogus upi.img 2>err.txt >/dev/null
+check "an unknown option exits 2" test $? = 2
+check "... in one line through cli_err" test "$(wc -l <err.txt)" = 1
+check "... naming it" grep -q "^liveroot overlay: unknown option '--bogus'" err.txt
+"$LIVEROOT" overlay create lower.img 2>err.txt
+check "a missing operand exits 2" test $? = 2
+check "... in one line naming what is missing" grep -q "^liveroot overlay: create needs LOWER and UPPER; 'liveroot overlay --help'" err.txt
+check "destroy UPPER --remove" "$LIVEROOT" overlay destroy upg.img --remove
+check "... removed the upper" test ! -e upg.img
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
