@@ -293,7 +293,8 @@ mf_run(struct stack_opts *so, const char *mnt, const char *fuseopts,
 	memset(&m, 0, sizeof(m));
 	m.name = name;
 	if ((error = stack_build(so, &m.b, &d)) != 0) {
-		cli_diag(&d, error);
+		overlay_diag(&d, error, so->overlay != NULL ? so->overlay :
+		    so->upper);
 		notify(notify_fd, 1);
 		return (CLI_ERROR);
 	}

@@ -354,7 +354,8 @@ verb_serve(int argc, char **argv)
 		    ":" : "", port, so.readonly ? "" : " (and write it, "
 		    "unless it is read-only)");
 	if ((error = stack_build(&so, &top, &d)) != 0)
-		return (cli_diag(&d, error));
+		return (overlay_diag(&d, error, so.overlay != NULL ?
+		    so.overlay : so.upper));
 	eo.readonly = so.readonly;
 	if ((error = nbd_server_new(top, &eo, &serve_server, &d)) != 0) {
 		cli_diag(&d, error);

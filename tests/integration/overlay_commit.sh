@@ -155,6 +155,8 @@ for k in 1 2 3 4 5 6 7 8; do
 		check "kill $k: serve refuses" test $? != 0
 		check "kill $k: serve says the commit was interrupted" \
 		    grep -q "commit into the lower .* was interrupted" err2.txt
+		check "kill $k: serve names the command that finishes it" \
+		    grep -q "re-run 'liveroot overlay commit up.img'" err2.txt
 		"$LIVEROOT" overlay revert up.img >/dev/null 2>err2.txt
 		check "kill $k: revert refuses" test $? = 2
 		check "kill $k: revert says re-run commit" \
