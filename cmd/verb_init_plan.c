@@ -33,13 +33,15 @@ static const char usage_text[] =
 "  --defaults FILE     an /etc/liveroot/defaults file, read first\n"
 "  --ram SIZE          RAM of the target machine for live.overlay=N%\n"
 "                      (default: this machine's)\n"
-"  --freebsd           the FreeBSD plan (reroot, geom) instead of Linux\n"
+"  --freebsd           the FreeBSD plan (reroot or chroot, geom_rowr or\n"
+"                      gunion: live.geom=auto|rowr|gunion) instead of Linux\n"
 "  --source SPEC       with --freebsd: a resolved source; print the exact\n"
 "                      FreeBSD commands (an init_script) after the plan:\n"
 "                        preload:/dev/md0        local:/dev/cd0\n"
 "                        local:/dev/da0:OFF+LEN  ventoy:/dev/ada0:OFF+LEN,...\n"
 "                        findiso:/dev/da0s1:/isos/live.iso[:msdosfs|ufs|ext2fs]\n"
 "                        net:URL (net: alone uses live.url)\n"
+"                        none (nothing found: the diagnostic path)\n"
 "                      OFF and LEN in bytes, multiples of 512\n"
 "  --commands          print only the commands (a reviewable sh script)\n"
 "  --json              machine-readable output\n"
@@ -216,15 +218,13 @@ verb_init_plan(int argc, char **argv)
 		memset(&ps, 0, sizeof(ps));
 		ps.strategy = fs.strategy;
 		snprintf(ps.device, sizeof(ps.device), "%s",
-		    fs.strategy == LIVE_S_NET ? (fs.url[0] ? fs.url : c.url) :
-		    fs.device);
+		    fs.none ? "none" : fs.strategy == LIVE_S_NET ?
+		    (fs.url[0] ? fs.url : c.url) : fs.device);
 		ps.nextents = fs.next;
 		for (i = 0; i < fs.next; i++)
 			ps.size += fs.ext[i].len;
 		plan_build(&c, &ps, plan_freebsd_image_is_uzip(c.image), ram,
 		    PLAN_FREEBSD, &p);
-		p.handoff = plan_freebsd_handoff(c.handoff,
-		    plan_freebsd_reroot_safe(&fs, c.image, c.toram, NULL, 0));
 		/* A source the commands cannot express fails before any
 		 * output (so --json never prints half an object). */
 		diag_clear(&d);
@@ -240,6 +240,9 @@ verb_init_plan(int argc, char **argv)
 	} else
 		plan_build(&c, NULL, -1, ram, freebsd ? PLAN_FREEBSD :
 		    PLAN_LINUX, &p);
+	/* FreeBSD: before the probe the hand-off is not decided (auto). */
+	if (freebsd)
+		p.handoff = plan_freebsd_plan_handoff(&c, spec ? &fs : NULL);
 	n = probe_chain_steps(&c, st, LIVE_S_COUNT);
 
 	if (json) {
@@ -282,7 +285,11 @@ verb_init_plan(int argc, char **argv)
 		printf("\n  ],\n  \"handoff\": \"%s\",\n  \"plan\": [",
 		    config_handoff_name(p.handoff));
 		jl.first = 1;
-		plan_lines(&p, json_line, &jl);
+		if (freebsd)
+			plan_freebsd_lines(&c, spec ? &fs : NULL,
+			    p.overlay_cap, ram, json_line, &jl);
+		else
+			plan_lines(&p, json_line, &jl);
 		printf("\n  ]");
 		if (spec != NULL) {
 			printf(",\n  \"commands\": [");
@@ -319,7 +326,11 @@ verb_init_plan(int argc, char **argv)
 			printf(" on each\n");
 		}
 		printf("plan:\n");
-		plan_lines(&p, text_line, NULL);
+		if (freebsd)
+			plan_freebsd_lines(&c, spec ? &fs : NULL,
+			    p.overlay_cap, ram, text_line, NULL);
+		else
+			plan_lines(&p, text_line, NULL);
 		if (spec != NULL) {
 			printf("commands:\n");
 			(void)plan_freebsd_commands(&c, &fs, p.overlay_cap,

@@ -5,7 +5,9 @@
  * (copied to an exact-size NUL-terminated buffer), the rest a kernel
  * command line.  Any result is fine; a crash, an over-read or a command
  * line longer than the emitter's buffer going unnoticed is not.  Every
- * emitted line must be one line (no newline smuggled in through SPEC).
+ * emitted line must be one line (no newline smuggled in through SPEC), and
+ * the plan's text lines (with the source, and before the probe) are
+ * produced from the same input.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -50,8 +52,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (cmd != NULL)
 		config_parse_cmdline(&c, cmd);
 	diag_clear(&d);
+	plan_freebsd_lines(&c, NULL, 1ULL << 30, 1ULL << 32, line, &n);
+	(void)plan_freebsd_plan_handoff(&c, NULL);
 	if (plan_freebsd_parse_source(spec, &s, &d) == 0) {
 		(void)plan_freebsd_reroot_safe(&s, c.image, c.toram, NULL, 0);
+		(void)plan_freebsd_plan_handoff(&c, &s);
+		plan_freebsd_lines(&c, &s, 1ULL << 30, 1ULL << 32, line, &n);
 		(void)plan_freebsd_commands(&c, &s, 1ULL << 30, line, &n, &d);
 	}
 	free(cmd);

@@ -45,6 +45,13 @@ enum live_handoff {
 	LIVE_HANDOFF_REROOT		/* FreeBSD reboot -r */
 };
 
+/* live.geom: the FreeBSD overlay class (the Linux init ignores the key). */
+enum live_geom {
+	LIVE_GEOM_AUTO = 0,	/* geom_rowr when it loads, else gunion */
+	LIVE_GEOM_ROWR,		/* geom_rowr (liveroot's class) */
+	LIVE_GEOM_GUNION	/* gunion (FreeBSD 14 base) */
+};
+
 /* What kind of note a problem is. */
 enum live_problem_kind {
 	LIVE_P_INVALID = 0,	/* bad value, default kept */
@@ -94,6 +101,7 @@ struct live_config {
 
 	char			persist[256];	/* accepted; unsupported on Linux */
 	enum live_handoff	handoff;
+	enum live_geom		geom;
 	char			init[256];
 	int			shell;
 	int			debug;
@@ -146,6 +154,7 @@ const char *config_strategy_name(enum live_strategy s);
 /* -1 when the name is not a strategy. */
 int	config_strategy_from_name(const char *name, size_t len);
 const char *config_handoff_name(enum live_handoff h);
+const char *config_geom_name(enum live_geom g);
 const char *config_problem_kind_name(enum live_problem_kind k);
 
 /*

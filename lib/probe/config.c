@@ -56,6 +56,17 @@ config_handoff_name(enum live_handoff h)
 }
 
 const char *
+config_geom_name(enum live_geom g)
+{
+	switch (g) {
+	case LIVE_GEOM_AUTO:	return ("auto");
+	case LIVE_GEOM_ROWR:	return ("rowr");
+	case LIVE_GEOM_GUNION:	return ("gunion");
+	}
+	return ("?");
+}
+
+const char *
 config_problem_kind_name(enum live_problem_kind k)
 {
 	switch (k) {
@@ -293,6 +304,23 @@ set_handoff(struct live_config *c, const char *key, const char *v)
 }
 
 static int
+set_geom(struct live_config *c, const char *key, const char *v)
+{
+	static const enum live_geom all[] = { LIVE_GEOM_AUTO, LIVE_GEOM_ROWR,
+	    LIVE_GEOM_GUNION };
+	size_t i;
+
+	for (i = 0; v != NULL && i < sizeof(all) / sizeof(all[0]); i++)
+		if (strcmp(v, config_geom_name(all[i])) == 0) {
+			c->geom = all[i];
+			return (0);
+		}
+	problem(c, LIVE_P_INVALID, key, "%s=%s: use auto, rowr or gunion; "
+	    "kept %s", key, v ? v : "", config_geom_name(c->geom));
+	return (EINVAL);
+}
+
+static int
 set_flag(struct live_config *c, const char *key, const char *v, int *out)
 {
 	if (parse_bool(v, out) == 0)
@@ -331,14 +359,14 @@ set_url(struct live_config *c, const char *key, const char *v)
 enum {
 	K_PROBE, K_LABEL, K_IMAGE, K_ISO, K_URL, K_SHA256, K_PUBKEY,
 	K_TIMEOUT, K_TORAM, K_OVERLAY, K_PERSIST, K_HANDOFF, K_INIT, K_SHELL,
-	K_DEBUG, K_COUNT
+	K_DEBUG, K_GEOM, K_COUNT
 };
 
 static const char *const key_names[K_COUNT] = {
 	"live.probe", "live.label", "live.image", "live.iso", "live.url",
 	"live.sha256", "live.pubkey", "live.timeout", "live.toram",
 	"live.overlay", "live.persist", "live.handoff", "live.init",
-	"live.shell", "live.debug",
+	"live.shell", "live.debug", "live.geom",
 };
 
 static int
@@ -369,6 +397,7 @@ set_key(struct live_config *c, int k, const char *key, const char *v)
 	case K_INIT:	return (set_path(c, key, c->init, sizeof(c->init), v));
 	case K_SHELL:	return (set_flag(c, key, v, &c->shell));
 	case K_DEBUG:	return (set_flag(c, key, v, &c->debug));
+	case K_GEOM:	return (set_geom(c, key, v));
 	}
 	return (EINVAL);
 }
@@ -446,7 +475,8 @@ config_set(struct live_config *c, const char *key, const char *value,
 	if (k == K_COUNT) {
 		problem(c, LIVE_P_UNKNOWN, key, "%s: unknown key, ignored "
 		    "(known: live.probe label image iso url sha256 pubkey "
-		    "timeout toram overlay persist handoff init shell debug)",
+		    "timeout toram overlay persist handoff init shell debug "
+		    "geom)",
 		    key);
 		return (1);
 	}
@@ -641,6 +671,7 @@ config_key_at(const struct live_config *c, size_t i, const char **key,
 	case K_INIT:	snprintf(buf, len, "%s", c->init); break;
 	case K_SHELL:	snprintf(buf, len, "%d", c->shell); break;
 	case K_DEBUG:	snprintf(buf, len, "%d", c->debug); break;
+	case K_GEOM:	snprintf(buf, len, "%s", config_geom_name(c->geom)); break;
 	}
 	return (1);
 }

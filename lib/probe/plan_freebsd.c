@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * plan_freebsd.c - the FreeBSD plan as the exact base-system commands an
- * init_script runs (see plan_freebsd.h).
+ * init_script runs, and the plan's text lines from the same decisions (see
+ * plan_freebsd.h).
  *
  * Where liveroot runs: as init_script under the stock /sbin/init (loader.conf
  * init_script=...), so PID 1 stays init(8).  That is what both hand-offs
@@ -10,10 +11,12 @@
  * AFTER init_script returned (sbin/init/init.c main(): init_script, then
  * init_chroot), so the script can decide the chroot itself.  A `chroot
  * /newroot /sbin/init` from a script would fail: init refuses to run unless
- * it is PID 1.
+ * it is PID 1.  A script that exits non-zero sends init(8) to single-user
+ * mode (run_script()): with set -e, every failed command does; the
+ * diagnostic path uses that as its rescue shell (live.shell=1) or halts.
  *
- * The data path uses base GEOM classes only (facts from the FreeBSD
- * sources, read for this file):
+ * The data path uses base GEOM classes, and geom_rowr when it is there
+ * (facts from the FreeBSD sources, read for this file):
  *   - md(4)/mdconfig(8): -u fixes the unit, so names are known in advance;
  *     -s is 512-byte sectors unless suffixed b/k/m/g/t; swap backing "is
  *     generally preferable over malloc" (malloc can panic the system when
@@ -25,18 +28,30 @@
  *     provider NAME.nop (g_nop.c g_nop_create()).
  *   - gconcat create NAME PROV...: manual (no metadata), /dev/concat/NAME.
  *   - gunion create [-Z NAME] UPPER LOWER (FreeBSD 14+): provider
- *     NAME.union (else UPPER-LOWER.union), the upper at least as large as
- *     the union (g_union.c g_union_ctl_create()); the written map is in
- *     kernel memory, the upper takes every write.
+ *     NAME.union, the upper at least as large as the union
+ *     (g_union.c g_union_ctl_create()); g_union_done() sets the written
+ *     bits of a write whether or not the upper failed it, so a full upper
+ *     would corrupt the union: its upper is never capped.
+ *   - geom rowr create NAME RODEV RWDEV (freebsd/sys/geom/rowr/g_rowr.c,
+ *     module geom_rowr): provider /dev/NAME, the upper at least as large
+ *     as the device, the bits set only after the upper acknowledged the
+ *     write, so an upper that runs out of space fails the write and
+ *     nothing else: that is the cap.  The capped upper: a vnode md on a
+ *     sparse file on a tmpfs mounted with size=CAP; tmpfs counts the pages
+ *     a file really holds (tmpfs_subr.c tmpfs_page_inserted(),
+ *     tmpfs_can_alloc_page()), so a sparse file larger than the tmpfs is
+ *     fine and a write past CAP fails with ENOSPC.
  *   - reboot -r: init kills everything, unmounts every file system but
  *     devfs and its tmpfs copy (needs tmpfs), mounts vfs.root.mountfrom and
  *     runs init_path.  md and GEOM state survive; a vnode md whose file
- *     lives on the old root does not.
+ *     lives on an unmounted file system (the old root, a tmpfs) does not.
  *
  * Fixed names: /livemedia (the cd9660 medium), /livepart (a partition with
- * an ISO file), /newroot; md10 the image (vnode or RAM copy), md11 an ISO
- * file (findiso), md12 the upper; gnop lrextN, gconcat lrimg, gunion live.
- * Units from 10 up leave md0.. to the loader's md_image preloads.
+ * an ISO file), /liveupper (the capped upper's tmpfs), /newroot; md10 the
+ * image (vnode or RAM copy), md11 an ISO file (findiso), md12 the upper;
+ * gnop lrextN, gconcat lrimg, geom rowr or gunion "live" (/dev/live,
+ * /dev/live.union).  Units from 10 up leave md0.. to the loader's md_image
+ * preloads.
  *
  * Stateless; no allocation; never prints.
  */
@@ -52,56 +67,81 @@
 
 #define MEDIA		"/livemedia"
 #define PART		"/livepart"
+#define UPPERDIR	"/liveupper"
 #define NEWROOT		"/newroot"
 #define MD_IMAGE	10
 #define MD_ISO		11
 #define MD_UPPER	12
-#define UNION_NAME	"live"
+#define OVL		"live"
+#define STDPATH		"/sbin:/bin:/usr/sbin:/usr/bin"
+#define UZIP_WAIT	5	/* seconds for geom_uzip to taste */
+#define QLEN		4400	/* a 1023-byte URL quoted: at most 4094 */
 
 struct out {
 	void	(*line)(void *, const char *);
 	void	*arg;
+	int	indent;		/* inside an if: one tab */
+	int	overflow;	/* a line or a quoted value did not fit */
+};
+
+/* The decisions the plan's lines and the commands share. */
+struct decision {
+	char			rel[260];
+	const char		*image;	/* live.image, absolute */
+	int			uzip;
+	int			safe;	/* reroot safe: 1, 0, -1 unknown */
+	enum live_handoff	h;	/* REROOT, CHROOT; AUTO: unknown */
+	char			vnode[800];
 };
 
 static void LR_PRINTF(2, 3)
 say(struct out *o, const char *fmt, ...)
 {
-	char buf[2400];
+	char buf[16384];
 	va_list ap;
+	int n, k;
 
+	k = o->indent ? 1 : 0;
+	buf[0] = '\t';
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = vsnprintf(buf + k, sizeof(buf) - (size_t)k, fmt, ap);
 	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(buf) - (size_t)k)
+		o->overflow = 1;
 	o->line(o->arg, buf);
 }
 
-/* s quoted for sh(1) when it needs it. */
+/* s quoted for sh(1) when it needs it; o->overflow when it does not fit. */
 static const char *
-shq(const char *s, char *buf, size_t len)
+shq(struct out *o, const char *s, char *buf, size_t len)
 {
 	const char *p;
-	size_t o = 0;
+	size_t n = 0;
 
 	for (p = s; *p != '\0'; p++)
 		if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 		    "0123456789/._:+=,@%-", *p) == NULL)
 			break;
 	if (*p == '\0' && *s != '\0') {
+		if (strlen(s) >= len)
+			o->overflow = 1;
 		snprintf(buf, len, "%s", s);
 		return (buf);
 	}
-	if (len < 3)
-		return ("''");
-	buf[o++] = '\'';
-	for (p = s; *p != '\0' && o + 6 < len; p++) {
+	buf[n++] = '\'';
+	for (p = s; *p != '\0'; p++) {
+		if (n + 6 >= len) {
+			o->overflow = 1;
+			break;
+		}
 		if (*p == '\'') {
-			memcpy(buf + o, "'\\''", 4);
-			o += 4;
+			memcpy(buf + n, "'\\''", 4);
+			n += 4;
 		} else
-			buf[o++] = *p;
+			buf[n++] = *p;
 	}
-	buf[o++] = '\'';
-	buf[o] = '\0';
+	buf[n++] = '\'';
+	buf[n] = '\0';
 	return (buf);
 }
 
@@ -119,6 +159,23 @@ static const char *
 dev_name(const char *dev)
 {
 	return (strncmp(dev, "/dev/", 5) == 0 ? dev + 5 : dev);
+}
+
+static void
+human(uint64_t v, char *buf, size_t len)
+{
+	static const char *const u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	size_t i = 0;
+	double x = (double)v;
+
+	while (x >= 1024 && i + 1 < sizeof(u) / sizeof(u[0])) {
+		x /= 1024;
+		i++;
+	}
+	if (i == 0)
+		snprintf(buf, len, "%" PRIu64 " B", v);
+	else
+		snprintf(buf, len, "%.1f %s", x, u[i]);
 }
 
 int
@@ -218,11 +275,16 @@ plan_freebsd_parse_source(const char *spec, struct fbsd_source *s,
 	if (has_ctl(spec))
 		return (diag_set(d, EINVAL, "--source: a control character "
 		    "in the source"));
+	if (strcmp(spec, "none") == 0) {
+		s->none = 1;
+		return (0);
+	}
 	colon = strchr(spec, ':');
 	if (colon == NULL || (strat = config_strategy_from_name(spec,
 	    (size_t)(colon - spec))) < 0)
 		return (diag_set(d, EINVAL, "--source %s: give STRATEGY:..., "
-		    "one of preload, local, ventoy, findiso, net", spec));
+		    "one of preload, local, ventoy, findiso, net (or none: "
+		    "nothing found)", spec));
 	s->strategy = (enum live_strategy)strat;
 	rest = colon + 1;
 	if (s->strategy == LIVE_S_NET) {
@@ -294,6 +356,8 @@ plan_freebsd_reroot_safe(const struct fbsd_source *s, const char *image,
 {
 	if (vnode != NULL && len > 0)
 		vnode[0] = '\0';
+	if (s->none)
+		return (0);
 	switch (s->strategy) {
 	case LIVE_S_PRELOAD:
 	case LIVE_S_NET:
@@ -330,8 +394,255 @@ plan_freebsd_handoff(enum live_handoff requested, int safe)
 {
 	if (requested == LIVE_HANDOFF_REROOT || requested == LIVE_HANDOFF_CHROOT)
 		return (requested);
+	if (safe < 0)
+		return (LIVE_HANDOFF_AUTO);
 	return (safe ? LIVE_HANDOFF_REROOT : LIVE_HANDOFF_CHROOT);
 }
+
+static void
+decide(const struct live_config *c, const struct fbsd_source *s,
+    struct decision *dc)
+{
+	/* live.image is a path on the medium; "rootfs.uzip" means the same
+	 * as "/rootfs.uzip". */
+	if (c->image[0] == '\0')
+		dc->image = "/rootfs.uzip";
+	else if (c->image[0] != '/') {
+		snprintf(dc->rel, sizeof(dc->rel), "/%s", c->image);
+		dc->image = dc->rel;
+	} else
+		dc->image = c->image;
+	dc->uzip = plan_freebsd_image_is_uzip(dc->image);
+	dc->vnode[0] = '\0';
+	if (s == NULL)
+		dc->safe = c->toram ? 1 : -1;	/* toram: RAM, whatever found */
+	else
+		dc->safe = plan_freebsd_reroot_safe(s, dc->image, c->toram,
+		    dc->vnode, sizeof(dc->vnode));
+	if (s != NULL && s->none)
+		dc->h = LIVE_HANDOFF_AUTO;	/* there is no hand-off */
+	else
+		dc->h = plan_freebsd_handoff(c->handoff, dc->safe);
+}
+
+enum live_handoff
+plan_freebsd_plan_handoff(const struct live_config *c,
+    const struct fbsd_source *s)
+{
+	struct decision dc;
+
+	decide(c, s, &dc);
+	return (dc.h);
+}
+
+/* --- the plan's text lines ---------------------------------------------- */
+
+/* A numbered plan line; a control character from a value shows as '?'. */
+static void LR_PRINTF(3, 4)
+num(struct out *o, unsigned *n, const char *fmt, ...)
+{
+	char buf[4096], *p;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	for (p = buf; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p == 0x7f)
+			*p = '?';
+	say(o, "%u. %s", ++*n, buf);
+}
+
+static void
+probe_order(const struct live_config *c, char *buf, size_t len)
+{
+	size_t i, k = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < c->nprobe && k < len; i++)
+		k += (size_t)snprintf(buf + k, len - k, "%s%s", i ? "," : "",
+		    config_strategy_name(c->probe[i]));
+}
+
+static void
+source_line(struct out *o, unsigned *n, const struct live_config *c,
+    const struct fbsd_source *s, const struct decision *dc)
+{
+	const char *name = config_strategy_name(s->strategy);
+	uint64_t total = 0;
+	char a[32];
+	size_t i;
+
+	switch (s->strategy) {
+	case LIVE_S_PRELOAD:
+		num(o, n, "source: preload %s (the loader's md_image: in RAM)",
+		    s->device);
+		break;
+	case LIVE_S_NET:
+		num(o, n, "source: net %s, fetched into the swap-backed md%d "
+		    "(%s)", s->url[0] != '\0' ? s->url : c->url, MD_IMAGE,
+		    c->sha256[0] != '\0' ? "live.sha256 checked" :
+		    "not verified: no live.sha256");
+		break;
+	case LIVE_S_LOCAL:
+	case LIVE_S_VENTOY:
+		if (s->next == 0) {
+			num(o, n, "source: %s %s: cd9660 mounted on " MEDIA
+			    ", " MEDIA "%s as a read-only vnode md%d", name,
+			    s->device, dc->image, MD_IMAGE);
+			break;
+		}
+		for (i = 0; i < s->next; i++)
+			total += s->ext[i].len;
+		human(total, a, sizeof(a));
+		num(o, n, "source: %s %s: the image's %zu extent%s (%s) as "
+		    "%s", name, s->device, s->next, s->next == 1 ? "" : "s",
+		    a, s->next == 1 ? "a gnop window" :
+		    "gnop windows joined by gconcat");
+		break;
+	case LIVE_S_FINDISO:
+		num(o, n, "source: findiso %s on %s (%s, on " PART "): the ISO "
+		    "as the vnode md%d, its cd9660 on " MEDIA ", " MEDIA "%s "
+		    "as the vnode md%d", s->path, s->device, s->fstype,
+		    MD_ISO, dc->image, MD_IMAGE);
+		break;
+	default:
+		break;
+	}
+}
+
+/* The overlay's line; returns the root device the plan mounts. */
+static const char *
+overlay_line(struct out *o, unsigned *n, const struct live_config *c,
+    enum live_handoff h, uint64_t cap, uint64_t ram)
+{
+	char a[32], b[32], capt[96];
+
+	human(cap, a, sizeof(a));
+	human(ram, b, sizeof(b));
+	snprintf(capt, sizeof(capt), "%s (%" PRIu64 " bytes; RAM %s)", a, cap,
+	    b);
+	switch (c->geom) {
+	case LIVE_GEOM_ROWR:
+		if (h == LIVE_HANDOFF_CHROOT)
+			num(o, n, "overlay: geom_rowr, the upper in RAM capped "
+			    "at %s: a sparse file on a tmpfs of that size as "
+			    "md%d; a write past the cap fails with ENOSPC",
+			    capt, MD_UPPER);
+		else if (h == LIVE_HANDOFF_REROOT)
+			num(o, n, "overlay: geom_rowr, the upper a swap-backed "
+			    "md%d as large as the image, not capped at %s: "
+			    "reboot -r unmounts the tmpfs a cap needs",
+			    MD_UPPER, capt);
+		else
+			num(o, n, "overlay: geom_rowr, the upper in RAM capped "
+			    "at %s under chroot (a tmpfs-backed md%d); under "
+			    "reroot a swap-backed md%d, not capped", capt,
+			    MD_UPPER, MD_UPPER);
+		return ("/dev/" OVL);
+	case LIVE_GEOM_GUNION:
+		num(o, n, "overlay: gunion, the upper a swap-backed md%d as "
+		    "large as the image, not capped at %s: gunion marks a "
+		    "write written even when the upper failed it, so its "
+		    "upper must never fill", MD_UPPER, capt);
+		return ("/dev/" OVL ".union");
+	default:
+		break;
+	}
+	if (h == LIVE_HANDOFF_CHROOT)
+		num(o, n, "overlay: live.geom=auto: geom_rowr if it loads, "
+		    "else gunion (the script logs which); geom_rowr caps the "
+		    "upper in RAM at %s, gunion does not (a swap-backed md%d "
+		    "as large as the image)", capt, MD_UPPER);
+	else if (h == LIVE_HANDOFF_REROOT)
+		num(o, n, "overlay: live.geom=auto: geom_rowr if it loads, "
+		    "else gunion (the script logs which); the upper is a "
+		    "swap-backed md%d as large as the image, not capped at %s: "
+		    "reboot -r unmounts the tmpfs a cap needs", MD_UPPER, capt);
+	else
+		num(o, n, "overlay: live.geom=auto: geom_rowr if it loads, "
+		    "else gunion (the script logs which); geom_rowr caps the "
+		    "upper in RAM at %s under chroot; under reroot, or with "
+		    "gunion, the upper is not capped", capt);
+	return ("/dev/" OVL " (geom_rowr) or /dev/" OVL ".union (gunion)");
+}
+
+void
+plan_freebsd_lines(const struct live_config *c, const struct fbsd_source *s,
+    uint64_t overlay_cap, uint64_t ram_bytes,
+    void (*line)(void *, const char *), void *arg)
+{
+	struct out o = { line, arg, 0, 0 };
+	struct decision dc;
+	char order[80];
+	const char *root, *why;
+	unsigned n = 0;
+
+	decide(c, s, &dc);
+	probe_order(c, order, sizeof(order));
+	if (s == NULL)
+		num(&o, &n, "source: probe %s (devices: wait up to %u s)",
+		    order, c->timeout_s);
+	else if (s->none) {
+		num(&o, &n, "source: none found (live.probe=%s): the "
+		    "diagnostic path", order);
+		goto failure;
+	} else
+		source_line(&o, &n, c, s, &dc);
+	if (c->toram)
+		num(&o, &n, "toram: %s", s != NULL &&
+		    (s->strategy == LIVE_S_PRELOAD || s->strategy ==
+		    LIVE_S_NET) ? "the image is in RAM already" : "copy the "
+		    "image into the swap-backed md10 first (the medium may "
+		    "then go)");
+	if (dc.uzip)
+		num(&o, &n, "uzip: geom_uzip decompresses %s (read-only)",
+		    dc.image);
+	else
+		num(&o, &n, "uzip: no, %s is a raw file system image (not "
+		    ".uzip, .ulzma, .uzst)", dc.image);
+	root = overlay_line(&o, &n, c, dc.h, overlay_cap, ram_bytes);
+	switch (dc.h) {
+	case LIVE_HANDOFF_REROOT:
+		num(&o, &n, "mount: ufs %s as the new root (kenv "
+		    "vfs.root.mountfrom)", root);
+		if (dc.safe == 0)
+			why = "FORCED by live.handoff=reroot and unsafe: ";
+		else if (s == NULL || c->toram || s->strategy ==
+		    LIVE_S_PRELOAD || s->strategy == LIVE_S_NET)
+			why = "the image is in RAM";
+		else
+			why = "the image is read through GEOM windows of a "
+			    "disk";
+		num(&o, &n, "handoff: reroot to %s (reboot -r; md and GEOM "
+		    "state survive): %s%s", c->init, why, dc.vnode);
+		break;
+	case LIVE_HANDOFF_CHROOT:
+		num(&o, &n, "mount: ufs %s on " NEWROOT, root);
+		num(&o, &n, "handoff: chroot to " NEWROOT " (init_chroot: "
+		    "init(8) stays PID 1, chroots itself after the script and "
+		    "runs /etc/rc; the live root's /boot nullfs-mounted over "
+		    "the old /boot for firmware): %s%s", dc.safe == 0 ?
+		    dc.vnode : "forced by live.handoff=chroot", dc.safe == 0 ?
+		    ", which reboot -r would unmount" : "");
+		break;
+	default:
+		num(&o, &n, "mount: ufs %s, as the new root or on " NEWROOT,
+		    root);
+		num(&o, &n, "handoff: decided by the source found: reroot "
+		    "to %s if the image is in RAM (preload, toram, net) or "
+		    "read through GEOM windows of a disk (extents), else "
+		    "chroot to " NEWROOT " (init_chroot) with the live root's "
+		    "/boot nullfs-mounted over the old /boot", c->init);
+		break;
+	}
+failure:
+	num(&o, &n, "on failure: the diagnostic block (disks seen, partitions, "
+	    "a hint), then %s; never a reboot", c->shell ? "a rescue shell "
+	    "(the script exits 1: init(8)'s single-user mode)" : "halt");
+}
+
+/* --- the commands -------------------------------------------------------- */
 
 /* mdconfig's whole-MiB size for "$size" bytes (dd conv=osync pads to 1m). */
 #define MIB_OF_SIZE	"$(( (size + 1048575) / 1048576 ))m"
@@ -347,57 +658,230 @@ emit_ram_copy(struct out *o, const char *fromq)
 	say(o, "dd if=%s of=/dev/md%d bs=1m conv=osync", fromq, MD_IMAGE);
 }
 
+static const char *
+geom_label(enum live_geom g)
+{
+	switch (g) {
+	case LIVE_GEOM_ROWR:	return ("geom_rowr");
+	case LIVE_GEOM_GUNION:	return ("gunion");
+	default:		break;
+	}
+	return ("live.geom=auto (geom_rowr, else gunion)");
+}
+
+/* The top: what this is, set -e, PATH, nomedium(), die(), wait_dev(). */
+static void
+emit_header(struct out *o, const struct live_config *c,
+    const struct fbsd_source *s, const struct decision *dc, const char *url)
+{
+	say(o, "#!/bin/sh");
+	if (s->none)
+		say(o, "# liveroot plan for FreeBSD 14+: no source found, the "
+		    "diagnostic path");
+	else
+		say(o, "# liveroot plan for FreeBSD 14+: source %s %s, "
+		    "hand-off %s, overlay %s",
+		    config_strategy_name(s->strategy),
+		    s->strategy == LIVE_S_NET ? url : s->device,
+		    config_handoff_name(dc->h), geom_label(c->geom));
+	say(o, "# run as init_script under init(8) (loader.conf: "
+	    "init_script=\"/liveroot-init.sh\"); PID 1 stays init");
+	say(o, "# a failed command ends the script (set -e), and init(8) "
+	    "goes to single-user mode");
+	if (c->handoff == LIVE_HANDOFF_SWITCH_ROOT)
+		say(o, "# live.handoff=switch_root is Linux's; the FreeBSD "
+		    "rule applies");
+	if (dc->h == LIVE_HANDOFF_REROOT && dc->safe == 0)
+		say(o, "# WARNING: live.handoff=reroot forced, but %s: "
+		    "reboot -r unmounts it and the live root loses its lower; "
+		    "use live.toram=1 or drop live.handoff", dc->vnode);
+	say(o, "set -e");
+	say(o, "# the base tools by name (LIVEROOT_PATH replaces the "
+	    "directories: a test runs recording stand-ins)");
+	say(o, "PATH=${LIVEROOT_PATH:-" STDPATH "}");
+	say(o, "export PATH");
+	say(o, "# no live root: the diagnostic block, then %s; never a "
+	    "reboot", c->shell ? "a rescue shell (live.shell=1)" :
+	    "halt (live.shell=1: a rescue shell)");
+	say(o, "nomedium() {");
+	o->indent = 1;
+	say(o, "echo \"liveroot: ROOT IMAGE NOT FOUND: $1\" >&2");
+	say(o, "echo \"liveroot: disks seen: $(sysctl -n kern.disks)\" >&2");
+	say(o, "gpart show -p >&2 || :");
+	say(o, "echo \"liveroot: hint: a disk that attaches late needs a "
+	    "larger live.timeout (now %u s); no disk listed: this kernel "
+	    "sees none (a missing driver, or a firmware-emulated medium "
+	    "such as Ventoy's or PXE's)\" >&2", c->timeout_s);
+	if (c->shell) {
+		say(o, "# live.shell=1: exit 1, and init(8) starts its "
+		    "single-user shell on the console");
+		say(o, "exit 1");
+	} else {
+		say(o, "halt");
+		say(o, "exit 1");
+	}
+	o->indent = 0;
+	say(o, "}");
+	if (s->none)
+		return;
+	say(o, "die() {");
+	o->indent = 1;
+	say(o, "echo \"liveroot: $1\" >&2");
+	say(o, "exit 1");
+	o->indent = 0;
+	say(o, "}");
+	say(o, "# wait_dev DEV SECONDS: until DEV answers diskinfo(8) (disks "
+	    "and GEOM providers may appear late)");
+	say(o, "wait_dev() {");
+	o->indent = 1;
+	say(o, "n=0");
+	say(o, "until diskinfo \"$1\" > /dev/null 2>&1; do");
+	say(o, "\tn=$((n + 1))");
+	say(o, "\ttest \"$n\" -le \"$2\" || return 1");
+	say(o, "\tsleep 1");
+	say(o, "done");
+	o->indent = 0;
+	say(o, "}");
+}
+
+/* wait_dev DEV live.timeout, else the diagnostic path. */
+static void
+emit_wait_medium(struct out *o, const struct live_config *c, const char *dev)
+{
+	char msg[400], q[QLEN], qd[QLEN];
+
+	snprintf(msg, sizeof(msg), "%s did not appear within live.timeout=%u "
+	    "s", dev, c->timeout_s);
+	say(o, "wait_dev %s %u || nomedium %s", shq(o, dev, qd, sizeof(qd)),
+	    c->timeout_s, shq(o, msg, q, sizeof(q)));
+}
+
+/* The overlay over "$size" bytes of /dev/LOWER: geom rowr or gunion. */
+static void
+emit_rowr(struct out *o, enum live_handoff h, const char *lower,
+    uint64_t cap)
+{
+	if (h == LIVE_HANDOFF_CHROOT) {
+		say(o, "# the upper, capped at live.overlay=%" PRIu64 " bytes: "
+		    "a sparse file of the image's size on a tmpfs of that "
+		    "size, as md%d; past the cap a write fails with ENOSPC "
+		    "and geom_rowr leaves it unwritten", cap, MD_UPPER);
+		say(o, "kldload -n tmpfs");
+		say(o, "mkdir -p " UPPERDIR);
+		say(o, "mount -t tmpfs -o size=%" PRIu64 " tmpfs " UPPERDIR,
+		    cap);
+		say(o, "truncate -s \"$size\" " UPPERDIR "/upper");
+		say(o, "mdconfig -a -t vnode -f " UPPERDIR "/upper -u %d",
+		    MD_UPPER);
+	} else {
+		say(o, "# the upper: a swap-backed md as large as the image, "
+		    "pages allocated on write; not capped at "
+		    "live.overlay=%" PRIu64 ": reboot -r unmounts every file "
+		    "system but devfs, so a capped upper (a file on a tmpfs) "
+		    "would not survive it", cap);
+		say(o, "mdconfig -a -t swap -s ${size}b -u %d", MD_UPPER);
+	}
+	say(o, "# geom_rowr: unwritten granules read from the lower, writes "
+	    "go to the upper; provider /dev/" OVL);
+	say(o, "geom rowr create " OVL " %s md%d", lower, MD_UPPER);
+	say(o, "root=/dev/" OVL);
+	if (h == LIVE_HANDOFF_CHROOT)
+		say(o, "echo \"liveroot: overlay: geom_rowr, the upper capped "
+		    "at %" PRIu64 " bytes of RAM\" >&2", cap);
+	else
+		say(o, "echo \"liveroot: overlay: geom_rowr, the upper not "
+		    "capped under reroot: writes may use up to $size bytes of "
+		    "RAM (live.overlay=%" PRIu64 " is not enforced)\" >&2",
+		    cap);
+}
+
+static void
+emit_gunion(struct out *o, const char *lower, uint64_t cap)
+{
+	say(o, "# the upper: a swap-backed md as large as the image (gunion "
+	    "needs upper >= union), pages allocated on write; not capped: "
+	    "gunion marks a write written even when the upper failed it, so "
+	    "its upper must never fill");
+	say(o, "mdconfig -a -t swap -s ${size}b -u %d", MD_UPPER);
+	say(o, "# the union: unwritten sectors read from the lower, writes "
+	    "go to the upper; provider " OVL ".union");
+	say(o, "gunion create -Z " OVL " /dev/md%d /dev/%s", MD_UPPER, lower);
+	say(o, "root=/dev/" OVL ".union");
+	say(o, "echo \"liveroot: overlay: gunion, the upper not capped: "
+	    "writes may use up to $size bytes of RAM (live.overlay=%" PRIu64
+	    " is not enforced)\" >&2", cap);
+}
+
+static void
+emit_overlay(struct out *o, const struct live_config *c,
+    const struct decision *dc, const char *lower, uint64_t cap)
+{
+	say(o, "# the lower's size in bytes (diskinfo(8): the third field)");
+	say(o, "size=$(diskinfo /dev/%s | awk '{print $3}')", lower);
+	switch (c->geom) {
+	case LIVE_GEOM_ROWR:
+		say(o, "# live.geom=rowr: geom_rowr, liveroot's GEOM class");
+		say(o, "kldload -n geom_rowr || die 'live.geom=rowr, but "
+		    "geom_rowr does not load: install geom_rowr.ko and "
+		    "geom_rowr.so (liveroot freebsd/), or use live.geom=auto'");
+		emit_rowr(o, dc->h, lower, cap);
+		return;
+	case LIVE_GEOM_GUNION:
+		say(o, "# live.geom=gunion: gunion, FreeBSD 14 base");
+		say(o, "kldload -n geom_union");
+		emit_gunion(o, lower, cap);
+		return;
+	default:
+		break;
+	}
+	say(o, "# live.geom=auto: geom_rowr when it loads (it can cap the "
+	    "upper), else gunion (FreeBSD 14 base); the script logs which");
+	say(o, "if kldload -n geom_rowr 2>/dev/null; then");
+	o->indent = 1;
+	emit_rowr(o, dc->h, lower, cap);
+	o->indent = 0;
+	say(o, "else");
+	o->indent = 1;
+	say(o, "kldload -n geom_union");
+	emit_gunion(o, lower, cap);
+	o->indent = 0;
+	say(o, "fi");
+}
+
 int
 plan_freebsd_commands(const struct live_config *c,
     const struct fbsd_source *s, uint64_t overlay_cap,
     void (*line)(void *arg, const char *text), void *arg, struct diag *d)
 {
-	struct out o = { line, arg };
-	char vnode[800], q1[1200], q2[1200], img[320], prov[160], lower[170];
-	char rel[260];
-	const char *url, *image;
-	enum live_handoff h;
-	int safe, uzip;
+	struct out o = { line, arg, 0, 0 };
+	struct decision dc;
+	char q1[QLEN], q2[QLEN], msg[QLEN], order[80], img[320], prov[160];
+	char lower[170];
+	const char *url;
 	uint64_t total = 0;
 	size_t i;
 
-	/* live.image is a path on the medium; "rootfs.uzip" means the same
-	 * as "/rootfs.uzip". */
-	if (c->image[0] == '\0')
-		image = "/rootfs.uzip";
-	else if (c->image[0] != '/') {
-		snprintf(rel, sizeof(rel), "/%s", c->image);
-		image = rel;
-	} else
-		image = c->image;
+	decide(c, s, &dc);
 	url = s->url[0] != '\0' ? s->url : c->url;
-	if (s->strategy == LIVE_S_NET && url[0] == '\0')
+	if (!s->none && s->strategy == LIVE_S_NET && url[0] == '\0')
 		return (diag_set(d, EINVAL, "net: no URL (give net:URL or "
 		    "live.url=)"));
-	if (has_ctl(image) || has_ctl(url) || has_ctl(c->init) ||
+	if (has_ctl(dc.image) || has_ctl(url) || has_ctl(c->init) ||
 	    has_ctl(c->sha256) || has_ctl(s->device) || has_ctl(s->path))
 		return (diag_set(d, EINVAL, "a control character in "
 		    "live.image, live.url, live.init or the source: the "
 		    "commands would break"));
-	uzip = plan_freebsd_image_is_uzip(image);
-	safe = plan_freebsd_reroot_safe(s, image, c->toram, vnode,
-	    sizeof(vnode));
-	h = plan_freebsd_handoff(c->handoff, safe);
-	snprintf(img, sizeof(img), "%s%s", MEDIA, image);
+	snprintf(img, sizeof(img), "%s%s", MEDIA, dc.image);
 
-	say(&o, "# liveroot plan for FreeBSD 14+: source %s %s, hand-off %s",
-	    config_strategy_name(s->strategy), s->strategy == LIVE_S_NET ?
-	    url : s->device, config_handoff_name(h));
-	say(&o, "# run as init_script under init(8) (loader.conf: "
-	    "init_script=\"/liveroot-init.sh\"); PID 1 stays init");
-	if (c->handoff == LIVE_HANDOFF_SWITCH_ROOT)
-		say(&o, "# live.handoff=switch_root is Linux's; the FreeBSD "
-		    "rule applies");
-	if (h == LIVE_HANDOFF_REROOT && !safe)
-		say(&o, "# WARNING: live.handoff=reroot forced, but %s: "
-		    "reboot -r unmounts it and the live root loses its lower; "
-		    "use live.toram=1 or drop live.handoff", vnode);
-	say(&o, "set -e");
+	emit_header(&o, c, s, &dc, url);
+	if (s->none) {
+		probe_order(c, order, sizeof(order));
+		say(&o, "# the probe found no live image");
+		snprintf(msg, sizeof(msg), "no strategy of live.probe=%s found "
+		    "%s", order, dc.image);
+		say(&o, "nomedium %s", shq(&o, msg, q1, sizeof(q1)));
+		goto done;
+	}
 
 	say(&o, "# kernel modules (kldload -n: already loaded or compiled "
 	    "in is fine)");
@@ -405,8 +889,7 @@ plan_freebsd_commands(const struct live_config *c,
 		say(&o, "kldload -n geom_nop");
 	if (s->next > 1)
 		say(&o, "kldload -n geom_concat");
-	say(&o, "kldload -n geom_union");
-	if (h == LIVE_HANDOFF_REROOT)
+	if (dc.h == LIVE_HANDOFF_REROOT)
 		say(&o, "kldload -n tmpfs");
 	else
 		say(&o, "kldload -n nullfs");
@@ -416,7 +899,10 @@ plan_freebsd_commands(const struct live_config *c,
 	case LIVE_S_PRELOAD:
 		say(&o, "# the loader preloaded the image as a memory disk "
 		    "(md_image): RAM, it survives reroot");
-		say(&o, "test -c %s", shq(s->device, q1, sizeof(q1)));
+		snprintf(msg, sizeof(msg), "no %s: the loader preloaded no "
+		    "image (loader.conf: NAME_type=\"md_image\")", s->device);
+		say(&o, "wait_dev %s 0 || nomedium %s", shq(&o, s->device, q1,
+		    sizeof(q1)), shq(&o, msg, q2, sizeof(q2)));
 		snprintf(prov, sizeof(prov), "%s", dev_name(s->device));
 		if (c->toram)
 			say(&o, "# live.toram: the image is already in RAM");
@@ -424,8 +910,11 @@ plan_freebsd_commands(const struct live_config *c,
 	case LIVE_S_NET:
 		say(&o, "# the network is up (the loader's boot.netif.*, or "
 		    "dhclient); fetch -s prints the size without fetching");
-		shq(url, q1, sizeof(q1));
-		say(&o, "size=$(fetch -s %s)", q1);
+		shq(&o, url, q1, sizeof(q1));
+		snprintf(msg, sizeof(msg), "fetch -s %s failed: no network, or "
+		    "the server does not have it", url);
+		say(&o, "size=$(fetch -s %s) || nomedium %s", q1, shq(&o, msg,
+		    q2, sizeof(q2)));
 		say(&o, "# a swap-backed md in whole MiB (mdconfig(8): swap "
 		    "is preferable to malloc; dd pads the last block)");
 		say(&o, "mdconfig -a -t swap -s " MIB_OF_SIZE " -u %d",
@@ -438,10 +927,10 @@ plan_freebsd_commands(const struct live_config *c,
 			say(&o, "# live.sha256: hash exactly the fetched "
 			    "bytes");
 			say(&o, "test \"$(dd if=/dev/md%d bs=1m 2>/dev/null | "
-			    "head -c \"$size\" | sha256 -q)\" = %s || { echo "
-			    "\"liveroot: the fetched image's sha256 differs from "
-			    "live.sha256: a damaged or wrong image\" >&2; "
-			    "exit 1; }", MD_IMAGE, c->sha256);
+			    "head -c \"$size\" | sha256 -q)\" = %s || die "
+			    "\"the fetched image's sha256 differs from "
+			    "live.sha256: a damaged or wrong image\"",
+			    MD_IMAGE, c->sha256);
 		} else
 			say(&o, "# no live.sha256: the download is not "
 			    "verified");
@@ -453,18 +942,21 @@ plan_freebsd_commands(const struct live_config *c,
 	case LIVE_S_VENTOY:
 		if (s->next == 0) {
 			say(&o, "# the cd9660 medium holding the image");
+			emit_wait_medium(&o, c, s->device);
 			say(&o, "mkdir -p %s", MEDIA);
-			say(&o, "mount_cd9660 %s %s", shq(s->device, q1,
+			say(&o, "mount_cd9660 %s %s", shq(&o, s->device, q1,
 			    sizeof(q1)), MEDIA);
 			goto image_file;
 		}
+		say(&o, "# the disk holding the image's extents");
+		emit_wait_medium(&o, c, s->device);
 		say(&o, "# the image's extents on %s (from liveroot "
 		    "locate): one gnop window each, provider NAME.nop",
 		    s->device);
 		for (i = 0; i < s->next; i++) {
 			say(&o, "gnop create -o %" PRIu64 " -s %" PRIu64
 			    " -Z lrext%zu %s", s->ext[i].off, s->ext[i].len, i,
-			    shq(s->device, q1, sizeof(q1)));
+			    shq(&o, s->device, q1, sizeof(q1)));
 			total += s->ext[i].len;
 		}
 		if (s->next == 1)
@@ -496,14 +988,15 @@ plan_freebsd_commands(const struct live_config *c,
 		break;
 	case LIVE_S_FINDISO:
 		say(&o, "# the partition holding the ISO file, read-only");
+		emit_wait_medium(&o, c, s->device);
 		say(&o, "mkdir -p %s", PART);
-		say(&o, "mount -t %s -o ro %s %s", s->fstype, shq(s->device,
-		    q1, sizeof(q1)), PART);
+		say(&o, "mount -t %s -o ro %s %s", s->fstype, shq(&o,
+		    s->device, q1, sizeof(q1)), PART);
 		say(&o, "# the ISO file as a read-only vnode md, then its "
 		    "cd9660 file system");
 		snprintf(q2, sizeof(q2), "%s%s", PART, s->path);
 		say(&o, "mdconfig -a -t vnode -o readonly -f %s -u %d",
-		    shq(q2, q1, sizeof(q1)), MD_ISO);
+		    shq(&o, q2, q1, sizeof(q1)), MD_ISO);
 		say(&o, "mkdir -p %s", MEDIA);
 		say(&o, "mount_cd9660 /dev/md%d %s", MD_ISO, MEDIA);
 		goto image_file;
@@ -513,7 +1006,7 @@ plan_freebsd_commands(const struct live_config *c,
 	goto lower;
 
 image_file:
-	shq(img, q1, sizeof(q1));
+	shq(&o, img, q1, sizeof(q1));
 	if (c->toram) {
 		emit_ram_copy(&o, q1);
 		say(&o, "umount %s", MEDIA);
@@ -530,7 +1023,7 @@ image_file:
 	snprintf(prov, sizeof(prov), "md%d", MD_IMAGE);
 
 lower:
-	if (uzip) {
+	if (dc.uzip) {
 		snprintf(lower, sizeof(lower), "%s.uzip", prov);
 		say(&o, "# geom_uzip tastes %s and creates %s (g_uzip.c); "
 		    "wait for it", prov, lower);
@@ -539,48 +1032,35 @@ lower:
 			    "an unverified image (unless geom_uzip is compiled "
 			    "in or preloaded)");
 		say(&o, "kldload -n geom_uzip");
-		say(&o, "for i in 1 2 3 4 5 6 7 8 9 10; do test -c /dev/%s "
-		    "&& break; sleep 0.5; done", lower);
-		say(&o, "test -c /dev/%s", lower);
+		snprintf(msg, sizeof(msg), "geom_uzip made no /dev/%s: the "
+		    "image %s is not a uzip image (mkuzip), or it is damaged",
+		    lower, dc.image);
+		say(&o, "wait_dev /dev/%s %d || die %s", lower, UZIP_WAIT,
+		    shq(&o, msg, q1, sizeof(q1)));
 	} else {
 		snprintf(lower, sizeof(lower), "%s", prov);
 		say(&o, "# %s is not a .uzip name: a raw file system image",
-		    image);
+		    dc.image);
 	}
-	say(&o, "# the upper: a swap-backed md as large as the lower "
-	    "(gunion needs upper >= union); pages are allocated on write");
-	say(&o, "size=$(diskinfo /dev/%s | awk '{print $3}')", lower);
-	say(&o, "# live.overlay=%" PRIu64 " bytes: gunion cannot cap its "
-	    "upper, so say when the image is larger than the cap",
-	    overlay_cap);
-	say(&o, "test \"$size\" -le %" PRIu64 " || echo \"liveroot: "
-	    "live.overlay=%" PRIu64 " is below the image's $size bytes; "
-	    "writes may use up to $size bytes of RAM\" >&2", overlay_cap,
-	    overlay_cap);
-	say(&o, "mdconfig -a -t swap -s ${size}b -u %d", MD_UPPER);
-	say(&o, "# the union: unwritten sectors read from the lower, writes "
-	    "go to the upper; provider %s.union", UNION_NAME);
-	say(&o, "gunion create -Z %s /dev/md%d /dev/%s", UNION_NAME,
-	    MD_UPPER, lower);
+	emit_overlay(&o, c, &dc, lower, overlay_cap);
 
-	if (h == LIVE_HANDOFF_REROOT) {
+	if (dc.h == LIVE_HANDOFF_REROOT) {
 		say(&o, "# reboot -r: init kills every process, unmounts all "
 		    "but devfs, mounts vfs.root.mountfrom, runs init_path; md "
 		    "and GEOM state survive");
-		say(&o, "kenv vfs.root.mountfrom=ufs:/dev/%s.union",
-		    UNION_NAME);
+		say(&o, "kenv vfs.root.mountfrom=ufs:$root");
 		if (strcmp(c->init, "/sbin/init") != 0)
-			say(&o, "kenv init_path=%s", shq(c->init, q1,
+			say(&o, "kenv init_path=%s", shq(&o, c->init, q1,
 			    sizeof(q1)));
 		say(&o, "reboot -r");
-		return (0);
+		goto done;
 	}
-	if (safe)
+	if (dc.safe)
 		say(&o, "# live.handoff=chroot: reroot would be safe here");
 	else
-		say(&o, "# chroot: %s; reboot -r would unmount it", vnode);
+		say(&o, "# chroot: %s; reboot -r would unmount it", dc.vnode);
 	say(&o, "mkdir -p %s", NEWROOT);
-	say(&o, "mount -t ufs /dev/%s.union %s", UNION_NAME, NEWROOT);
+	say(&o, "mount -t ufs \"$root\" %s", NEWROOT);
 	say(&o, "# firmware and module autoload open /boot/... against the "
 	    "kernel's root (the old root): show the live root's /boot there");
 	say(&o, "mount -t nullfs -o ro %s/boot /boot", NEWROOT);
@@ -590,5 +1070,9 @@ lower:
 		say(&o, "# live.init=%s is not used: init(8) stays PID 1 and "
 		    "runs /etc/rc inside the chroot", c->init);
 	say(&o, "kenv init_chroot=%s", NEWROOT);
+done:
+	if (o.overflow)
+		return (diag_set(d, EINVAL, "a value too long for a command "
+		    "line (live.image, live.url or the source)"));
 	return (0);
 }

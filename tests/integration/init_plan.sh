@@ -46,7 +46,7 @@ check shell 0 "then a rescue shell" -- "live.shell=1"
 check steps 0 "2. wait for devices (up to 7 s), trying local, ventoy on each" -- \
     "live.probe=preload,local,ventoy,net live.timeout=7"
 check url-order 0 "1. source: probe preload,net" -- "root=live:http://10.0.2.100/rootfs.uzip"
-check freebsd 0 "handoff: reroot to /sbin/init" -- --freebsd ""
+check freebsd 0 "handoff: decided by the source found: reroot to /sbin/init if the image is in RAM" -- --freebsd ""
 
 # Problems: exit 1 and the console's messages.
 check unknown 1 "unknown: live.lable: unknown key" -- "live.lable=X"

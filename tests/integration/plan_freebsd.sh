@@ -9,7 +9,9 @@
 # review against the FreeBSD man pages and sources (see
 # lib/probe/plan_freebsd.c); never regenerate them blindly.  Also: each plan
 # is valid sh (sh -n), the --json "commands" array equals the same lines
-# (parsed by python3), the text output carries them, and bad sources fail.
+# (parsed by python3), the text output carries them, the plan's lines agree
+# with the commands (hand-off, cap), and bad sources fail.  The scripts are
+# run against recording stand-ins by plan_freebsd_run.sh.
 set -u
 
 : "${LIVEROOT:?}"
@@ -69,7 +71,7 @@ EOF
 	if cmp -s "$T/$n.tcmd" "$G/$n.expected"; then ok; else
 		bad "$n: text output lacks the commands"; fi
 done
-[ "$count" -ge 9 ] && ok || bad "only $count golden scenarios"
+[ "$count" -ge 16 ] && ok || bad "only $count golden scenarios"
 
 # The comparison itself must catch a changed command.
 sed 's/-u 12$/-u 13/' "$G/cd.expected" > "$T/mutant"
@@ -84,7 +86,51 @@ plan reroot-forced-cd --commands > "$T/forced"
 grep -q '^# WARNING: live.handoff=reroot forced, but md10 reads the vnode /livemedia/rootfs.uzip' "$T/forced" && ok || bad "forced reroot: no warning naming the vnode"
 grep -qx 'reboot -r' "$T/forced" && ok || bad "forced reroot: no reboot -r"
 grep -qx 'kenv init_chroot=/newroot' "$G/cd.expected" && ! grep -qx 'reboot -r' "$G/cd.expected" && ok || bad "cd: not a chroot"
-"$LIVEROOT" init-plan --freebsd --ram 4G --source local:/dev/cd0 "" | grep -qF "handoff: chroot to /sbin/init (init_chroot" && ok || bad "plan line: chroot"
+"$LIVEROOT" init-plan --freebsd --ram 4G --source local:/dev/cd0 "" | grep -qF "handoff: chroot to /newroot (init_chroot" && ok || bad "plan line: chroot"
+
+# Regression (a new user's report): the plan alone said "handoff: reroot"
+# while the same plan with --source local:/dev/cd0 said chroot.  Before the
+# probe the hand-off is not decided, and the plan says what decides it.
+"$LIVEROOT" init-plan --freebsd --ram 4G "" > "$T/alone"
+grep -q '^  [0-9]*\. handoff: decided by the source found: reroot to /sbin/init if the image is in RAM (preload, toram, net) or read through GEOM windows of a disk (extents), else chroot to /newroot (init_chroot) with the live root' "$T/alone" &&
+    ! grep -q 'handoff: reroot to' "$T/alone" && ok ||
+    { bad "plan alone: claims a hand-off"; cat "$T/alone"; }
+"$LIVEROOT" init-plan --freebsd --ram 4G --json "" > "$T/alone.json"
+python3 -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))["handoff"] != "auto")' "$T/alone.json" && ok || bad "plan alone: --json handoff is not auto"
+# toram decides it before the probe: the image ends up in RAM.
+"$LIVEROOT" init-plan --freebsd --ram 4G "live.toram=1" | grep -q '^  [0-9]*\. handoff: reroot to /sbin/init' && ok || bad "toram alone: not reroot"
+# For every scenario the plan's hand-off is the script's.
+for f in "$G"/*.cmdline; do
+	n=$(basename "$f" .cmdline)
+	plan "$n" | sed -n '/^plan:$/,/^commands:$/p' > "$T/$n.plan"
+	if grep -q '^  [0-9]*\. handoff: reroot' "$T/$n.plan"; then
+		grep -qx 'reboot -r' "$G/$n.expected" && ok || bad "$n: plan reroot, script not"
+	elif grep -q '^  [0-9]*\. handoff: chroot' "$T/$n.plan"; then
+		grep -qx 'kenv init_chroot=/newroot' "$G/$n.expected" && ok || bad "$n: plan chroot, script not"
+	else
+		grep -q 'source: none found' "$T/$n.plan" && ! grep -q 'reboot -r\|init_chroot' "$G/$n.expected" && ok || bad "$n: no hand-off"
+	fi
+	# Regression: the FreeBSD plan said "rowr: RAM upper capped" while its
+	# script used gunion, which cannot cap.  Now "capped" in the plan means
+	# a capped upper (a size= tmpfs) in the script, and gunion says not.
+	if grep -q '^  [0-9]*\. rowr: RAM upper capped' "$T/$n.plan"; then
+		bad "$n: the Linux rowr line in a FreeBSD plan"
+	elif grep -q 'overlay: gunion' "$T/$n.plan"; then
+		grep -q 'not capped at' "$T/$n.plan" && ! grep -q 'mount -t tmpfs' "$G/$n.expected" && ok || bad "$n: gunion claims a cap"
+	elif grep -q 'caps the upper\|upper in RAM capped at' "$T/$n.plan"; then
+		grep -q 'mount -t tmpfs -o size=' "$G/$n.expected" && ok || bad "$n: a cap the script lacks"
+	elif grep -q 'overlay: .*not capped at' "$T/$n.plan"; then
+		! grep -q 'mount -t tmpfs' "$G/$n.expected" && ok || bad "$n: an uncapped plan caps"
+	else
+		grep -q 'source: none found' "$T/$n.plan" && ok || bad "$n: no overlay line"
+	fi
+done
+grep -q 'overlay: live.geom=auto: geom_rowr if it loads, else gunion (the script logs which); geom_rowr caps the upper in RAM at 2.0 GiB (2147483648 bytes; RAM 4.0 GiB), gunion does not' "$T/cd.plan" && ok || bad "cd: the overlay line"
+grep -q 'overlay: gunion, the upper a swap-backed md12 as large as the image, not capped at 2.0 GiB' "$T/cd-gunion.plan" && ok || bad "cd-gunion: the overlay line"
+grep -q 'overlay: geom_rowr, the upper a swap-backed md12 as large as the image, not capped at 2.0 GiB .*reboot -r unmounts the tmpfs a cap needs' "$T/preload-rowr.plan" && ok || bad "preload-rowr: the overlay line"
+# live.geom: an invalid value is a problem (exit 1), the default kept.
+"$LIVEROOT" init-plan --freebsd "live.geom=zfs" > "$T/g" 2>&1
+[ $? -eq 1 ] && grep -q 'live.geom=zfs: use auto, rowr or gunion; kept auto' "$T/g" && ok || { bad "live.geom=zfs"; cat "$T/g"; }
 
 # Errors: exit 2 with a message naming the problem.
 err() {
@@ -103,6 +149,7 @@ err no-url "no URL" --freebsd --commands --source net: ""
 err no-url-json "no URL" --freebsd --json --source net: ""
 err no-freebsd "need --freebsd" --source local:/dev/cd0 ""
 err no-source "--commands needs --source" --freebsd --commands ""
+err bad-source "or none: nothing found" --freebsd --source nothing ""
 "$LIVEROOT" init-plan --help | grep -q -- '--source SPEC' && ok || bad "help lacks --source"
 
 echo "$pass passed, $fail failed"
