@@ -13,8 +13,9 @@
  * (live.shell=1) or a halt that keeps the messages on the console.  PID 1
  * never exits and never reboots by itself; once it has failed or handed
  * over by chroot it only reaps children (while booting it waits for its
- * own children by pid).  Console lines are those of F-contract.md, each
- * stamped with the uptime.
+ * own children by pid).  Console lines start "liveroot: " (lri_log), each
+ * stamped with the uptime.  The initramfs it runs from is the one
+ * include/liveroot/initramfs.h describes.
  *
  * live.handoff=chroot is deliberately wrong, for the firmware e2e test's
  * negative case: a child chroots into the live root and execs its init
@@ -46,6 +47,7 @@
 #include <liveroot/config.h>
 #include <liveroot/fetch.h>
 #include <liveroot/fmt_ventoy.h>
+#include <liveroot/inventory.h>
 #include <liveroot/locate.h>
 #include <liveroot/uzip.h>
 
@@ -55,7 +57,7 @@
 #define LIVEROOT_VERSION "unknown"
 #endif
 
-#define NEWROOT		"/newroot"
+#define NEWROOT		INITRAMFS_NEWROOT
 #define NBD_DEV		"/dev/nbd0"
 
 static struct live_config cfg;
@@ -90,11 +92,12 @@ read_os_param(void)
 	size_t len, loclen = 0;
 	struct diag d;
 	unsigned char *buf;
+	char *text;
 
 	diag_clear(&d);
-	buf = (unsigned char *)lri_read_file("/sys/firmware/acpi/tables/VTOY",
-	    1 << 20, &len);
-	if (buf != NULL) {
+	if (os_read_file("/sys/firmware/acpi/tables/VTOY", 1 << 20, &text,
+	    &len, NULL) == 0) {
+		buf = (unsigned char *)text;
 		if (fmt_ventoy_acpi_decode(buf, len, &p, &loc, &loclen,
 		    &d) == 0) {
 			seen.param_found = 1;
@@ -118,9 +121,9 @@ read_os_param(void)
 		    "ACPI VTOY invalid: %s", d.msg);
 		free(buf);
 	}
-	buf = (unsigned char *)lri_read_file("/sys/firmware/efi/efivars/"
-	    FMT_VENTOY_EFIVAR_NAME, 1 << 20, &len);
-	if (buf != NULL) {
+	if (os_read_file("/sys/firmware/efi/efivars/" FMT_VENTOY_EFIVAR_NAME,
+	    1 << 20, &text, &len, NULL) == 0) {
+		buf = (unsigned char *)text;
 		diag_clear(&d);
 		if (len > 4 && fmt_ventoy_efivar_decode(buf, len, &p, &d) ==
 		    0) {
@@ -220,6 +223,15 @@ fetch_bound(const struct live_config *c)
 	return (0);
 }
 
+/* What fixes a failed fetch, in the boot's terms (the library names none). */
+static const char *const net_hints[FETCH_FIX_COUNT] = {
+	[FETCH_FIX_URL] = " (live.url=)",
+	[FETCH_FIX_SHA256] = " (live.sha256=)",
+	[FETCH_FIX_TIME] = "; live.timeout= sets the bound",
+	[FETCH_FIX_CA] = ", with --ca FILE at mklive time",
+	[FETCH_FIX_RESERVE] = " (live.overlay=)",
+};
+
 static enum probe_outcome
 strategy_net(const struct live_config *c, struct probe_source *out,
     struct diag *d)
@@ -259,6 +271,7 @@ strategy_net(const struct live_config *c, struct probe_source *out,
 	e = net_fetch_mem(&fo, &b, &fr, d);
 	seen.http_status = fr.http_status;
 	if (e != 0) {
+		net_fetch_hint(d, &fr, net_hints);
 		snprintf(seen.net_error, sizeof(seen.net_error), "%s", d->msg);
 		if (e == EBADMSG) {
 			seen.sha_bad = 1;
@@ -651,7 +664,7 @@ diag_block(const struct probe_chain_result *r)
 		    "if this was booted from a firmware-emulated medium (PXE, "
 		    "iPXE sanboot, Ventoy memdisk) the kernel cannot see it: "
 		    "use live.url=, or check the driver is in "
-		    "/etc/liveroot/modules");
+		    INITRAMFS_MODULES);
 	else if (seen.net_tried && seen.http_status >= 400)
 		lri_log("hint: the server answered HTTP %ld for %s: check "
 		    "live.url=", seen.http_status, seen.net_url);
@@ -765,11 +778,11 @@ read_config(void)
 	size_t len, i;
 
 	config_init(&cfg);
-	if ((text = lri_read_file("/etc/liveroot/defaults", 1 << 20, &len))) {
+	if (os_read_file(INITRAMFS_DEFAULTS, 1 << 20, &text, &len, NULL) == 0) {
 		config_parse_defaults(&cfg, text, len);
 		free(text);
 	}
-	if ((text = lri_read_file("/proc/cmdline", 1 << 16, &len)) != NULL) {
+	if (os_read_file("/proc/cmdline", 1 << 16, &text, &len, NULL) == 0) {
 		config_parse_cmdline(&cfg, text);
 		free(text);
 	}
@@ -838,7 +851,7 @@ usage(FILE *f)
 	    "       liveroot-init --version\n\n"
 	    "Finds the live root image, stacks uzip -> rowr -> nbd, mounts it "
 	    "and\nswitch_roots to live.init.  Configured by live.* keys on the "
-	    "kernel\ncommand line and /etc/liveroot/defaults; see "
+	    "kernel\ncommand line and " INITRAMFS_DEFAULTS "; see "
 	    "liveroot-init(8).\n`liveroot init-plan \"CMDLINE\"` shows the "
 	    "parsed config and the plan.\n");
 }
@@ -886,7 +899,8 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	early_mounts();
 	setvbuf(stdout, NULL, _IONBF, 0);
-	ver = lri_read_file("/etc/liveroot/version", 256, NULL);
+	if (os_read_file(INITRAMFS_VERSION, 256, &ver, NULL, NULL) != 0)
+		ver = NULL;
 	if (ver != NULL)
 		ver[strcspn(ver, "\n")] = '\0';
 	lri_log("liveroot-init %s starting", ver ? ver : LIVEROOT_VERSION);
@@ -897,7 +911,7 @@ main(int argc, char **argv)
 	if ((e = lri_devs_open(&devs)) != 0)
 		lri_log("uevent socket: %s; polling /sys/class/block instead",
 		    strerror(e));
-	(void)lri_modules_load("/etc/liveroot/modules", &ms);
+	(void)lri_modules_load(INITRAMFS_MODULES, &ms);
 	lri_log("modules: %u loaded, %u already present, %u built in, %u "
 	    "missing, %u failed", ms.loaded, ms.present, ms.builtin,
 	    ms.missing, ms.failed);
@@ -938,7 +952,7 @@ main(int argc, char **argv)
 	src.bdev = NULL;
 	if (e != 0) {
 		lri_log("cannot serve the root image: %s", d.msg);
-		lri_log("hint: check that nbd is in /etc/liveroot/modules and "
+		lri_log("hint: check that nbd is in " INITRAMFS_MODULES " and "
 		    "that the image is a uzip or raw file system image");
 		fail();
 	}

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include <liveroot/fetch.h>
+#include <liveroot/os.h>
 
 #include "cli.h"
 #include "verbs.h"
@@ -103,6 +104,14 @@ fetch_signals(void (*fn)(int))
 	(void)sigaction(SIGHUP, &sa, NULL);
 }
 
+/* What fixes a failed fetch, in this command's terms. */
+static const char *const fetch_hints[FETCH_FIX_COUNT] = {
+	[FETCH_FIX_SHA256] = " (--sha256)",
+	[FETCH_FIX_TIME] = "; --timeout sets the bound",
+	[FETCH_FIX_CA] = ", with --ca FILE here and with --ca FILE at mklive "
+	    "time for the boot",
+};
+
 int
 verb_fetch(int argc, char **argv)
 {
@@ -174,8 +183,7 @@ verb_fetch(int argc, char **argv)
 		cli_err("no output file: give -o FILE");
 		return (CLI_ERROR);
 	}
-	if (o.sha256 != NULL && (strlen(o.sha256) != 64 ||
-	    strspn(o.sha256, "0123456789abcdefABCDEF") != 64)) {
+	if (o.sha256 != NULL && !os_sha256_hex_ok(o.sha256)) {
 		cli_err("--sha256 %.80s: not 64 hex digits", o.sha256);
 		return (CLI_ERROR);
 	}
@@ -212,7 +220,8 @@ verb_fetch(int argc, char **argv)
 		o.log = fetch_log;
 		o.arg = &ui;
 	}
-	e = net_fetch_fd(&o, fd, out, &r, &d);
+	if ((e = net_fetch_fd(&o, fd, out, &r, &d)) != 0)
+		net_fetch_hint(&d, &r, fetch_hints);
 	if (!ui.quiet && ui.midline)
 		cli_progress_done(&ui.p);
 	if (e == 0 && fsync(fd) != 0)

@@ -3,15 +3,19 @@
  * verb_mkuzip.c - `liveroot mkuzip`: FreeBSD mkuzip(8)'s command line
  * (flags, defaults, output names, -S summary line) over uzip_write().
  * The output is written under a temporary name and renamed at the end, so
- * a failure or an interrupt leaves no partial image.
+ * a failure leaves no partial image; SIGINT, SIGTERM and SIGHUP while it
+ * runs remove it too (mkuzip_signals(): the handler unlinks it, restores
+ * the old action and re-raises, so the process still ends by the signal).
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <liveroot/codec.h>
 #include <liveroot/uzip_write.h>
 
 #include "cli.h"
@@ -42,6 +46,61 @@ static const char mkuzip_usage[] =
 "\n"
 "Options may come before or after infile.\n"
 "Exit status: 0 on success, 2 on an error (no partial output is left).\n";
+
+static struct sigaction mkuzip_old[3];
+static const int mkuzip_sigs[3] = { SIGINT, SIGTERM, SIGHUP };
+
+static void
+mkuzip_onsignal(int sig)
+{
+	int i;
+
+	uzip_write_remove_partial();
+	for (i = 0; i < 3; i++)
+		if (mkuzip_sigs[i] == sig)
+			sigaction(sig, &mkuzip_old[i], NULL);
+	raise(sig);
+}
+
+void
+mkuzip_signals(int on)
+{
+	struct sigaction sa;
+	int i;
+
+	if (!on) {
+		for (i = 0; i < 3; i++)
+			sigaction(mkuzip_sigs[i], &mkuzip_old[i], NULL);
+		return;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = mkuzip_onsignal;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < 3; i++) {
+		/* A signal ignored on entry (nohup, &) stays so. */
+		sigaction(mkuzip_sigs[i], NULL, &mkuzip_old[i]);
+		if (mkuzip_old[i].sa_handler != SIG_IGN)
+			sigaction(mkuzip_sigs[i], &sa, NULL);
+	}
+}
+
+/* The library advises a larger cluster size; mkuzip's flag for it is -s. */
+void
+mkuzip_hint(struct diag *d, int error)
+{
+	static const char adv[] = "use a larger cluster size";
+	size_t n = strlen(d->msg), a = sizeof(adv) - 1;
+
+	if (error == EFBIG && n >= a && strcmp(d->msg + n - a, adv) == 0 &&
+	    n + sizeof(" (-s)") <= sizeof(d->msg))
+		strcat(d->msg, " (-s)");
+}
+
+static void
+mkuzip_verbose(const char *line, void *arg)
+{
+	fprintf(stderr, "%s\n", line);
+}
 
 static void
 mkuzip_progress(uint64_t done, uint64_t total, void *arg)
@@ -78,11 +137,12 @@ verb_mkuzip(int argc, char **argv)
 	struct uzip_write_stats st;
 	struct cli_progress p;
 	struct diag d;
+	const struct lr_codec *c;
 	const char *oname = NULL, *sufx;
 	char *alloc = NULL;
 	uint64_t v;
 	long n;
-	int ch, summary = 0, quiet = 0, error;
+	int ch, summary = 0, quiet = 0, verbose = 0, error;
 
 	if (cli_wants_help(argc, argv))
 		return (cli_usage(mkuzip_usage, 0));
@@ -98,17 +158,12 @@ verb_mkuzip(int argc, char **argv)
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'A':
-			if (strcmp(optarg, "zlib") == 0)
-				o.codec = UZIP_CODEC_ZLIB;
-			else if (strcmp(optarg, "lzma") == 0)
-				o.codec = UZIP_CODEC_LZMA;
-			else if (strcmp(optarg, "zstd") == 0)
-				o.codec = UZIP_CODEC_ZSTD;
-			else {
+			if ((c = lr_codec_by_name(optarg)) == NULL) {
 				cli_err("invalid algorithm specified: %s "
 				    "(use zlib, lzma or zstd)", optarg);
 				return (CLI_ERROR);
 			}
+			o.codec = c->id;
 			break;
 		case 'L':
 			o.codec = UZIP_CODEC_LZMA;
@@ -157,7 +212,7 @@ verb_mkuzip(int argc, char **argv)
 			summary = 1;
 			break;
 		case 'v':
-			o.verbose = 1;
+			verbose = 1;
 			break;
 		case 'Z':
 			o.no_zero_elide = 1;
@@ -174,8 +229,7 @@ verb_mkuzip(int argc, char **argv)
 	if (argc != 1)
 		return (cli_usage(mkuzip_usage, 1));
 	if (oname == NULL) {
-		sufx = o.codec == UZIP_CODEC_LZMA ? ".ulzma" :
-		    o.codec == UZIP_CODEC_ZSTD ? ".uzst" : ".uzip";
+		sufx = lr_codec_by_id(o.codec)->suffix;
 		if ((alloc = malloc(strlen(argv[0]) + strlen(sufx) + 1)) ==
 		    NULL) {
 			cli_err("out of memory");
@@ -188,18 +242,23 @@ verb_mkuzip(int argc, char **argv)
 	cli_progress_start(&p, "liveroot mkuzip", 0);
 	if (quiet)
 		p.enabled = 0;
-	if (!o.verbose) {
+	if (verbose)
+		o.verbose = mkuzip_verbose;
+	else {
 		o.progress = mkuzip_progress;
 		o.arg = &p;
 	}
+	mkuzip_signals(1);
 	error = uzip_write(argv[0], oname, &o, &st, &d);
-	if (!o.verbose)
+	mkuzip_signals(0);
+	if (!verbose)
 		cli_progress_done(&p);
 	if (error != 0) {
 		free(alloc);
+		mkuzip_hint(&d, error);
 		return (cli_diag(&d, error));
 	}
-	if (summary || o.verbose)
+	if (summary || verbose)
 		fprintf(summary ? stdout : stderr, "compressed data to %ju "
 		    "bytes, saved %lld bytes, %.2f%% decrease, %.2f "
 		    "bytes/sec.\n", (uintmax_t)st.out_bytes,

@@ -10,6 +10,15 @@ int	verb_inspect(int argc, char **argv);
 int	verb_serve(int argc, char **argv);
 int	verb_mount_file(int argc, char **argv);
 int	verb_mkuzip(int argc, char **argv);
+/*
+ * verb_mkuzip.c: on = 1 makes SIGINT, SIGTERM and SIGHUP remove the partial
+ * output of a running uzip_write() and end the process by the signal;
+ * on = 0 restores the previous actions.
+ */
+void	mkuzip_signals(int on);
+/* Adds " (-s)" to uzip_write()'s EFBIG advice of a larger cluster size. */
+struct diag;
+void	mkuzip_hint(struct diag *d, int error);
 int	verb_uzip(int argc, char **argv);
 int	verb_overlay(int argc, char **argv);
 /* A rowr error about the overlay UPPER, with the fixing command added. */

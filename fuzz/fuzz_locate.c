@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include <liveroot/bdev.h>
+#include <liveroot/inventory.h>
 #include <liveroot/locate.h>
 #include <liveroot/util.h>
 

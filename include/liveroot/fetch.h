@@ -28,7 +28,8 @@
  *    connection, never a complete image.
  *  - a TLS certificate that does not verify is a final error naming the
  *    host and libcurl's reason; HTTPS uses ca_file (the initramfs has the
- *    build machine's bundle at FETCH_CA_PATH, see liveroot-mklive(8)).
+ *    build machine's bundle at FETCH_CA_PATH of initramfs.h, see
+ *    liveroot-mklive(8)).
  *  - HTTP 4xx (but 408, 429) is final; other failures retry with
  *    exponential backoff.
  *  - with sha256 the image is verified before it is handed out: a mismatch
@@ -46,8 +47,6 @@
 
 #include "bdev.h"
 
-/* Where `liveroot mklive` puts the CA bundle in the initramfs. */
-#define FETCH_CA_PATH		"/etc/liveroot/ca-certificates.crt"
 #define FETCH_MAX_REDIRS	5
 #define FETCH_TOTAL_DEFAULT	1800	/* s, the whole fetch */
 #define FETCH_WINDOW_DEFAULT	20	/* s, connect timeout and speed window */
@@ -70,6 +69,21 @@ struct fetch_opts {
 	void		*arg;
 };
 
+/*
+ * What would fix a failed fetch, for the caller to name in its own terms (a
+ * kernel argument, a command-line option): messages say the fix ("check
+ * the URL"), never the name of a setting.
+ */
+enum fetch_fix {
+	FETCH_FIX_NONE = 0,
+	FETCH_FIX_URL,		/* none given, or the server has no such file */
+	FETCH_FIX_SHA256,	/* the expected sha256: malformed, or mismatch */
+	FETCH_FIX_TIME,		/* the bound on the whole fetch (total_s) */
+	FETCH_FIX_CA,		/* a CA for the server's certificate (ca_file) */
+	FETCH_FIX_RESERVE,	/* the RAM kept beside the image (reserve_bytes) */
+	FETCH_FIX_COUNT
+};
+
 struct fetch_result {
 	long		 http_status;	/* last HTTP status seen (0: none) */
 	uint64_t	 size;		/* bytes fetched */
@@ -79,7 +93,15 @@ struct fetch_result {
 	int		 size_known;	/* the size was announced (checked) */
 	char		 sha256[65];	/* hex of what was fetched */
 	char		 error[256];	/* last transport error, for diagnostics */
+	enum fetch_fix	 fix;		/* on failure: what would fix it */
 };
+
+/*
+ * Appends to d's message the caller's words for r->fix: hints[fix], an
+ * array of FETCH_FIX_COUNT strings (NULL adds nothing).
+ */
+void	net_fetch_hint(struct diag *d, const struct fetch_result *r,
+	    const char *const *hints);
 
 /* Into RAM: *out is a read-only mem bdev holding the image. */
 int	net_fetch_mem(const struct fetch_opts *o, struct bdev **out,
@@ -92,9 +114,6 @@ int	net_fetch_mem(const struct fetch_opts *o, struct bdev **out,
  */
 int	net_fetch_fd(const struct fetch_opts *o, int fd, const char *name,
 	    struct fetch_result *r, struct diag *d);
-
-/* SHA-256 of a buffer as 64 lowercase hex digits + NUL. */
-void	net_sha256_hex(const void *buf, size_t len, char out[65]);
 
 /*
  * url for messages and logs: without user:password@, ?query and #fragment,

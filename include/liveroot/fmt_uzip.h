@@ -97,14 +97,33 @@ int	fmt_uzip_toc(const struct fmt_uzip_hdr *hdr, const void *toc,
 	    struct fmt_uzip_tocinfo *info, struct diag *d);
 
 /*
- * The longest compressed cluster geom_uzip accepts for the codec: the
- * codec's worst-case bound for blksz input bytes, as g_uzip's decompressor
- * modules set max_blen (zlib compressBound, ZSTD_COMPRESSBOUND, and for
- * lzma the kernel's LZ4_COMPRESSBOUND).  0 for an unknown codec.
+ * The codecs of the format, one const table (g_uzip's decompressor list):
+ * what the header says and what the kernel accepts.  The userland
+ * operations (compress, decompress, levels) are struct lr_codec (codec.h).
  */
+struct fmt_uzip_codec {
+	int		 id;		/* UZIP_CODEC_* */
+	char		 letter;	/* header byte 11; lowercase = dedup */
+	int		 minver;	/* lowest version digit accepted */
+	const char	*name;		/* "zlib", "lzma", "zstd" */
+	/*
+	 * The longest compressed cluster geom_uzip accepts: the codec's
+	 * worst-case bound for blksz input bytes, as g_uzip's decompressor
+	 * modules set max_blen (zlib compressBound, ZSTD_COMPRESSBOUND, and
+	 * for lzma the kernel's LZ4_COMPRESSBOUND).
+	 */
+	uint64_t	(*max_clen)(uint32_t blksz);
+};
+
+/* The entry of codec id (UZIP_CODEC_*), or NULL. */
+const struct fmt_uzip_codec *fmt_uzip_codec(int id);
+/* The entry whose letter is c in either case, or NULL. */
+const struct fmt_uzip_codec *fmt_uzip_codec_by_letter(int c);
+
+/* fmt_uzip_codec(codec)->max_clen(blksz); 0 for an unknown codec. */
 uint64_t fmt_uzip_max_clen(int codec, uint32_t blksz);
 
-/* "zlib", "lzma", "zstd" or "?". */
+/* fmt_uzip_codec(codec)->name: "zlib", "lzma", "zstd"; "?" if unknown. */
 const char *fmt_uzip_codec_name(int codec);
 
 #endif

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * fmt_ventoy.h - Ventoy's hand-over to a booted ISO (FORMATS.md §7): the
- * 512-byte ventoy_os_param, the image location list, and the places they
- * are found (the ACPI "VTOY" table, the VentoyOsParam EFI variable, a scan
- * of low memory), plus matching the disk they describe.
+ * fmt_ventoy.h - Ventoy's hand-over to a booted ISO: the 512-byte
+ * ventoy_os_param (Ventoy's own ventoy_os_param struct, its layout below),
+ * the image location list, and the places they are found (the ACPI "VTOY"
+ * table, the VentoyOsParam EFI variable, a scan of low memory), plus
+ * matching the disk they describe.
  *
  * Kernel-clean, allocation-free and stateless: every function decodes a
  * caller-supplied buffer of a given length and never reads outside it.  The
@@ -46,7 +47,13 @@ enum fmt_ventoy_fs {
 	FMT_VENTOY_FS_BTRFS = 6,
 };
 
-/* Every field of ventoy_os_param, decoded (offsets in FORMATS.md §7). */
+/*
+ * Every field of ventoy_os_param, decoded.  Its 512 bytes, little-endian:
+ * guid 0-15, checksum 16 (all 512 bytes sum to 0), disk guid 17-32, disk
+ * size 33 (u64), partition 41 (u16), file system 43 (u16), image path
+ * 45-428, image size 429 (u64), location list address 437 (u64) and length
+ * 445 (u32), reserved 449-480, disk signature 481 (u32), the rest reserved.
+ */
 struct fmt_ventoy_param {
 	uint8_t		guid[16];
 	uint8_t		chksum;

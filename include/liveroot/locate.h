@@ -2,7 +2,7 @@
 /*
  * locate.h - finding the root image on one block device (lib/probe).
  *
- * The strategies of DESIGN.md §4 that look at a device: `local` (an ISO 9660
+ * The strategies of the probe chain that look at a device: `local` (an ISO 9660
  * medium: the whole device, a dd'd isohybrid stick, or a partition), `ventoy`
  * (an ISO that is a possibly fragmented file on a Ventoy disk, found through
  * Ventoy's os_param or by recognising the Ventoy layout), `findiso` (an ISO
@@ -72,13 +72,6 @@ int	probe_locate_device(const char *path, struct bdev *dev,
 	    const struct locate_opts *o, struct locate_result *r,
 	    struct diag *d);
 void	locate_result_free(struct locate_result *r);
-
-/*
- * One line for diagnostics: size, what is at 0x8000, partition table, each
- * partition's fs+label, Ventoy markers.  Always NUL-terminates buf (len > 0);
- * returns 0 or an errno when the device could not be read at all.
- */
-int	probe_describe_device(struct bdev *dev, char *buf, size_t len);
 
 /*
  * Tells the form of a Ventoy hand-over and checks it (checksums included):

@@ -2,24 +2,26 @@
 /*
  * uzip_write.h - write a FreeBSD uzip image (mkuzip's output, byte for byte
  * in header and layout) from a regular file or a block device.  Userland
- * only: threads, files, signals.
+ * only: threads and files.  The codecs are the table of codec.h.
  */
 #ifndef LIVEROOT_UZIP_WRITE_H
 #define LIVEROOT_UZIP_WRITE_H
 
+#include "codec.h"
 #include "diag.h"
 #include "fmt_uzip.h"
 
 struct uzip_write_opts {
-	int		codec;		/* UZIP_CODEC_ZLIB, _LZMA, _ZSTD */
+	int		codec;		/* lr_codec id: UZIP_CODEC_* */
 	int		level;		/* -1 = codec default (9, 6, 9) */
 	uint32_t	blksz;		/* 0 = 16384; multiple of 512, <= 1 MiB */
 	unsigned	jobs;		/* compression threads; 0 = ncpu (<= 24) */
 	int		dedup;		/* -d: back-reference repeated clusters */
 	int		no_zero_elide;	/* -Z: compress zero clusters too */
-	int		verbose;	/* -v: mkuzip's per-cluster lines on stderr */
+	/* -v: mkuzip's per-cluster lines, one call a line (no newline). */
+	void		(*verbose)(const char *line, void *arg);
 	void		(*progress)(uint64_t done, uint64_t total, void *arg);
-	void		*arg;
+	void		*arg;		/* for verbose and progress */
 };
 
 struct uzip_write_stats {
@@ -30,13 +32,22 @@ struct uzip_write_stats {
 
 /*
  * Compresses in_path into out_path.  The output is written to a temporary
- * name beside out_path and renamed at the end; on any failure, and on
- * SIGINT/SIGTERM/SIGHUP while it runs, the partial output is removed.
- * st may be NULL.  Returns 0 or an errno with d naming the problem.
+ * name beside out_path ("OUT.XXXXXX") and renamed at the end; on any
+ * failure the partial output is removed.  st may be NULL.  Returns 0 or an
+ * errno with d naming the problem.  The library installs no signal
+ * handler: a caller that wants no partial output left behind by SIGINT or
+ * SIGTERM calls uzip_write_remove_partial() from its handler.
  */
 int	uzip_write(const char *in_path, const char *out_path,
 	    const struct uzip_write_opts *o, struct uzip_write_stats *st,
 	    struct diag *d);
+
+/*
+ * Async-signal-safe: unlinks the temporary output of the uzip_write() that
+ * is running in this process, if any.  When several run at once, the first
+ * one that created its temporary file is covered.  uzip_write() then fails.
+ */
+void	uzip_write_remove_partial(void);
 
 /* The default level of a codec (zlib 9, lzma 6, zstd 9). */
 int	uzip_write_default_level(int codec);

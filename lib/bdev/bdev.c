@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * bdev.c - the boundary of every layer: range, overflow, read-only and
- * missing-op checks happen here once (nbdkit's backend.c idea), so layers
- * see only valid requests.  Also reference counting and a chunked copy.
+ * bdev.c - the boundary of every layer: range, overflow and read-only
+ * checks happen here once (nbdkit's backend.c idea), so layers see only
+ * valid requests; then the layer's gate, then its op or, when it left the op
+ * NULL, the same request to its lower (nbdkit's filters.c).  Also reference
+ * counting and a chunked copy.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,7 +24,7 @@ bdev_init(struct bdev *b, const struct bdev_ops *ops, uint64_t size,
 	b->ops = ops;
 	b->size = size;
 	b->blksize = blksize ? blksize : 512;
-	b->readonly = readonly || ops->write == NULL;
+	b->readonly = readonly || (ops->write == NULL && lower == NULL);
 	b->lower = lower;
 	b->refs = 1;
 	va_start(ap, descfmt);
@@ -31,100 +33,96 @@ bdev_init(struct bdev *b, const struct bdev_ops *ops, uint64_t size,
 }
 
 /*
+ * One request, at the boundary of b: the read-only flag (for what changes
+ * data) and the range (with overflow) are checked, an empty request ends
+ * there, the gate sees the rest; then the layer's op, or, when it left it
+ * NULL, the same request at the lower's boundary.  A device without a lower
+ * and without the op: trim and flush have nothing to do, write-zeroes
+ * writes zero buffers (write is refused above: such a device is read-only).
  * Layers always get a diag to fill, even when the caller passed none, so a
  * layer can read back the code of a failed lower call (diag_prefix).
  */
-#define LOCAL_DIAG(d, local) do {					\
-	if ((d) == NULL) {						\
-		diag_clear(&(local));					\
-		(d) = &(local);						\
-	}								\
-} while (0)
-
 static int
-check_range(struct bdev *b, const char *what, uint64_t off, uint64_t len,
-    struct diag *d)
+request(struct bdev *b, enum bdev_op op, void *buf, uint64_t len,
+    uint64_t off, struct diag *d)
 {
+	static const char *const what[] = { "read", "write", "write-zeroes",
+	    "trim", "flush" };
+	const struct bdev_ops *ops = b->ops;
+	struct diag local;
+	int error;
+
+	if (d == NULL) {
+		diag_clear(&local);
+		d = &local;
+	}
+	if (op != BDEV_OP_READ && op != BDEV_OP_FLUSH && b->readonly)
+		return (diag_set(d, EROFS, "%s is read-only", b->desc));
 	if (!lr_range_ok(off, len, b->size))
 		return (diag_set(d, EINVAL, "%s of %ju bytes at offset %ju "
-		    "is outside %s (size %ju bytes)", what, (uintmax_t)len,
+		    "is outside %s (size %ju bytes)", what[op], (uintmax_t)len,
 		    (uintmax_t)off, b->desc, (uintmax_t)b->size));
+	if (len == 0 && op != BDEV_OP_FLUSH)
+		return (0);
+	if (ops->gate != NULL && (error = ops->gate(b, op, off, len, d)) != 0)
+		return (error);
+	if (op == BDEV_OP_READ && ops->read != NULL)
+		return (ops->read(b, buf, (size_t)len, off, d));
+	if (op == BDEV_OP_WRITE && ops->write != NULL)
+		return (ops->write(b, buf, (size_t)len, off, d));
+	if (op == BDEV_OP_ZEROES && ops->write_zeroes != NULL)
+		return (ops->write_zeroes(b, off, len, d));
+	if (op == BDEV_OP_TRIM && ops->trim != NULL)
+		return (ops->trim(b, off, len, d));
+	if (op == BDEV_OP_FLUSH && ops->flush != NULL)
+		return (ops->flush(b, d));
+	if (b->lower != NULL)
+		return (request(b->lower, op, buf, len, off, d));
+	if (op == BDEV_OP_ZEROES)
+		return (bdev_zero_fill(b, off, len, d));
+	if (op == BDEV_OP_READ)
+		return (diag_set(d, ENXIO, "%s has no read operation",
+		    b->desc));
 	return (0);
 }
 
 int
 bdev_read(struct bdev *b, void *buf, size_t len, uint64_t off, struct diag *d)
 {
-	struct diag local;
-	int error;
-
-	LOCAL_DIAG(d, local);
-
-	if ((error = check_range(b, "read", off, len, d)) != 0)
-		return (error);
-	if (len == 0)
-		return (0);
-	return (b->ops->read(b, buf, len, off, d));
+	return (request(b, BDEV_OP_READ, buf, len, off, d));
 }
 
 int
 bdev_write(struct bdev *b, const void *buf, size_t len, uint64_t off,
     struct diag *d)
 {
-	struct diag local;
-	int error;
-
-	LOCAL_DIAG(d, local);
-
-	if (b->readonly)
-		return (diag_set(d, EROFS, "%s is read-only", b->desc));
-	if ((error = check_range(b, "write", off, len, d)) != 0)
-		return (error);
-	if (len == 0)
-		return (0);
-	return (b->ops->write(b, buf, len, off, d));
+	return (request(b, BDEV_OP_WRITE, (void *)(uintptr_t)buf, len, off, d));
 }
 
 int
 bdev_flush(struct bdev *b, struct diag *d)
 {
-	if (b->ops->flush == NULL)
-		return (0);
-	return (b->ops->flush(b, d));
+	return (request(b, BDEV_OP_FLUSH, NULL, 0, 0, d));
 }
 
 int
 bdev_trim(struct bdev *b, uint64_t off, uint64_t len, struct diag *d)
 {
-	struct diag local;
-	int error;
-
-	LOCAL_DIAG(d, local);
-
-	if (b->readonly)
-		return (diag_set(d, EROFS, "%s is read-only", b->desc));
-	if ((error = check_range(b, "trim", off, len, d)) != 0)
-		return (error);
-	/* Trim is advisory: a layer without it simply keeps the data. */
-	if (len == 0 || b->ops->trim == NULL)
-		return (0);
-	return (b->ops->trim(b, off, len, d));
+	return (request(b, BDEV_OP_TRIM, NULL, len, off, d));
 }
 
 int
 bdev_write_zeroes(struct bdev *b, uint64_t off, uint64_t len, struct diag *d)
 {
+	return (request(b, BDEV_OP_ZEROES, NULL, len, off, d));
+}
+
+int
+bdev_zero_fill(struct bdev *b, uint64_t off, uint64_t len, struct diag *d)
+{
 	static const uint8_t zeros[65536];
 	int error;
 
-	if (b->readonly)
-		return (diag_set(d, EROFS, "%s is read-only", b->desc));
-	if ((error = check_range(b, "write-zeroes", off, len, d)) != 0)
-		return (error);
-	if (len == 0)
-		return (0);
-	if (b->ops->write_zeroes != NULL)
-		return (b->ops->write_zeroes(b, off, len, d));
 	while (len > 0) {
 		size_t n = (size_t)LR_MIN(len, sizeof(zeros));
 
@@ -134,6 +132,14 @@ bdev_write_zeroes(struct bdev *b, uint64_t off, uint64_t len, struct diag *d)
 		len -= n;
 	}
 	return (0);
+}
+
+int
+bdev_allocated(struct bdev *b, uint64_t *bytes)
+{
+	if (b->ops->allocated == NULL)
+		return (ENOTSUP);
+	return (b->ops->allocated(b, bytes));
 }
 
 void

@@ -3,8 +3,11 @@
  * extmap.c - an ordered list of extents of a lower shown as one contiguous
  * device (dm-linear; Ventoy's geom_ventoy).  Extents are validated whole at
  * creation (sorted, no overlap, inside the lower and the device); lookups are
- * a binary search; a request crossing extents is split; gaps read as zeros
- * and refuse writes with EIO.
+ * a binary search; a request crossing extents is split and each piece moved
+ * to its place in the lower (read, write, write-zeroes and trim alike: the
+ * core would forward them unmoved); gaps read as zeros, refuse writes and
+ * write-zeroes with EIO, and are skipped by trim (it is advisory).  Flush
+ * is left to the core.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -69,41 +72,50 @@ find(const struct bdev_extmap *m, uint64_t off)
 	return (lo);
 }
 
+/*
+ * One request cut at the extents: op is BDEV_OP_READ, _WRITE (buf), _ZEROES
+ * or _TRIM (buf NULL).
+ */
 static int
-extmap_io(struct bdev *b, int wr, void *buf, size_t len, uint64_t off,
-    struct diag *d)
+extmap_io(struct bdev *b, enum bdev_op op, void *buf, uint64_t len,
+    uint64_t off, struct diag *d)
 {
 	struct bdev_extmap *m = (struct bdev_extmap *)b;
 	uint8_t *p = buf;
 	size_t i = find(m, off);
-	int error;
+	uint64_t n, loff;
+	int error = 0;
 
 	while (len > 0) {
 		const struct bdev_extent *e = i < m->n ? &m->ext[i] : NULL;
-		size_t n;
 
 		if (e == NULL || off < e->voff) {	/* a gap */
-			n = (size_t)LR_MIN((uint64_t)len,
-			    (e ? e->voff : b->size) - off);
-			if (wr)
+			n = LR_MIN(len, (e ? e->voff : b->size) - off);
+			if (op == BDEV_OP_WRITE || op == BDEV_OP_ZEROES)
 				return (diag_set(d, EIO, "write at %ju falls "
 				    "in a hole of %s", (uintmax_t)off,
 				    b->desc));
-			memset(p, 0, n);
+			if (op == BDEV_OP_READ)
+				memset(p, 0, (size_t)n);
 		} else {
-			n = (size_t)LR_MIN((uint64_t)len,
-			    e->voff + e->len - off);
-			if (wr)
-				error = bdev_write(b->lower, p, n,
-				    e->loff + (off - e->voff), d);
+			n = LR_MIN(len, e->voff + e->len - off);
+			loff = e->loff + (off - e->voff);
+			if (op == BDEV_OP_READ)
+				error = bdev_read(b->lower, p, (size_t)n, loff,
+				    d);
+			else if (op == BDEV_OP_WRITE)
+				error = bdev_write(b->lower, p, (size_t)n, loff,
+				    d);
+			else if (op == BDEV_OP_ZEROES)
+				error = bdev_write_zeroes(b->lower, loff, n, d);
 			else
-				error = bdev_read(b->lower, p, n,
-				    e->loff + (off - e->voff), d);
+				error = bdev_trim(b->lower, loff, n, d);
 			if (error != 0)
 				return (error);
 			i++;
 		}
-		p += n;
+		if (p != NULL)
+			p += n;
 		off += n;
 		len -= n;
 	}
@@ -114,20 +126,27 @@ static int
 extmap_read(struct bdev *b, void *buf, size_t len, uint64_t off,
     struct diag *d)
 {
-	return (extmap_io(b, 0, buf, len, off, d));
+	return (extmap_io(b, BDEV_OP_READ, buf, len, off, d));
 }
 
 static int
 extmap_write(struct bdev *b, const void *buf, size_t len, uint64_t off,
     struct diag *d)
 {
-	return (extmap_io(b, 1, (void *)(uintptr_t)buf, len, off, d));
+	return (extmap_io(b, BDEV_OP_WRITE, (void *)(uintptr_t)buf, len, off,
+	    d));
 }
 
 static int
-extmap_flush(struct bdev *b, struct diag *d)
+extmap_zeroes(struct bdev *b, uint64_t off, uint64_t len, struct diag *d)
 {
-	return (bdev_flush(b->lower, d));
+	return (extmap_io(b, BDEV_OP_ZEROES, NULL, len, off, d));
+}
+
+static int
+extmap_trim(struct bdev *b, uint64_t off, uint64_t len, struct diag *d)
+{
+	return (extmap_io(b, BDEV_OP_TRIM, NULL, len, off, d));
 }
 
 static void
@@ -143,7 +162,8 @@ static const struct bdev_ops extmap_ops = {
 	.name = "extmap",
 	.read = extmap_read,
 	.write = extmap_write,
-	.flush = extmap_flush,
+	.trim = extmap_trim,
+	.write_zeroes = extmap_zeroes,
 	.destroy = extmap_destroy,
 };
 

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * faulty.c - see faulty.h.  The rules sit under a mutex (tests change them
- * while other threads do I/O); the counters are counted under it too, so
- * "the N-th op fails" is exact even with concurrent callers.  The lower is
- * called outside the mutex.
+ * faulty.c - see faulty.h.  A pure tap: its only op is the gate, which the
+ * core asks before it forwards any request to the lower.  The rules sit
+ * under a mutex (tests change them while other threads do I/O); the counters
+ * are counted under it too, so "the N-th op fails" is exact even with
+ * concurrent callers.  The lower is reached outside the mutex.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -22,9 +23,18 @@ struct bdev_faulty {
 };
 
 static int
-faulty_check(struct bdev_faulty *f, unsigned kind, uint64_t off,
-    uint64_t len, struct diag *d)
+faulty_gate(struct bdev *b, enum bdev_op op, uint64_t off, uint64_t len,
+    struct diag *d)
 {
+	static const unsigned kinds[] = {
+		[BDEV_OP_READ] = BDEV_FAULTY_READ,
+		[BDEV_OP_WRITE] = BDEV_FAULTY_WRITE,
+		[BDEV_OP_ZEROES] = BDEV_FAULTY_WRITE,
+		[BDEV_OP_TRIM] = BDEV_FAULTY_TRIM,
+		[BDEV_OP_FLUSH] = BDEV_FAULTY_FLUSH,
+	};
+	struct bdev_faulty *f = (struct bdev_faulty *)b;
+	unsigned kind = kinds[op];
 	const char *what;
 	uint64_t n = 0, after = 0;
 	int fail = 0, error;
@@ -56,64 +66,6 @@ faulty_check(struct bdev_faulty *f, unsigned kind, uint64_t off,
 	    (uintmax_t)off));
 }
 
-static int
-faulty_read(struct bdev *b, void *buf, size_t len, uint64_t off,
-    struct diag *d)
-{
-	int error;
-
-	if ((error = faulty_check((struct bdev_faulty *)b, BDEV_FAULTY_READ,
-	    off, len, d)) != 0)
-		return (error);
-	return (bdev_read(b->lower, buf, len, off, d));
-}
-
-static int
-faulty_write(struct bdev *b, const void *buf, size_t len, uint64_t off,
-    struct diag *d)
-{
-	int error;
-
-	if ((error = faulty_check((struct bdev_faulty *)b, BDEV_FAULTY_WRITE,
-	    off, len, d)) != 0)
-		return (error);
-	return (bdev_write(b->lower, buf, len, off, d));
-}
-
-static int
-faulty_write_zeroes(struct bdev *b, uint64_t off, uint64_t len,
-    struct diag *d)
-{
-	int error;
-
-	if ((error = faulty_check((struct bdev_faulty *)b, BDEV_FAULTY_WRITE,
-	    off, len, d)) != 0)
-		return (error);
-	return (bdev_write_zeroes(b->lower, off, len, d));
-}
-
-static int
-faulty_trim(struct bdev *b, uint64_t off, uint64_t len, struct diag *d)
-{
-	int error;
-
-	if ((error = faulty_check((struct bdev_faulty *)b, BDEV_FAULTY_TRIM,
-	    off, len, d)) != 0)
-		return (error);
-	return (bdev_trim(b->lower, off, len, d));
-}
-
-static int
-faulty_flush(struct bdev *b, struct diag *d)
-{
-	int error;
-
-	if ((error = faulty_check((struct bdev_faulty *)b, BDEV_FAULTY_FLUSH,
-	    0, 0, d)) != 0)
-		return (error);
-	return (bdev_flush(b->lower, d));
-}
-
 static void
 faulty_destroy(struct bdev *b)
 {
@@ -125,11 +77,7 @@ faulty_destroy(struct bdev *b)
 
 static const struct bdev_ops faulty_ops = {
 	.name = "faulty",
-	.read = faulty_read,
-	.write = faulty_write,
-	.flush = faulty_flush,
-	.trim = faulty_trim,
-	.write_zeroes = faulty_write_zeroes,
+	.gate = faulty_gate,
 	.destroy = faulty_destroy,
 };
 

@@ -183,11 +183,9 @@ file_trim(struct bdev *b, uint64_t off, uint64_t len, struct diag *d)
 static int
 file_write_zeroes(struct bdev *b, uint64_t off, uint64_t len, struct diag *d)
 {
-	static const uint8_t zeros[65536];
-	struct bdev_file *f = (struct bdev_file *)b;
-	int error;
-
 #ifdef __linux__
+	struct bdev_file *f = (struct bdev_file *)b;
+
 	if (!f->isdev && fallocate(f->fd, FALLOC_FL_PUNCH_HOLE |
 	    FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) == 0)
 		return (0);
@@ -198,14 +196,19 @@ file_write_zeroes(struct bdev *b, uint64_t off, uint64_t len, struct diag *d)
 			return (0);
 	}
 #endif
-	while (len > 0) {
-		size_t n = (size_t)LR_MIN(len, sizeof(zeros));
+	return (bdev_zero_fill(b, off, len, d));
+}
 
-		if ((error = file_write(b, zeros, n, off, d)) != 0)
-			return (error);
-		off += n;
-		len -= n;
-	}
+/* A regular file's allocated blocks; a device cannot tell. */
+static int
+file_allocated(struct bdev *b, uint64_t *bytes)
+{
+	struct bdev_file *f = (struct bdev_file *)b;
+	struct stat st;
+
+	if (f->isdev || fstat(f->fd, &st) != 0)
+		return (ENOTSUP);
+	*bytes = (uint64_t)st.st_blocks * 512;
 	return (0);
 }
 
@@ -227,6 +230,7 @@ static const struct bdev_ops file_ops = {
 	.flush = file_flush,
 	.trim = file_trim,
 	.write_zeroes = file_write_zeroes,
+	.allocated = file_allocated,
 	.destroy = file_destroy,
 };
 
@@ -234,6 +238,7 @@ static const struct bdev_ops file_ro_ops = {
 	.name = "file",
 	.read = file_read,
 	.flush = file_flush,
+	.allocated = file_allocated,
 	.destroy = file_destroy,
 };
 

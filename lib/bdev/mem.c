@@ -19,7 +19,8 @@
  * Concurrent overlapping writes land in some order, as on a disk.
  *
  * bdev_mem_adopt() wraps an existing flat buffer instead (a RAM copy of a
- * downloaded image), read-only unless asked.
+ * downloaded image), read-only unless asked; bdev_mem_wrap() does the same
+ * with a buffer it only borrows (a test image, a fuzz input).
  */
 #define _GNU_SOURCE
 #include <sys/mman.h>
@@ -58,6 +59,7 @@ struct bdev_mem {
 	struct lr_allocator alloc;
 	uint64_t	 cap;
 	uint8_t		*flat;		/* adopted buffer, or NULL */
+	int		 borrowed;	/* flat is the caller's: not freed */
 };
 
 static void *
@@ -171,7 +173,7 @@ mem_write(struct bdev *b, const void *buf, size_t len, uint64_t off,
 	if (error == ENOSPC)
 		return (diag_set(d, ENOSPC, "RAM overlay full: %ju of its %ju "
 		    "MiB cap in use, a %zu-byte write at offset %ju needs more "
-		    "(raise the cap, e.g. live.overlay= or --upper-size)",
+		    "(raise the cap)",
 		    (uintmax_t)(used >> 20), (uintmax_t)(m->cap >> 20), len,
 		    (uintmax_t)off));
 	if (error != 0)
@@ -201,14 +203,22 @@ mem_destroy(struct bdev *b)
 {
 	struct bdev_mem *m = (struct bdev_mem *)b;
 
-	if (m->flat != NULL)
-		free(m->flat);
-	else {
+	if (m->flat != NULL) {
+		if (!m->borrowed)
+			free(m->flat);
+	} else {
 		lr_sparse_fini(&m->sp);
 		pool_fini(&m->pool);
 	}
 	pthread_rwlock_destroy(&m->lock);
 	free(m);
+}
+
+static int
+mem_allocated(struct bdev *b, uint64_t *bytes)
+{
+	*bytes = bdev_mem_bytes_used(b);
+	return (0);
 }
 
 static const struct bdev_ops mem_ops = {
@@ -217,12 +227,14 @@ static const struct bdev_ops mem_ops = {
 	.write = mem_write,
 	.trim = mem_trim,
 	.write_zeroes = mem_trim,	/* zeroing is freeing */
+	.allocated = mem_allocated,
 	.destroy = mem_destroy,
 };
 
 static const struct bdev_ops mem_ro_ops = {
 	.name = "mem",
 	.read = mem_read,
+	.allocated = mem_allocated,
 	.destroy = mem_destroy,
 };
 
@@ -280,6 +292,20 @@ bdev_mem_adopt(void *buf, uint64_t size, int writable, struct bdev **out,
 	bdev_init(&m->b, writable ? &mem_ops : &mem_ro_ops, size, 4096,
 	    !writable, NULL, "ram(%ju bytes)", (uintmax_t)size);
 	*out = &m->b;
+	return (0);
+}
+
+int
+bdev_mem_wrap(const void *buf, uint64_t size, struct bdev **out,
+    struct diag *d)
+{
+	static uint8_t none;
+	int error;
+
+	if ((error = bdev_mem_adopt(size > 0 ? (void *)(uintptr_t)buf : &none,
+	    size, 0, out, d)) != 0)
+		return (error);
+	((struct bdev_mem *)*out)->borrowed = 1;
 	return (0);
 }
 

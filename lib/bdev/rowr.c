@@ -33,7 +33,6 @@
 #include <sys/stat.h>
 
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -41,10 +40,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include <liveroot/bdev.h>
 #include <liveroot/fmt_uzip.h>
+#include <liveroot/os.h>
 #include <liveroot/rowr.h>
 #include <liveroot/rowrmap.h>
 #include <liveroot/util.h>
@@ -516,28 +514,24 @@ id_read_union(void *arg, void *buf, size_t len, uint64_t off, struct diag *d)
 	return (rowr_read_locked(arg, buf, len, off, d));
 }
 
+_Static_assert(LR_ROWRMAP_HASHLEN == OS_SHA256_LEN,
+    "the identity hash is a SHA-256");
+
 static int
-sha_start(EVP_MD_CTX **c, struct diag *d)
+sha_start(struct os_sha256 **c, struct diag *d)
 {
-	if ((*c = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestInit_ex(*c, EVP_sha256(), NULL) != 1) {
-		EVP_MD_CTX_free(*c);
-		*c = NULL;
+	if (os_sha256_new(c) != 0)
 		return (diag_set(d, ENOMEM, "cannot start a SHA-256 of the "
 		    "lower (out of memory?)"));
-	}
 	return (0);
 }
 
 static int
-sha_end(EVP_MD_CTX *c, int ok, uint8_t *out, struct diag *d)
+sha_end(struct os_sha256 *c, int ok, uint8_t *out, struct diag *d)
 {
-	unsigned int n = 0;
-
-	if (ok && (EVP_DigestFinal_ex(c, out, &n) != 1 ||
-	    n != LR_ROWRMAP_HASHLEN))
+	if (ok && os_sha256_final(c, out) != 0)
 		ok = 0;
-	EVP_MD_CTX_free(c);
+	os_sha256_free(c);
 	return (ok ? 0 : diag_set(d, EIO, "SHA-256 of the lower failed"));
 }
 
@@ -547,7 +541,7 @@ sha_end(EVP_MD_CTX *c, int ok, uint8_t *out, struct diag *d)
  * when it is no bigger than the samples.  *ok turns 0 when c fails.
  */
 static int
-id_add_samples(EVP_MD_CTX *c, id_read_fn rd, void *arg, uint64_t size,
+id_add_samples(struct os_sha256 *c, id_read_fn rd, void *arg, uint64_t size,
     int *ok, struct diag *d)
 {
 	uint8_t buf[ID_BLOCK], le[8];
@@ -556,12 +550,12 @@ id_add_samples(EVP_MD_CTX *c, id_read_fn rd, void *arg, uint64_t size,
 	int i, error = 0;
 
 	lr_le64enc(le, size);
-	*ok = *ok && EVP_DigestUpdate(c, le, sizeof(le)) == 1;
+	*ok = *ok && os_sha256_update(c, le, sizeof(le)) == 0;
 	if (size <= (uint64_t)ID_SAMPLES * ID_BLOCK) {
 		for (off = 0; off < size && *ok && error == 0; off += n) {
 			n = (size_t)LR_MIN(size - off, ID_BLOCK);
 			if ((error = rd(arg, buf, n, off, d)) == 0)
-				*ok = EVP_DigestUpdate(c, buf, n) == 1;
+				*ok = os_sha256_update(c, buf, n) == 0;
 		}
 		return (error);
 	}
@@ -571,7 +565,7 @@ id_add_samples(EVP_MD_CTX *c, id_read_fn rd, void *arg, uint64_t size,
 	for (i = 0; i < ID_SAMPLES && *ok && error == 0; i++) {
 		off = q * (uint64_t)i + rem * (uint64_t)i / (ID_SAMPLES - 1);
 		if ((error = rd(arg, buf, ID_BLOCK, off, d)) == 0)
-			*ok = EVP_DigestUpdate(c, buf, ID_BLOCK) == 1;
+			*ok = os_sha256_update(c, buf, ID_BLOCK) == 0;
 	}
 	return (error);
 }
@@ -581,13 +575,13 @@ static int
 id_hash_samples(id_read_fn rd, void *arg, uint64_t size, uint8_t *out,
     struct diag *d)
 {
-	EVP_MD_CTX *c;
+	struct os_sha256 *c;
 	int ok = 1, error;
 
 	if ((error = sha_start(&c, d)) != 0)
 		return (error);
 	if ((error = id_add_samples(c, rd, arg, size, &ok, d)) != 0) {
-		EVP_MD_CTX_free(c);
+		os_sha256_free(c);
 		return (diag_prefix(d, "hashing the lower: "));
 	}
 	return (sha_end(c, ok, out, d));
@@ -604,7 +598,7 @@ id_hash_uzip(struct bdev *raw, uint64_t data_off, uint8_t *out,
 {
 	uint64_t off;
 	uint8_t *buf;
-	EVP_MD_CTX *c;
+	struct os_sha256 *c;
 	size_t n;
 	int ok = 1, error = 0;
 
@@ -618,13 +612,13 @@ id_hash_uzip(struct bdev *raw, uint64_t data_off, uint8_t *out,
 		n = (size_t)LR_MIN(data_off - off, ROWR_COPY_CHUNK);
 		if ((error = bdev_read(raw, buf, n, off, d)) != 0)
 			break;
-		ok = EVP_DigestUpdate(c, buf, n) == 1;
+		ok = os_sha256_update(c, buf, n) == 0;
 	}
 	free(buf);
 	if (error == 0)
 		error = id_add_samples(c, id_read_bdev, raw, raw->size, &ok, d);
 	if (error != 0) {
-		EVP_MD_CTX_free(c);
+		os_sha256_free(c);
 		return (diag_prefix(d, "hashing the lower uzip image: "));
 	}
 	return (sha_end(c, ok, out, d));
@@ -716,19 +710,6 @@ id_same_file(const struct lr_rowrmap_ident *a, const struct lr_rowrmap_ident *b)
 	return (a->dev != 0 && a->dev == b->dev && a->ino == b->ino);
 }
 
-static void
-id_hex(const uint8_t *h, char *out, size_t nbytes)
-{
-	static const char x[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < nbytes; i++) {
-		out[2 * i] = x[h[i] >> 4];
-		out[2 * i + 1] = x[h[i] & 15];
-	}
-	out[2 * nbytes] = '\0';
-}
-
 /* Refuse a lower that is not the recorded one, naming both. */
 static int
 id_refuse(const char *map_path, const char *rec_path,
@@ -738,8 +719,8 @@ id_refuse(const char *map_path, const char *rec_path,
 	char rh[13], ch[13];
 	const char *why;
 
-	id_hex(rec->hash, rh, 6);
-	id_hex(cur->hash, ch, 6);
+	os_hex(rec->hash, 6, rh);
+	os_hex(cur->hash, 6, ch);
 	if (rec->kind != cur->kind)
 		why = rec->kind == LR_ROWRMAP_ID_UZIP ? "it was a uzip image" :
 		    "it is a uzip image now";
@@ -1019,7 +1000,6 @@ void
 bdev_rowr_get_stats(struct bdev *b, struct bdev_rowr_stats *st)
 {
 	struct bdev_rowr *r = to_rowr(b);
-	struct stat sb;
 
 	memset(st, 0, sizeof(*st));
 	if (r == NULL)
@@ -1032,119 +1012,11 @@ bdev_rowr_get_stats(struct bdev *b, struct bdev_rowr_stats *st)
 	st->bytes_read_lower = __atomic_load_n(&r->rd_lower, __ATOMIC_RELAXED);
 	st->bytes_read_upper = __atomic_load_n(&r->rd_upper, __ATOMIC_RELAXED);
 	st->bytes_written = __atomic_load_n(&r->wr, __ATOMIC_RELAXED);
-	if (strcmp(r->upper->ops->name, "mem") == 0)
-		st->upper_bytes_used = bdev_mem_bytes_used(r->upper);
-	else if (r->upper_path != NULL && stat(r->upper_path, &sb) == 0)
-		st->upper_bytes_used = (uint64_t)sb.st_blocks * 512;
-	else
+	if (bdev_allocated(r->upper, &st->upper_bytes_used) != 0)
 		st->upper_bytes_used = st->granules_written * st->granule;
 }
 
 /* --- persistence --------------------------------------------------------- */
-
-static int
-write_all(int fd, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return (errno);
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return (0);
-}
-
-static void
-fsync_dir_of(const char *path)
-{
-	char *copy = strdup(path);
-	int fd;
-
-	if (copy == NULL)
-		return;
-	if ((fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >=
-	    0) {
-		(void)fsync(fd);
-		close(fd);
-	}
-	free(copy);
-}
-
-/*
- * Create the temporary file tmp: O_EXCL|O_NOFOLLOW, so nothing planted there
- * is followed or overwritten.  A leftover of a save that crashed (a regular
- * file of ours with one link; the upper's lock says no save of ours runs) is
- * removed first; anything else there is refused, named.
- */
-static int
-open_tmp(const char *tmp, int *fdp, struct diag *d)
-{
-	struct stat st;
-	int fd, tries, error = EEXIST;
-
-	for (tries = 0; tries < 3; tries++) {
-		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-		    O_CLOEXEC, 0644);
-		if (fd >= 0) {
-			*fdp = fd;
-			return (0);
-		}
-		if ((error = errno) != EEXIST)
-			break;
-		if (lstat(tmp, &st) != 0)
-			continue;	/* gone meanwhile */
-		if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
-		    st.st_nlink != 1)
-			return (diag_set(d, EEXIST, "%s: cannot save the "
-			    "overlay map: a %s is in the way of its temporary "
-			    "file and is no leftover of ours (not followed, "
-			    "not overwritten): remove it", tmp,
-			    S_ISLNK(st.st_mode) ? "symbolic link" :
-			    S_ISREG(st.st_mode) ? "file of another owner or "
-			    "with other links" : "non-regular file"));
-		if (unlink(tmp) != 0 && errno != ENOENT) {
-			error = errno;
-			break;
-		}
-	}
-	return (diag_set(d, error, "%s: cannot create the overlay map's "
-	    "temporary file: %s", tmp, strerror(error)));
-}
-
-/* Write buf to path atomically: path.tmp, fsync, rename, fsync the dir. */
-static int
-atomic_write(const char *path, const void *buf, size_t len, struct diag *d)
-{
-	char tmp[PATH_MAX + 8];
-	int fd = -1, error;
-
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
-		return (diag_set(d, ENAMETOOLONG, "%s: path too long", path));
-	if ((error = open_tmp(tmp, &fd, d)) != 0)
-		return (error);
-	error = write_all(fd, buf, len);
-	if (error == 0 && fsync(fd) != 0)
-		error = errno;
-	if (close(fd) != 0 && error == 0)
-		error = errno;
-	if (error == 0 && rename(tmp, path) != 0)
-		error = errno;
-	if (error != 0) {
-		(void)unlink(tmp);
-		return (diag_set(d, error, "%s: cannot save the overlay map: "
-		    "%s (is the disk full or read-only?)", path,
-		    strerror(error)));
-	}
-	fsync_dir_of(path);
-	return (0);
-}
 
 /* Save the map if it changed since the last save (or force); save_mtx held. */
 static int
@@ -1175,7 +1047,8 @@ rowr_save_locked(struct bdev_rowr *r, int force, struct diag *d)
 	}
 	if (!force && !r->force_save && changes == r->saved_changes)
 		goto out;
-	if ((error = atomic_write(r->map_path, buf, (size_t)len, d)) != 0)
+	if ((error = os_atomic_write(r->map_path, buf, (size_t)len,
+	    "the overlay map", d)) != 0)
 		goto out;
 	r->generation++;
 	r->saved_changes = changes;
@@ -1296,7 +1169,7 @@ bdev_rowr_read_info(const char *map_path, struct bdev_rowr_info *info,
 	info->lower_kind = h.ident.kind;
 	info->lower_size = h.ident.size;
 	if (h.ident.kind != LR_ROWRMAP_ID_NONE)
-		id_hex(h.ident.hash, info->lower_sha256, LR_ROWRMAP_HASHLEN);
+		os_hex(h.ident.hash, LR_ROWRMAP_HASHLEN, info->lower_sha256);
 	memcpy(info->lower_path, p, h.pathlen);
 	info->lower_path[h.pathlen] = '\0';
 	for (i = 0; i < h.bitmap_bytes; i++)

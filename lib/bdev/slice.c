@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * slice.c - an offset+length window of a lower (a partition; gnop -o -s).
- * Stateless: requests are shifted and passed down.
+ * Stateless: requests are shifted and passed down; every op that carries an
+ * offset is set here (the core would forward it unshifted), flush is left
+ * to the core.
  */
 #include <stdlib.h>
 
@@ -31,17 +33,19 @@ slice_write(struct bdev *b, const void *buf, size_t len, uint64_t off,
 }
 
 static int
-slice_flush(struct bdev *b, struct diag *d)
-{
-	return (bdev_flush(b->lower, d));
-}
-
-static int
 slice_trim(struct bdev *b, uint64_t off, uint64_t len, struct diag *d)
 {
 	struct bdev_slice *s = (struct bdev_slice *)b;
 
 	return (bdev_trim(b->lower, s->off + off, len, d));
+}
+
+static int
+slice_zeroes(struct bdev *b, uint64_t off, uint64_t len, struct diag *d)
+{
+	struct bdev_slice *s = (struct bdev_slice *)b;
+
+	return (bdev_write_zeroes(b->lower, s->off + off, len, d));
 }
 
 static void
@@ -54,8 +58,8 @@ static const struct bdev_ops slice_ops = {
 	.name = "slice",
 	.read = slice_read,
 	.write = slice_write,
-	.flush = slice_flush,
 	.trim = slice_trim,
+	.write_zeroes = slice_zeroes,
 	.destroy = slice_destroy,
 };
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * uzip.c - the uzip read layer: a read-only bdev that decompresses a
- * FreeBSD uzip image (zlib, lzma/xz or zstd clusters) from its lower.
+ * FreeBSD uzip image (zlib, lzma/xz or zstd clusters) from its lower,
+ * through the image codec's entry in the codec table (codec.h).
  *
  * Open reads the header and the whole TOC and validates them with
  * fmt_uzip_header()/fmt_uzip_toc() before anything else is read.
@@ -33,27 +34,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <lzma.h>
-#include <zlib.h>
-#include <zstd.h>
-
+#include <liveroot/codec.h>
 #include <liveroot/uzip.h>
 #include <liveroot/util.h>
 
 enum { SLOT_EMPTY, SLOT_QUEUED, SLOT_LOADING, SLOT_READY };
 
-/*
- * An xz header names its own dictionary size; a crafted one could ask for
- * 1.5 GiB.  128 MiB covers mkuzip -L -C 9 (64 MiB dictionary).
- */
-#define UZ_LZMA_MEMLIMIT	(128u << 20)
-
+/* A decompressor of the image's codec and a buffer for one cluster. */
 struct uz_dec {
 	struct uz_dec	*next;
-	z_stream	 zs;
-	int		 zs_ok;
-	lzma_stream	 ls;
-	ZSTD_DCtx	*zd;
+	void		*dx;
 	uint8_t		*cbuf;
 };
 
@@ -73,6 +63,7 @@ struct uz_job {
 
 struct bdev_uzip {
 	struct bdev		 b;
+	const struct lr_codec	*codec;
 	struct fmt_uzip_hdr	 hdr;
 	struct fmt_uzip_tocinfo	 info;
 	struct fmt_uzip_cluster	*cl;
@@ -102,14 +93,11 @@ struct bdev_uzip {
 static const struct bdev_ops uzip_ops;
 
 static void
-uz_dec_free(struct uz_dec *x)
+uz_dec_free(struct bdev_uzip *u, struct uz_dec *x)
 {
 	if (x == NULL)
 		return;
-	if (x->zs_ok)
-		inflateEnd(&x->zs);
-	lzma_end(&x->ls);
-	ZSTD_freeDCtx(x->zd);
+	u->codec->dfree(x->dx);
 	free(x->cbuf);
 	free(x);
 }
@@ -118,28 +106,15 @@ static struct uz_dec *
 uz_dec_new(struct bdev_uzip *u)
 {
 	struct uz_dec *x;
-	lzma_stream init = LZMA_STREAM_INIT;
 
 	if ((x = calloc(1, sizeof(*x))) == NULL)
 		return (NULL);
-	x->ls = init;
-	if ((x->cbuf = malloc(u->cbufsz + 1)) == NULL)
-		goto fail;
-	switch (u->hdr.codec) {
-	case UZIP_CODEC_ZLIB:
-		if (inflateInit(&x->zs) != Z_OK)
-			goto fail;
-		x->zs_ok = 1;
-		break;
-	case UZIP_CODEC_ZSTD:
-		if ((x->zd = ZSTD_createDCtx()) == NULL)
-			goto fail;
-		break;
+	if ((x->cbuf = malloc(u->cbufsz + 1)) == NULL ||
+	    u->codec->dnew(&x->dx) != 0) {
+		uz_dec_free(u, x);
+		return (NULL);
 	}
 	return (x);
-fail:
-	uz_dec_free(x);
-	return (NULL);
 }
 
 static struct uz_dec *
@@ -185,72 +160,15 @@ uz_decompress(struct bdev_uzip *u, struct uz_dec *x, uint32_t ci, uint32_t r,
 {
 	const struct fmt_uzip_cluster *c = &u->cl[r];
 	uint32_t bs = u->hdr.blksz;
-	size_t got = 0, fl, zr;
-	uint8_t extra;
-	lzma_ret lr;
-	int error, zret;
+	const char *why;
+	size_t got = 0;
+	int error;
 
 	if ((error = bdev_read(u->b.lower, x->cbuf, c->len, c->off, d)) != 0)
 		return (diag_prefix(d, "cluster %u: ", ci));
-	switch (u->hdr.codec) {
-	case UZIP_CODEC_ZLIB:
-		if (inflateReset(&x->zs) != Z_OK)
-			return (uz_corrupt(u, ci, "inflateReset failed", d));
-		x->zs.next_in = x->cbuf;
-		x->zs.avail_in = c->len;
-		x->zs.next_out = out;
-		x->zs.avail_out = bs;
-		zret = inflate(&x->zs, Z_FINISH);
-		if (zret != Z_STREAM_END && x->zs.avail_out == 0) {
-			x->zs.next_out = &extra;
-			x->zs.avail_out = 1;
-			zret = inflate(&x->zs, Z_FINISH);
-			if (x->zs.avail_out == 0)
-				return (uz_corrupt(u, ci, "more than one "
-				    "cluster of output", d));
-		}
-		if (zret != Z_STREAM_END)
-			return (uz_corrupt(u, ci, x->zs.msg != NULL ?
-			    x->zs.msg : "truncated stream", d));
-		got = bs - (x->zs.next_out == &extra ? 0 : x->zs.avail_out);
-		break;
-	case UZIP_CODEC_LZMA:
-		if (lzma_stream_decoder(&x->ls, UZ_LZMA_MEMLIMIT, 0) != LZMA_OK)
-			return (uz_corrupt(u, ci, "decoder setup failed", d));
-		x->ls.next_in = x->cbuf;
-		x->ls.avail_in = c->len;
-		x->ls.next_out = out;
-		x->ls.avail_out = bs;
-		lr = lzma_code(&x->ls, LZMA_FINISH);
-		if (lr == LZMA_OK && x->ls.avail_out == 0) {
-			x->ls.next_out = &extra;
-			x->ls.avail_out = 1;
-			lr = lzma_code(&x->ls, LZMA_FINISH);
-			if (x->ls.avail_out == 0)
-				return (uz_corrupt(u, ci, "more than one "
-				    "cluster of output", d));
-		}
-		if (lr != LZMA_STREAM_END)
-			return (uz_corrupt(u, ci, lr == LZMA_DATA_ERROR ?
-			    "corrupt data" : lr == LZMA_FORMAT_ERROR ?
-			    "not an xz stream" : lr == LZMA_MEMLIMIT_ERROR ?
-			    "needs more than 128 MiB to decode" :
-			    lr == LZMA_BUF_ERROR ?
-			    "truncated stream" : "decoder error", d));
-		got = bs - (x->ls.next_out == &extra ? 0 : x->ls.avail_out);
-		break;
-	case UZIP_CODEC_ZSTD:
-		fl = ZSTD_findFrameCompressedSize(x->cbuf, c->len);
-		if (ZSTD_isError(fl))
-			return (uz_corrupt(u, ci, ZSTD_getErrorName(fl), d));
-		zr = ZSTD_decompressDCtx(x->zd, out, bs, x->cbuf, fl);
-		if (ZSTD_isError(zr))
-			return (uz_corrupt(u, ci, ZSTD_getErrorName(zr), d));
-		got = zr;
-		break;
-	default:
-		return (uz_corrupt(u, ci, "unknown codec", d));
-	}
+	if (u->codec->decompress(x->dx, x->cbuf, c->len, out, bs, &got,
+	    &why) != 0)
+		return (uz_corrupt(u, ci, why, d));
 	if (got < bs)
 		memset(out + got, 0, bs - got);
 	return (0);
@@ -410,7 +328,7 @@ uz_worker(void *arg)
 		pthread_cond_broadcast(&u->cv);
 	}
 	pthread_mutex_unlock(&u->mtx);
-	uz_dec_free(x);
+	uz_dec_free(u, x);
 	return (NULL);
 }
 
@@ -561,7 +479,7 @@ uzip_destroy(struct bdev *b)
 	}
 	while ((x = u->decfree) != NULL) {
 		u->decfree = x->next;
-		uz_dec_free(x);
+		uz_dec_free(u, x);
 	}
 	if (u->slots != NULL)
 		for (i = 0; i < u->nslots; i++)
@@ -635,6 +553,12 @@ bdev_uzip_new(struct bdev *lower, const struct bdev_uzip_opts *o,
 	}
 	free(toc);
 	toc = NULL;
+	if ((u->codec = lr_codec_by_id(u->hdr.codec)) == NULL) {
+		error = diag_set(d, EINVAL, "%s: uzip codec %s has no "
+		    "decompressor here", lower->desc,
+		    fmt_uzip_codec_name(u->hdr.codec));
+		goto fail;
+	}
 	u->cbufsz = u->info.max_clen;
 
 	u->workers = (o != NULL && o->workers > 0) ? o->workers :

@@ -78,16 +78,9 @@ ex_read(struct fmt_exfat *fs, void *buf, size_t len, uint64_t off,
 {
 	int error;
 
-	if (!lr_range_ok(off, len, fs->src.size))
-		return (diag_set(d, EINVAL, "exFAT: read of %zu bytes at "
-		    "offset %llu is past the end of the medium", len,
-		    (unsigned long long)off));
-	error = fs->src.read(fs->src.arg, buf, len, off);
-	if (error != 0)
-		return (diag_set(d, error, "exFAT: cannot read %zu bytes at "
-		    "offset %llu of the volume", len,
-		    (unsigned long long)off));
-	return (0);
+	if ((error = fmt_src_read(&fs->src, buf, len, off, d)) != 0)
+		(void)diag_prefix(d, "exFAT: ");
+	return (error);
 }
 
 /* Reads the sector holding off into fs->buf; returns a pointer to off. */

@@ -30,45 +30,28 @@ struct fat_dirpos {
 	uint64_t	per;		/* entries per cluster / run */
 };
 
+/* Through the one-block cache, unless the read crosses a block. */
 static int
 fat_readat(struct fmt_fat *fs, void *buf, size_t len, uint64_t off,
     struct diag *d)
 {
 	uint64_t blk = off & ~(uint64_t)(FAT_BLK - 1);
-	int error;
+	bool direct = off - blk + len > FAT_BLK || blk + FAT_BLK > fs->src.size;
+	int error = 0;
 
-	if (!lr_range_ok(off, len, fs->src.size))
-		return (diag_set(d, EINVAL, "FAT: read of %zu bytes at offset "
-		    "%llu is past the end of the medium (%llu bytes)", len,
-		    (unsigned long long)off,
-		    (unsigned long long)fs->src.size));
-	if (off - blk + len > FAT_BLK) {
-		error = fs->src.read(fs->src.arg, buf, len, off);
-		if (error != 0)
-			return (diag_set(d, error, "FAT: cannot read %zu bytes "
-			    "at offset %llu of the volume", len,
-			    (unsigned long long)off));
-		return (0);
-	}
-	if (!fs->cache_ok || fs->cache_off != blk) {
-		fs->cache_ok = false;
-		if (blk + FAT_BLK > fs->src.size) {
-			error = fs->src.read(fs->src.arg, buf, len, off);
-			if (error != 0)
-				return (diag_set(d, error, "FAT: cannot read "
-				    "%zu bytes at offset %llu of the volume",
-				    len, (unsigned long long)off));
-			return (0);
-		}
-		error = fs->src.read(fs->src.arg, fs->cache, FAT_BLK, blk);
-		if (error != 0)
-			return (diag_set(d, error, "FAT: cannot read the "
-			    "block at offset %llu of the volume",
-			    (unsigned long long)blk));
+	if (direct)
+		error = fmt_src_read(&fs->src, buf, len, off, d);
+	else if (!fs->cache_ok || fs->cache_off != blk) {
+		error = fmt_src_read(&fs->src, fs->cache, FAT_BLK, blk, d);
+		fs->cache_ok = error == 0;
 		fs->cache_off = blk;
-		fs->cache_ok = true;
 	}
-	memcpy(buf, fs->cache + (off - blk), len);
+	if (error != 0) {
+		(void)diag_prefix(d, "FAT: ");
+		return (error);
+	}
+	if (!direct)
+		memcpy(buf, fs->cache + (off - blk), len);
 	return (0);
 }
 
@@ -144,9 +127,10 @@ fmt_fat_open(struct fmt_fat *fs, const struct fmt_src *src, struct diag *d)
 		return (diag_set(d, EINVAL, "FAT: the volume is only %llu "
 		    "bytes, smaller than a boot sector",
 		    (unsigned long long)src->size));
-	error = src->read(src->arg, b, sizeof(b), 0);
-	if (error != 0)
-		return (diag_set(d, error, "FAT: cannot read the boot sector"));
+	if ((error = fmt_src_read(src, b, sizeof(b), 0, d)) != 0) {
+		(void)diag_prefix(d, "FAT: cannot read the boot sector: ");
+		return (error);
+	}
 	if ((why = fat_bpb_problem(b)) != NULL)
 		return (diag_set(d, EINVAL, "FAT: boot sector: %s: not a FAT "
 		    "file system, or a corrupt one", why));

@@ -2,12 +2,12 @@
 /*
  * iso9660.c - the ISO 9660 reader behind fmt_iso9660.h.
  *
- * Design: the medium is reached only through src->read; one directory sector
- * at a time sits in iso->sec (tagged by its medium offset, so any function
- * may reuse the buffer and the directory iterator simply re-reads), and SUSP
- * continuation areas are read into iso->ce.  A directory iterator is three
- * integers (extent, size, position), so the walk keeps its whole stack in
- * the caller's struct and recursion never touches the C stack.
+ * Design: the medium is reached only through fmt_src_read(); one directory
+ * sector at a time sits in iso->sec (tagged by its medium offset, so any
+ * function may reuse the buffer and the directory iterator simply re-reads),
+ * and SUSP continuation areas are read into iso->ce.  A directory iterator
+ * is three integers (extent, size, position), so the walk keeps its whole
+ * stack in the caller's struct and recursion never touches the C stack.
  *
  * Invariants: no value from the medium is used before it is bounded.  Every
  * record lies inside the valid part of its 2048-byte sector; the name lies
@@ -24,10 +24,55 @@
 #include <liveroot/fmt_iso9660.h>
 #include <liveroot/util.h>
 
-#define ISO_DR_MIN	34
-#define ISO_FL_DIR	0x02
-#define ISO_FL_ASSOC	0x04
-#define ISO_FL_MULTI	0x80
+/*
+ * Where the fields are (ECMA-119; named as libarchive names them).  A
+ * volume descriptor is one 2048-byte sector, the first at 0x8000:
+ */
+#define ISO_VD_TYPE		0	/* ISO_VD_PRIMARY, ... */
+#define ISO_VD_ID		1	/* "CD001" */
+#define ISO_VD_VERSION		6	/* 1 */
+#define ISO_PVD_SYSTEM_ID	8	/* 32 bytes, space-padded */
+#define ISO_PVD_VOLUME_ID	40	/* 32 bytes, space-padded: the label */
+#define ISO_PVD_SPACE_SIZE	80	/* blocks: LE32, then BE32 */
+#define ISO_SVD_ESCAPES		88	/* Joliet: "%/@", "%/C" or "%/E" */
+#define ISO_PVD_BLOCK_SIZE	128	/* bytes: LE16, then BE16 */
+#define ISO_PVD_ROOT_DR		156	/* the root's directory record */
+#define ISO_VD_PRIMARY		1
+#define ISO_VD_SUPPLEMENTARY	2
+#define ISO_VD_END		255
+#define ISO_VD_IDLEN		5
+
+/* A directory record (its length at byte 0, ISO_DR_MIN at least): */
+#define ISO_DR_LENGTH		0
+#define ISO_DR_XAR_LENGTH	1	/* extended attribute record, blocks */
+#define ISO_DR_EXTENT		2	/* first block: LE32, then BE32 */
+#define ISO_DR_SIZE		10	/* bytes: LE32, then BE32 */
+#define ISO_DR_FLAGS		25	/* ISO_FL_* */
+#define ISO_DR_UNIT_SIZE	26	/* interleaved files only */
+#define ISO_DR_GAP		27	/* interleaved files only */
+#define ISO_DR_NAME_LEN		32
+#define ISO_DR_NAME		33	/* then a pad byte if the length is
+					   even, then the system-use area */
+#define ISO_DR_MIN		34
+#define ISO_FL_DIR		0x02
+#define ISO_FL_ASSOC		0x04
+#define ISO_FL_MULTI		0x80
+
+/* A SUSP entry (Rock Ridge): two signature bytes, length, version, data. */
+#define SUSP_SIG		0
+#define SUSP_LEN		2
+#define SUSP_HDR		4
+#define SUSP_SP_CHECK		4	/* SP: 0xBE 0xEF */
+#define SUSP_SP_SKIP		6	/* SP: LEN_SKP */
+#define SUSP_SP_MIN		7
+#define SUSP_CE_BLOCK		4	/* CE: LE32 block, offset, length, */
+#define SUSP_CE_OFFSET		12	/*     each LE32 then BE32 */
+#define SUSP_CE_LEN		20
+#define SUSP_CE_MIN		28
+#define SUSP_NM_FLAGS		4	/* NM: 0x02 ".", 0x04 ".." */
+#define SUSP_NM_NAME		5
+#define SUSP_CL_BLOCK		4	/* CL: the relocated directory */
+#define SUSP_CL_MIN		12
 
 /* What one Rock Ridge system-use walk found. */
 struct iso_rr {
@@ -90,24 +135,6 @@ iso_name_ok(const char *name, size_t len)
 	return (true);
 }
 
-static int
-iso_read(struct fmt_iso *iso, void *buf, size_t len, uint64_t off,
-    struct diag *d)
-{
-	int error;
-
-	if (!lr_range_ok(off, len, iso->src.size))
-		return (diag_set(d, EINVAL, "read of %zu bytes at offset %llu "
-		    "is past the end of the medium (%llu bytes): the image is "
-		    "truncated", len, (unsigned long long)off,
-		    (unsigned long long)iso->src.size));
-	error = iso->src.read(iso->src.arg, buf, len, off);
-	if (error != 0)
-		return (diag_set(d, error, "read of %zu bytes at offset %llu "
-		    "failed (error %d)", len, (unsigned long long)off, error));
-	return (0);
-}
-
 /* Bring len (<= one sector) bytes at medium offset off into iso->sec. */
 static int
 iso_sector(struct fmt_iso *iso, uint64_t off, size_t len, struct diag *d)
@@ -117,7 +144,7 @@ iso_sector(struct fmt_iso *iso, uint64_t off, size_t len, struct diag *d)
 	if (iso->sec_off == off && iso->sec_len >= len)
 		return (0);
 	iso->sec_off = UINT64_MAX;
-	if ((error = iso_read(iso, iso->sec, len, off, d)) != 0)
+	if ((error = fmt_src_read(&iso->src, iso->sec, len, off, d)) != 0)
 		return (error);
 	iso->sec_off = off;
 	iso->sec_len = len;
@@ -244,20 +271,23 @@ iso_susp(const uint8_t *su, size_t sulen, struct fmt_iso_dirent *ent,
 	size_t p = 0, len, k;
 	uint8_t fl;
 
-	while (p + 4 <= sulen) {
-		len = su[p + 2];
-		if (len < 4 || len > sulen - p)
+	while (p + SUSP_HDR <= sulen) {
+		const uint8_t *e = su + p, *sig = e + SUSP_SIG;
+
+		len = e[SUSP_LEN];
+		if (len < SUSP_HDR || len > sulen - p)
 			break;		/* padding or damage: stop, as Linux */
-		if (su[p] == 'S' && su[p + 1] == 'T')
+		if (sig[0] == 'S' && sig[1] == 'T')
 			break;
-		if (su[p] == 'C' && su[p + 1] == 'E' && len >= 28) {
+		if (sig[0] == 'C' && sig[1] == 'E' && len >= SUSP_CE_MIN) {
 			*ce = true;
-			*ce_lba = lr_le32dec(su + p + 4);
-			*ce_off = lr_le32dec(su + p + 12);
-			*ce_len = lr_le32dec(su + p + 20);
-		} else if (su[p] == 'N' && su[p + 1] == 'M' && len >= 5) {
-			fl = su[p + 4];
-			k = len - 5;
+			*ce_lba = lr_le32dec(e + SUSP_CE_BLOCK);
+			*ce_off = lr_le32dec(e + SUSP_CE_OFFSET);
+			*ce_len = lr_le32dec(e + SUSP_CE_LEN);
+		} else if (sig[0] == 'N' && sig[1] == 'M' &&
+		    len >= SUSP_NM_NAME) {
+			fl = e[SUSP_NM_FLAGS];
+			k = len - SUSP_NM_NAME;
 			if (fl & 0x06) {
 				/* CURRENT/PARENT: "." or "..", not a name */
 				rr->got_nm = false;
@@ -267,16 +297,18 @@ iso_susp(const uint8_t *su, size_t sulen, struct fmt_iso_dirent *ent,
 					return (diag_set(d, EINVAL, "Rock "
 					    "Ridge name longer than %d bytes",
 					    FMT_ISO_NAMEMAX));
-				memcpy(ent->name + rr->namelen, su + p + 5, k);
+				memcpy(ent->name + rr->namelen, e +
+				    SUSP_NM_NAME, k);
 				rr->namelen += k;
 				rr->got_nm = true;
 			}
-		} else if (su[p] == 'C' && su[p + 1] == 'L' && len >= 12) {
+		} else if (sig[0] == 'C' && sig[1] == 'L' &&
+		    len >= SUSP_CL_MIN) {
 			rr->got_cl = true;
-			rr->cl_lba = lr_le32dec(su + p + 4);
-		} else if (su[p] == 'R' && su[p + 1] == 'E') {
+			rr->cl_lba = lr_le32dec(e + SUSP_CL_BLOCK);
+		} else if (sig[0] == 'R' && sig[1] == 'E') {
 			rr->got_re = true;
-		} else if (su[p] == 'S' && su[p + 1] == 'L') {
+		} else if (sig[0] == 'S' && sig[1] == 'L') {
 			rr->got_sl = true;
 		}
 		p += len;
@@ -310,8 +342,8 @@ iso_rr(struct fmt_iso *iso, const uint8_t *su, size_t sulen,
 		if ((error = iso_extent(iso, ce_lba, 0, iso->blksz,
 		    "continuation area", &off, d)) != 0)
 			return (error);
-		if ((error = iso_read(iso, iso->ce, ce_len, off + ce_off,
-		    d)) != 0)
+		if ((error = fmt_src_read(&iso->src, iso->ce, ce_len, off +
+		    ce_off, d)) != 0)
 			return (error);
 		ce = false;
 		if ((error = iso_susp(iso->ce, ce_len, ent, rr, &ce, &ce_lba,
@@ -345,18 +377,18 @@ iso_rawnext(struct fmt_iso *iso, struct iso_it *it, const uint8_t **rec,
 		if ((error = iso_sector(iso, it->off + base, (size_t)avail,
 		    d)) != 0)
 			return (error);
-		if (in >= avail || iso->sec[in] == 0) {
+		if (in >= avail || iso->sec[in + ISO_DR_LENGTH] == 0) {
 			/* the rest of the sector is padding */
 			it->pos = base + FMT_ISO_SECTOR;
 			continue;
 		}
-		rl = iso->sec[in];
+		rl = iso->sec[in + ISO_DR_LENGTH];
 		if (rl < ISO_DR_MIN || rl > avail - in)
 			return (diag_set(d, EINVAL, "directory record at byte "
 			    "%llu (%zu bytes) is too short or crosses its "
 			    "sector", (unsigned long long)it->pos, rl));
-		nl = iso->sec[in + 32];
-		if (33 + nl > rl)
+		nl = iso->sec[in + ISO_DR_NAME_LEN];
+		if (ISO_DR_NAME + nl > rl)
 			return (diag_set(d, EINVAL, "directory record at byte "
 			    "%llu: name of %zu bytes overruns the record",
 			    (unsigned long long)it->pos, nl));
@@ -380,10 +412,10 @@ iso_dot_size(struct fmt_iso *iso, uint64_t off, const char *what,
 
 	if ((error = iso_rawnext(iso, &it, &rec, &rl, &end, d)) != 0)
 		return (error);
-	if (end || rec[32] != 1 || rec[33] != 0)
+	if (end || rec[ISO_DR_NAME_LEN] != 1 || rec[ISO_DR_NAME] != 0)
 		return (diag_set(d, EINVAL, "'%s': relocated directory has no "
 		    "'.' record", what));
-	*size = lr_le32dec(rec + 10);
+	*size = lr_le32dec(rec + ISO_DR_SIZE);
 	return (0);
 }
 
@@ -422,24 +454,25 @@ iso_next(struct fmt_iso *iso, struct iso_it *it, struct iso_ent *ent,
 			return (error);
 		if (*end)
 			return (0);
-		if (rec[32] == 1 && (rec[33] == 0 || rec[33] == 1))
+		if (rec[ISO_DR_NAME_LEN] == 1 && (rec[ISO_DR_NAME] == 0 ||
+		    rec[ISO_DR_NAME] == 1))
 			continue;	/* "." and ".." */
 		break;
 	}
-	nl = rec[32];
-	fl = rec[25];
+	nl = rec[ISO_DR_NAME_LEN];
+	fl = rec[ISO_DR_FLAGS];
 	if (nl == 0)
 		return (diag_set(d, EINVAL, "directory record at byte %llu has "
 		    "an empty name", (unsigned long long)(it->pos - rl)));
 	/* name first, so later messages can name the file */
 	if (iso->names == FMT_ISO_NAMES_JOLIET)
-		error = iso_name_joliet(rec + 33, nl, &ent->pub, d);
+		error = iso_name_joliet(rec + ISO_DR_NAME, nl, &ent->pub, d);
 	else
-		error = iso_name_plain(rec + 33, nl, &ent->pub, d);
+		error = iso_name_plain(rec + ISO_DR_NAME, nl, &ent->pub, d);
 	if (error != 0)
 		return (error);
 	if (iso->names == FMT_ISO_NAMES_RR) {
-		su = 33 + nl + ((nl & 1) == 0) + iso->rr_skip;
+		su = ISO_DR_NAME + nl + ((nl & 1) == 0) + iso->rr_skip;
 		memcpy(plain, ent->pub.name, sizeof(plain));
 		if ((error = iso_rr(iso, rec + LR_MIN(su, rl), rl -
 		    LR_MIN(su, rl), &ent->pub, &rr, d)) != 0) {
@@ -464,17 +497,17 @@ iso_next(struct fmt_iso *iso, struct iso_it *it, struct iso_ent *ent,
 		    ent->pub.name));
 	if (fl & ISO_FL_ASSOC)
 		ent->hidden = true;	/* associated file (resource fork) */
-	if (rec[26] != 0 || rec[27] != 0)
+	if (rec[ISO_DR_UNIT_SIZE] != 0 || rec[ISO_DR_GAP] != 0)
 		return (diag_set(d, ENOTSUP, "'%s': interleaved file (unit "
-		    "%u, gap %u) is not supported", ent->pub.name, rec[26],
-		    rec[27]));
+		    "%u, gap %u) is not supported", ent->pub.name,
+		    rec[ISO_DR_UNIT_SIZE], rec[ISO_DR_GAP]));
 	ent->pub.is_dir = (fl & ISO_FL_DIR) != 0 || cl;
 	if (ent->pub.is_dir && (fl & ISO_FL_MULTI))
 		return (diag_set(d, EINVAL, "'%s': a directory cannot be "
 		    "multi-extent: the image is corrupt", ent->pub.name));
-	lba = lr_le32dec(rec + 2);
-	len = lr_le32dec(rec + 10);
-	xar = rec[1];
+	lba = lr_le32dec(rec + ISO_DR_EXTENT);
+	len = lr_le32dec(rec + ISO_DR_SIZE);
+	xar = rec[ISO_DR_XAR_LENGTH];
 	if (cl) {
 		if ((error = iso_extent(iso, cl_lba, 0, FMT_ISO_SECTOR,
 		    ent->pub.name, &off, d)) != 0)
@@ -509,14 +542,14 @@ iso_next(struct fmt_iso *iso, struct iso_it *it, struct iso_ent *ent,
 			return (diag_set(d, EINVAL, "'%s': multi-extent chain "
 			    "does not end before its directory does: the image "
 			    "is corrupt", ent->pub.name));
-		fl = rec[25];
+		fl = rec[ISO_DR_FLAGS];
 		if (fl & ISO_FL_DIR)
 			return (diag_set(d, EINVAL, "'%s': multi-extent chain "
 			    "continues into a directory", ent->pub.name));
-		lba = lr_le32dec(rec + 2);
-		len = lr_le32dec(rec + 10);
-		if ((error = iso_extent(iso, lba, rec[1], len, ent->pub.name,
-		    &off, d)) != 0)
+		lba = lr_le32dec(rec + ISO_DR_EXTENT);
+		len = lr_le32dec(rec + ISO_DR_SIZE);
+		if ((error = iso_extent(iso, lba, rec[ISO_DR_XAR_LENGTH], len,
+		    ent->pub.name, &off, d)) != 0)
 			return (error);
 		if (lr_add_overflow(total, len, &total))
 			return (diag_set(d, EINVAL, "'%s': size overflows",
@@ -637,27 +670,30 @@ fmt_iso_probe(const void *buf, size_t len)
 	if (len < FMT_ISO_VDOFF + 7)
 		return (false);
 	b += FMT_ISO_VDOFF;
-	return (memcmp(b + 1, "CD001", 5) == 0 && b[6] == 1 &&
-	    (b[0] <= 3 || b[0] == 255));
+	return (memcmp(b + ISO_VD_ID, "CD001", ISO_VD_IDLEN) == 0 &&
+	    b[ISO_VD_VERSION] == 1 && (b[ISO_VD_TYPE] <= 3 ||
+	    b[ISO_VD_TYPE] == ISO_VD_END));
 }
 
 static int
 iso_root(struct fmt_iso *iso, const uint8_t *vd, const char *what,
     uint64_t *off, uint64_t *size, struct diag *d)
 {
-	const uint8_t *r = vd + 156;
+	const uint8_t *r = vd + ISO_PVD_ROOT_DR;
 	int error;
 
-	if (r[0] != ISO_DR_MIN || (r[25] & ISO_FL_DIR) == 0)
+	if (r[ISO_DR_LENGTH] != ISO_DR_MIN ||
+	    (r[ISO_DR_FLAGS] & ISO_FL_DIR) == 0)
 		return (diag_set(d, EINVAL, "%s: root directory record is "
 		    "malformed: the image is corrupt", what));
-	*size = lr_le32dec(r + 10);
+	*size = lr_le32dec(r + ISO_DR_SIZE);
 	if ((error = iso_check_dir(iso, *size, "/", d)) != 0)
 		return (error);
 	if (*size < ISO_DR_MIN)
 		return (diag_set(d, EINVAL, "%s: root directory of %llu bytes "
 		    "is too small", what, (unsigned long long)*size));
-	return (iso_extent(iso, lr_le32dec(r + 2), r[1], *size, "/", off, d));
+	return (iso_extent(iso, lr_le32dec(r + ISO_DR_EXTENT),
+	    r[ISO_DR_XAR_LENGTH], *size, "/", off, d));
 }
 
 /*
@@ -681,10 +717,19 @@ iso_strfield(char *out, const uint8_t *p, size_t len)
 	out[n] = '\0';
 }
 
+/* The escape sequences of a Joliet descriptor (UCS-2 levels 1 to 3). */
+static bool
+iso_is_joliet(const uint8_t *esc)
+{
+	return (esc[0] == '%' && esc[1] == '/' &&
+	    (esc[2] == '@' || esc[2] == 'C' || esc[2] == 'E'));
+}
+
 int
 fmt_iso_open(struct fmt_iso *iso, const struct fmt_src *src, int flags,
     struct diag *d)
 {
+	const uint8_t *sp;
 	uint8_t *vd;
 	uint64_t off, blocks;
 	uint32_t bs;
@@ -708,19 +753,20 @@ fmt_iso_open(struct fmt_iso *iso, const struct fmt_src *src, int flags,
 			    "medium: the image is truncated"));
 		if ((error = iso_sector(iso, off, FMT_ISO_SECTOR, d)) != 0)
 			return (error);
-		if (memcmp(vd + 1, "CD001", 5) != 0 || vd[6] != 1)
+		if (memcmp(vd + ISO_VD_ID, "CD001", ISO_VD_IDLEN) != 0 ||
+		    vd[ISO_VD_VERSION] != 1)
 			return (diag_set(d, EINVAL, i == 0 ? "no ISO 9660 "
 			    "signature (CD001) at offset 0x8000" : "volume "
 			    "descriptor %d has no CD001 signature and no "
 			    "terminator came before it: the image is corrupt",
 			    i));
-		if (vd[0] == 255)
+		if (vd[ISO_VD_TYPE] == ISO_VD_END)
 			break;
-		if (vd[0] == 1 && !pvd) {
-			blocks = lr_le32dec(vd + 80);
-			bs = lr_le16dec(vd + 128);
-			if (blocks != lr_be32dec(vd + 84) ||
-			    bs != lr_be16dec(vd + 130))
+		if (vd[ISO_VD_TYPE] == ISO_VD_PRIMARY && !pvd) {
+			blocks = lr_le32dec(vd + ISO_PVD_SPACE_SIZE);
+			bs = lr_le16dec(vd + ISO_PVD_BLOCK_SIZE);
+			if (blocks != lr_be32dec(vd + ISO_PVD_SPACE_SIZE + 4) ||
+			    bs != lr_be16dec(vd + ISO_PVD_BLOCK_SIZE + 2))
 				return (diag_set(d, EINVAL, "primary volume "
 				    "descriptor: both-endian fields disagree: "
 				    "the image is corrupt"));
@@ -730,17 +776,17 @@ fmt_iso_open(struct fmt_iso *iso, const struct fmt_src *src, int flags,
 				    "512, 1024 or 2048", bs));
 			iso->blksz = bs;
 			iso->volsize = blocks * bs;
-			iso_strfield(iso->label, vd + 40, 32);
-			iso_strfield(iso->system_id, vd + 8, 32);
+			iso_strfield(iso->label, vd + ISO_PVD_VOLUME_ID, 32);
+			iso_strfield(iso->system_id, vd + ISO_PVD_SYSTEM_ID,
+			    32);
 			if ((error = iso_root(iso, vd, "primary volume "
 			    "descriptor", &iso->pvd_root_off,
 			    &iso->pvd_root_size, d)) != 0)
 				return (error);
 			pvd = true;
-		} else if (vd[0] == 2 && pvd && !iso->has_joliet &&
-		    vd[88] == '%' && vd[89] == '/' &&
-		    (vd[90] == '@' || vd[90] == 'C' || vd[90] == 'E') &&
-		    lr_le16dec(vd + 128) == iso->blksz) {
+		} else if (vd[ISO_VD_TYPE] == ISO_VD_SUPPLEMENTARY && pvd &&
+		    !iso->has_joliet && iso_is_joliet(vd + ISO_SVD_ESCAPES) &&
+		    lr_le16dec(vd + ISO_PVD_BLOCK_SIZE) == iso->blksz) {
 			/* a broken Joliet tree is ignored, not fatal */
 			if (iso_root(iso, vd, "Joliet descriptor",
 			    &iso->svd_root_off, &iso->svd_root_size,
@@ -755,11 +801,14 @@ fmt_iso_open(struct fmt_iso *iso, const struct fmt_src *src, int flags,
 	if ((error = iso_sector(iso, iso->pvd_root_off, FMT_ISO_SECTOR,
 	    d)) != 0)
 		return (error);
-	if (iso->sec[0] >= ISO_DR_MIN + 7 && iso->sec[32] == 1 &&
-	    iso->sec[33] == 0 && iso->sec[34] == 'S' && iso->sec[35] == 'P' &&
-	    iso->sec[36] >= 7 && iso->sec[38] == 0xbe && iso->sec[39] == 0xef) {
+	sp = iso->sec + ISO_DR_MIN;	/* after the name "\0" of "." */
+	if (iso->sec[ISO_DR_LENGTH] >= ISO_DR_MIN + SUSP_SP_MIN &&
+	    iso->sec[ISO_DR_NAME_LEN] == 1 && iso->sec[ISO_DR_NAME] == 0 &&
+	    sp[SUSP_SIG] == 'S' && sp[SUSP_SIG + 1] == 'P' &&
+	    sp[SUSP_LEN] >= SUSP_SP_MIN && sp[SUSP_SP_CHECK] == 0xbe &&
+	    sp[SUSP_SP_CHECK + 1] == 0xef) {
 		iso->has_rr = true;
-		iso->rr_skip = iso->sec[40];
+		iso->rr_skip = sp[SUSP_SP_SKIP];
 	}
 	if (iso->has_rr && !(flags & FMT_ISO_NORR)) {
 		iso->names = FMT_ISO_NAMES_RR;
@@ -943,11 +992,8 @@ fmt_iso_read_extents(const struct fmt_src *src, const struct fmt_extent *ext,
 		    !lr_range_ok(at, k, src->size))
 			return (diag_set(d, EINVAL, "extent %zu lies past the "
 			    "end of the medium", i));
-		if ((error = src->read(src->arg, out, (size_t)k,
-		    ext[i].off + skip)) != 0)
-			return (diag_set(d, error, "read at offset %llu failed "
-			    "(error %d)", (unsigned long long)(ext[i].off +
-			    skip), error));
+		if ((error = fmt_src_read(src, out, (size_t)k, at, d)) != 0)
+			return (error);
 		out += k;
 		len -= (size_t)k;
 		pos += k;

@@ -122,22 +122,6 @@ fmt_part_probe(const void *buf, size_t len)
 	return (true);
 }
 
-static int
-part_read(const struct fmt_src *src, void *buf, size_t len, uint64_t off,
-    struct diag *d)
-{
-	int error;
-
-	if (!lr_range_ok(off, len, src->size))
-		return (diag_set(d, EINVAL, "read of %zu bytes at offset %llu "
-		    "is past the end of the disk (%llu bytes)", len,
-		    (unsigned long long)off, (unsigned long long)src->size));
-	if ((error = src->read(src->arg, buf, len, off)) != 0)
-		return (diag_set(d, error, "read of %zu bytes at offset %llu "
-		    "failed (error %d)", len, (unsigned long long)off, error));
-	return (0);
-}
-
 /* Add one partition; counts past cap. */
 static void
 part_add(struct fmt_part_table *t, struct fmt_part *parts, size_t cap,
@@ -175,7 +159,8 @@ mbr_logical(const struct fmt_src *src, struct fmt_part_table *t,
 			return (diag_set(d, EINVAL, "MBR: EBR at sector %llu "
 			    "lies outside its extended partition",
 			    (unsigned long long)ebr));
-		if ((error = part_read(src, t->buf, 512, ebr * 512, d)) != 0)
+		if ((error = fmt_src_read(src, t->buf, 512, ebr * 512,
+		    d)) != 0)
 			return (error);
 		if (t->buf[MBR_SIG_OFF] != 0x55 ||
 		    t->buf[MBR_SIG_OFF + 1] != 0xaa)
@@ -318,7 +303,7 @@ gpt_header(const struct fmt_src *src, struct fmt_part_table *t, uint32_t ss,
 	if (lba >= nsec || lr_mul_overflow(lba, ss, &off))
 		return (diag_set(d, EINVAL, "%s GPT header: LBA %llu is "
 		    "outside the disk", what, (unsigned long long)lba));
-	if ((error = part_read(src, b, ss, off, d)) != 0)
+	if ((error = fmt_src_read(src, b, ss, off, d)) != 0)
 		return (error);
 	if (memcmp(b, "EFI PART", 8) != 0)
 		return (diag_set(d, EINVAL, "%s GPT header at LBA %llu: no "
@@ -389,7 +374,7 @@ gpt_entries(const struct fmt_src *src, struct fmt_part_table *t,
 	left = h->ent_count;
 	while (left > 0) {
 		k = (uint32_t)LR_MIN(left, (uint64_t)per);
-		if ((error = part_read(src, t->buf, (size_t)k * h->ent_size,
+		if ((error = fmt_src_read(src, t->buf, (size_t)k * h->ent_size,
 		    off, d)) != 0)
 			return (error);
 		crc = lr_crc32(crc, t->buf, (size_t)k * h->ent_size);
@@ -536,7 +521,7 @@ fmt_part_open(const struct fmt_src *src, struct fmt_part_table *t,
 	if (src->size < 512)
 		return (diag_set(d, ENOENT, "no partition table: the medium "
 		    "is smaller than one sector"));
-	if ((error = part_read(src, mbr, sizeof(mbr), 0, d)) != 0)
+	if ((error = fmt_src_read(src, mbr, sizeof(mbr), 0, d)) != 0)
 		return (error);
 	have_mbr = mbr[MBR_SIG_OFF] == 0x55 && mbr[MBR_SIG_OFF + 1] == 0xaa;
 	if (have_mbr) {

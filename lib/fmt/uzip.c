@@ -21,7 +21,10 @@
  *    toc[nblocks] when the version is >= 4 and it is non-zero, else the
  *    image size (v2 images then include the 512-byte padding, which the
  *    decompressors ignore).
- *  - every compressed length is at most FMT_UZIP_MAXCLEN(blksz).
+ *  - every compressed length is at most fmt_uzip_max_clen(): the codec's
+ *    worst-case bound for blksz bytes, as geom_uzip checks it.
+ * The codecs are one const table (uzip_codecs[]: letter, minimum version,
+ * name, that bound); their userland operations are lib/codec/codec.c.
  * Kernel-clean: no allocation, no I/O, no printing.
  */
 #include <liveroot/fmt_uzip.h>
@@ -29,53 +32,88 @@
 
 static const char uzip_shebang[] = "#!/bin/sh\n";
 
+static uint64_t
+uzip_max_clen_zlib(uint32_t blksz)		/* zlib's compressBound() */
+{
+	uint64_t n = blksz;
+
+	return (n + (n >> 12) + (n >> 14) + (n >> 25) + 13);
+}
+
+static uint64_t
+uzip_max_clen_lzma(uint32_t blksz)	/* g_uzip_lzma.c: LZ4_COMPRESSBOUND() */
+{
+	uint64_t n = blksz;
+
+	return (n + n / 255 + 16);
+}
+
+static uint64_t
+uzip_max_clen_zstd(uint32_t blksz)		/* ZSTD_COMPRESSBOUND() */
+{
+	uint64_t n = blksz;
+
+	return (n + (n >> 8) +
+	    (n < (128u << 10) ? ((128u << 10) - n) >> 11 : 0));
+}
+
+static const struct fmt_uzip_codec uzip_codecs[] = {
+	{ UZIP_CODEC_ZLIB, 'V', 2, "zlib", uzip_max_clen_zlib },
+	{ UZIP_CODEC_LZMA, 'L', 3, "lzma", uzip_max_clen_lzma },
+	{ UZIP_CODEC_ZSTD, 'Z', 4, "zstd", uzip_max_clen_zstd },
+};
+
+const struct fmt_uzip_codec *
+fmt_uzip_codec(int id)
+{
+	size_t i;
+
+	for (i = 0; i < LR_NELEM(uzip_codecs); i++)
+		if (uzip_codecs[i].id == id)
+			return (&uzip_codecs[i]);
+	return (NULL);
+}
+
+const struct fmt_uzip_codec *
+fmt_uzip_codec_by_letter(int c)
+{
+	size_t i;
+
+	if (c >= 'a' && c <= 'z')
+		c -= 'a' - 'A';
+	for (i = 0; i < LR_NELEM(uzip_codecs); i++)
+		if (uzip_codecs[i].letter == c)
+			return (&uzip_codecs[i]);
+	return (NULL);
+}
+
 const char *
 fmt_uzip_codec_name(int codec)
 {
-	switch (codec) {
-	case UZIP_CODEC_ZLIB:
-		return ("zlib");
-	case UZIP_CODEC_LZMA:
-		return ("lzma");
-	case UZIP_CODEC_ZSTD:
-		return ("zstd");
-	}
-	return ("?");
+	const struct fmt_uzip_codec *c = fmt_uzip_codec(codec);
+
+	return (c != NULL ? c->name : "?");
 }
 
-static int
-uzip_letter(uint8_t c, int *codec, int *dedup, int *minver)
+uint64_t
+fmt_uzip_max_clen(int codec, uint32_t blksz)
 {
-	*dedup = (c >= 'a' && c <= 'z');
-	switch (c) {
-	case 'V': case 'v':
-		*codec = UZIP_CODEC_ZLIB;
-		*minver = 2;
-		return (1);
-	case 'L': case 'l':
-		*codec = UZIP_CODEC_LZMA;
-		*minver = 3;
-		return (1);
-	case 'Z': case 'z':
-		*codec = UZIP_CODEC_ZSTD;
-		*minver = 4;
-		return (1);
-	}
-	return (0);
+	const struct fmt_uzip_codec *c = fmt_uzip_codec(codec);
+
+	return (c != NULL ? c->max_clen(blksz) : 0);
 }
 
 int
 fmt_uzip_probe(const void *buf, size_t len)
 {
 	const uint8_t *b = buf;
-	int codec, dedup, minver;
 
 	if (len < FMT_UZIP_OFS_VERSN + 1)
 		return (0);
 	if (memcmp(b, uzip_shebang, sizeof(uzip_shebang) - 1) != 0)
 		return (0);
 	return (b[10] == '#' &&
-	    uzip_letter(b[FMT_UZIP_OFS_COMPR], &codec, &dedup, &minver));
+	    fmt_uzip_codec_by_letter(b[FMT_UZIP_OFS_COMPR]) != NULL);
 }
 
 int
@@ -83,8 +121,9 @@ fmt_uzip_header(const void *buf, size_t len, uint64_t image_size,
     struct fmt_uzip_hdr *hdr, struct diag *d)
 {
 	const uint8_t *b = buf;
+	const struct fmt_uzip_codec *c;
 	uint64_t toclen, end, size;
-	int minver, ver;
+	int ver;
 
 	memset(hdr, 0, sizeof(*hdr));
 	if (len < FMT_UZIP_HDRLEN || image_size < FMT_UZIP_HDRLEN)
@@ -95,19 +134,19 @@ fmt_uzip_header(const void *buf, size_t len, uint64_t image_size,
 	if (memcmp(b, uzip_shebang, sizeof(uzip_shebang) - 1) != 0)
 		return (diag_set(d, EINVAL, "not a uzip image: no "
 		    "\"#!/bin/sh\" preamble"));
-	if (!uzip_letter(b[FMT_UZIP_OFS_COMPR], &hdr->codec, &hdr->dedup,
-	    &minver))
+	if ((c = fmt_uzip_codec_by_letter(b[FMT_UZIP_OFS_COMPR])) == NULL)
 		return (diag_set(d, EINVAL, "not a uzip image: unknown codec "
 		    "letter 0x%02x at offset %d (want V, L or Z)",
 		    b[FMT_UZIP_OFS_COMPR], FMT_UZIP_OFS_COMPR));
+	hdr->codec = c->id;
+	hdr->dedup = b[FMT_UZIP_OFS_COMPR] != c->letter;
 	if (b[FMT_UZIP_OFS_VERSN] < '0' || b[FMT_UZIP_OFS_VERSN] > '9')
 		return (diag_set(d, EINVAL, "uzip header: version byte 0x%02x "
 		    "is not a digit", b[FMT_UZIP_OFS_VERSN]));
 	ver = b[FMT_UZIP_OFS_VERSN] - '0';
-	if (ver < minver)
+	if (ver < c->minver)
 		return (diag_set(d, EINVAL, "uzip header: %s image of version "
-		    "%d, need at least %d", fmt_uzip_codec_name(hdr->codec),
-		    ver, minver));
+		    "%d, need at least %d", c->name, ver, c->minver));
 	hdr->version = ver;
 	hdr->blksz = lr_be32dec(b + 128);
 	hdr->nblocks = lr_be32dec(b + 132);
@@ -149,24 +188,6 @@ uzip_find(const struct fmt_uzip_cluster *out, uint32_t n, uint64_t t)
 			hi = mid - 1;
 	}
 	return (best);
-}
-
-uint64_t
-fmt_uzip_max_clen(int codec, uint32_t blksz)
-{
-	uint64_t n = blksz;
-
-	switch (codec) {
-	case UZIP_CODEC_ZLIB:		/* zlib's compressBound() */
-		return (n + (n >> 12) + (n >> 14) + (n >> 25) + 13);
-	case UZIP_CODEC_ZSTD:		/* ZSTD_COMPRESSBOUND() */
-		return (n + (n >> 8) +
-		    (n < (128u << 10) ? ((128u << 10) - n) >> 11 : 0));
-	case UZIP_CODEC_LZMA:		/* g_uzip_lzma.c: LZ4_COMPRESSBOUND() */
-		return (n + n / 255 + 16);
-	default:
-		return (0);
-	}
 }
 
 /*

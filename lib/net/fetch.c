@@ -37,9 +37,8 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
-#include <openssl/evp.h>
-
 #include <liveroot/fetch.h>
+#include <liveroot/os.h>
 #include <liveroot/util.h>
 
 #define DISP_LEN	120	/* a URL in a message, redacted */
@@ -56,7 +55,7 @@ struct xfer {
 	uint8_t		*buf;
 	uint64_t	 cap;		/* allocated */
 	uint64_t	 avail;		/* RAM for the image; 0: unchecked */
-	EVP_MD_CTX	*md;
+	struct os_sha256 *md;
 
 	uint64_t	 got;		/* bytes in the sink */
 	uint64_t	 total;		/* valid when have_total */
@@ -92,18 +91,6 @@ static void
 curl_init_once(void)
 {
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
-void
-net_sha256_hex(const void *buf, size_t len, char out[65])
-{
-	unsigned char md[32];
-	unsigned int mdlen = 0, i;
-
-	EVP_Digest(buf, len, md, &mdlen, EVP_sha256(), NULL);
-	for (i = 0; i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
-	out[64] = '\0';
 }
 
 /* --- URLs in messages ------------------------------------------------------ */
@@ -158,6 +145,19 @@ net_url_redact(const char *url, char *out, size_t len)
 	if (p.cut && len >= 4)
 		memcpy(out + p.o - 3, "...", 3);
 	out[p.o] = '\0';
+}
+
+void
+net_fetch_hint(struct diag *d, const struct fetch_result *r,
+    const char *const *hints)
+{
+	size_t n;
+
+	if (d == NULL || r->fix <= FETCH_FIX_NONE || r->fix >= FETCH_FIX_COUNT ||
+	    hints[r->fix] == NULL)
+		return;
+	n = strlen(d->msg);
+	snprintf(d->msg + n, sizeof(d->msg) - n, "%s", hints[r->fix]);
 }
 
 /* "host[:port]" of a redacted URL. */
@@ -283,15 +283,16 @@ fmt_done(const struct xfer *x, char *buf, size_t len)
 }
 
 static void
-bound_msg(const struct xfer *x, char *buf, size_t len)
+bound_msg(struct xfer *x, char *buf, size_t len)
 {
 	char done[64];
 
 	fmt_done(x, done, sizeof(done));
-	snprintf(buf, len, "%s: not fetched within %u s (raise live.timeout= "
-	    "or --timeout, or check the network and the server): %s in %u "
-	    "attempt(s)%s%.60s", x->url0, x->total_s, done, x->r->attempts,
-	    x->r->error[0] ? "; last: " : "", x->r->error);
+	x->r->fix = FETCH_FIX_TIME;
+	snprintf(buf, len, "%s: not fetched within %u s (raise the time bound, "
+	    "or check the network and the server): %s in %u attempt(s)%s%.60s",
+	    x->url0, x->total_s, done, x->r->attempts, x->r->error[0] ?
+	    "; last: " : "", x->r->error);
 	buf[len - 1] = '\0';
 }
 
@@ -302,9 +303,10 @@ too_big(struct xfer *x, uint64_t need)
 {
 	if (x->avail == 0 || need <= x->avail)
 		return (0);
+	x->r->fix = FETCH_FIX_RESERVE;
 	stop(x, 1, EFBIG, "%s is %ju MiB but only %ju MiB of RAM are free "
 	    "for it (%ju MiB available, %ju MiB kept for the overlay): give "
-	    "the machine more memory, or lower live.overlay=", x->url0,
+	    "the machine more memory, or keep less for the overlay", x->url0,
 	    (uintmax_t)(need >> 20), (uintmax_t)(x->avail >> 20),
 	    (uintmax_t)((x->avail + x->o->reserve_bytes) >> 20),
 	    (uintmax_t)(x->o->reserve_bytes >> 20));
@@ -346,7 +348,7 @@ sink_reset(struct xfer *x)
 	if (x->fd >= 0 && ftruncate(x->fd, 0) != 0)
 		return (stop(x, 1, errno, "truncating %s: %s", x->fdname,
 		    strerror(errno)));
-	if (EVP_DigestInit_ex(x->md, EVP_sha256(), NULL) != 1)
+	if (os_sha256_reset(x->md) != 0)
 		return (stop(x, 1, ENOMEM, "cannot start SHA-256"));
 	return (0);
 }
@@ -377,7 +379,7 @@ sink_put(struct xfer *x, const void *p, size_t len)
 			left -= (size_t)w;
 		}
 	}
-	if (EVP_DigestUpdate(x->md, p, len) != 1) {
+	if (os_sha256_update(x->md, p, len) != 0) {
 		stop(x, 1, EIO, "SHA-256 failed");
 		return (-1);
 	}
@@ -796,20 +798,22 @@ judge(struct xfer *x, CURLcode cc, const char *errbuf)
 		if (code == 416 && x->have_total && x->got == x->total)
 			return (0);
 		snprintf(r->error, sizeof(r->error), "HTTP %ld", code);
-		if (http_final(code))
+		if (http_final(code)) {
+			r->fix = FETCH_FIX_URL;
 			return (diag_set(x->d, code == 404 ? ENOENT : EACCES,
 			    "HTTP %ld for %s: %s", code, x->cur, code == 404 ?
-			    "the image is not on the server; check the URL "
-			    "(live.url=)" : "the server refused the request; "
-			    "check the URL (live.url=) and the server"));
+			    "the image is not on the server; check the URL" :
+			    "the server refused the request; check the URL and "
+			    "the server"));
+		}
 	} else if (cc == CURLE_OPERATION_TIMEDOUT && now_s() >= x->deadline) {
 		bound_msg(x, x->msg, sizeof(x->msg));
 		return (diag_set(x->d, ETIMEDOUT, "%s", x->msg));
 	} else if (tls_verify_error(cc)) {
 		url_host(x->cur, host, sizeof(host));
+		r->fix = FETCH_FIX_CA;
 		return (diag_set(x->d, EACCES, "%s: cannot verify the TLS "
-		    "certificate of %s (%s): give the CA that signed it, with "
-		    "--ca FILE at mklive time (liveroot fetch --ca FILE)",
+		    "certificate of %s (%s): give the CA that signed it",
 		    x->url0, host, errbuf[0] ? errbuf :
 		    curl_easy_strerror(cc)));
 	} else
@@ -826,21 +830,24 @@ fetch_run(struct xfer *x)
 	const struct fetch_opts *o = x->o;
 	struct fetch_result *r = x->r;
 	char errbuf[CURL_ERROR_SIZE], done[64];
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned retries, delay, attempt, mdlen = 0, i;
+	uint8_t md[OS_SHA256_LEN];
+	unsigned retries, delay, attempt;
 	CURLcode cc;
 	int e;
 
-	if (o->url == NULL || o->url[0] == '\0')
-		return (diag_set(x->d, EINVAL, "no URL given (set live.url=)"));
+	if (o->url == NULL || o->url[0] == '\0') {
+		r->fix = FETCH_FIX_URL;
+		return (diag_set(x->d, EINVAL, "no URL given"));
+	}
 	net_url_redact(o->url, x->url0, sizeof(x->url0));
 	if (!is_scheme(o->url, "http://") && !is_scheme(o->url, "https://"))
 		return (diag_set(x->d, EINVAL, "%s: only http:// and https:// "
 		    "URLs are fetched", x->url0));
-	if (o->sha256 != NULL && (strlen(o->sha256) != 64 ||
-	    strspn(o->sha256, "0123456789abcdefABCDEF") != 64))
+	if (o->sha256 != NULL && !os_sha256_hex_ok(o->sha256)) {
+		r->fix = FETCH_FIX_SHA256;
 		return (diag_set(x->d, EINVAL, "the sha256 %.80s is not 64 hex "
-		    "digits (live.sha256=, --sha256)", o->sha256));
+		    "digits", o->sha256));
+	}
 	pthread_once(&curl_once, curl_init_once);
 	retries = o->retries ? o->retries : 5;
 	delay = o->backoff_ms ? o->backoff_ms : 1000;
@@ -848,7 +855,7 @@ fetch_run(struct xfer *x)
 	x->window = o->timeout_s ? o->timeout_s : FETCH_WINDOW_DEFAULT;
 	x->min_speed = o->min_speed ? o->min_speed : FETCH_SPEED_DEFAULT;
 	x->deadline = now_s() + x->total_s;
-	if ((x->md = EVP_MD_CTX_new()) == NULL)
+	if (os_sha256_new(&x->md) != 0)
 		return (diag_set(x->d, ENOMEM, "cannot start SHA-256"));
 	if ((x->c = curl_easy_init()) == NULL)
 		return (diag_set(x->d, ENOMEM, "cannot start libcurl"));
@@ -895,15 +902,15 @@ fetch_run(struct xfer *x)
 		    "server's file", x->url0));
 	r->size = x->got;
 	r->size_known = x->have_total;
-	EVP_DigestFinal_ex(x->md, md, &mdlen);
-	for (i = 0; i < 32 && i < mdlen; i++)
-		snprintf(r->sha256 + 2 * i, 3, "%02x", md[i]);
-	r->sha256[64] = '\0';
-	if (o->sha256 != NULL && strcasecmp(o->sha256, r->sha256) != 0)
+	if (os_sha256_final(x->md, md) != 0)
+		return (diag_set(x->d, EIO, "%s: SHA-256 failed", x->url0));
+	os_hex(md, sizeof(md), r->sha256);
+	if (o->sha256 != NULL && strcasecmp(o->sha256, r->sha256) != 0) {
+		r->fix = FETCH_FIX_SHA256;
 		return (diag_set(x->d, EBADMSG, "sha256 mismatch for %s: got "
-		    "%s, expected %s: the download is corrupt or the sha256 "
-		    "(live.sha256=, --sha256) is wrong", x->url0, r->sha256,
-		    o->sha256));
+		    "%s, expected %s: the download is corrupt or the expected "
+		    "sha256 is wrong", x->url0, r->sha256, o->sha256));
+	}
 	return (0);
 }
 
@@ -924,7 +931,7 @@ xfer_fini(struct xfer *x)
 {
 	if (x->c != NULL)
 		curl_easy_cleanup(x->c);
-	EVP_MD_CTX_free(x->md);
+	os_sha256_free(x->md);
 	free(x->buf);
 }
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include <liveroot/chain.h>
+#include <liveroot/fmt_uzip.h>
 
 static int
 is_device_strategy(enum live_strategy s)
@@ -161,18 +162,14 @@ probe_chain_run(const struct live_config *c, const struct probe_ops *ops,
 
 /* --- the plan ------------------------------------------------------------ */
 
+/* fmt_uzip_probe() (preamble, codec letter) and a version digit 2..9. */
 int
 plan_is_uzip_magic(const void *buf, size_t len)
 {
 	const unsigned char *b = buf;
 
-	if (len < 13 || memcmp(b, "#!/bin/sh\n", 10) != 0 || b[10] != '#')
-		return (0);
-	switch (b[11]) {
-	case 'V': case 'v': case 'L': case 'l': case 'Z': case 'z':
-		return (b[12] >= '2' && b[12] <= '9');
-	}
-	return (0);
+	return (fmt_uzip_probe(buf, len) && b[FMT_UZIP_OFS_VERSN] >= '2' &&
+	    b[FMT_UZIP_OFS_VERSN] <= '9');
 }
 
 void

@@ -1,17 +1,19 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * locate.c - the device strategies of the probe chain (DESIGN.md §4):
- * `local`, `ventoy` and `findiso`, and the one-line device description used
- * when nothing is found.
+ * locate.c - the device strategies of the probe chain: `local` (an ISO 9660
+ * medium), `ventoy` (an ISO file on a Ventoy disk) and `findiso` (a named ISO
+ * file on a FAT/exFAT volume); a device that holds nothing gets the
+ * inventory's one-line description.
  *
  * Everything is read through "containers": a run of bytes (the whole device,
  * a partition, a file on a partition, an ISO inside such a file) described by
  * its extent map onto the base device, read through an extmap bdev over that
- * device with a small block cache (the parsers read a directory entry or a
- * FAT sector at a time).  Opening a file inside a container composes its runs
- * with the container's map (probe_compose), so the root image's map is
- * always one flat, validated list on the device the caller passed in, however
- * deep it was found (partition -> exFAT/FAT file -> ISO file).
+ * device and the cached bdev_src adapter (the parsers read a directory entry
+ * or a FAT sector at a time).  File systems are told and opened through the
+ * format table (inventory.h).  Opening a file inside a container composes
+ * its runs with the container's map (probe_compose), so the root image's map
+ * is always one flat, validated list on the device the caller passed in,
+ * however deep it was found (partition -> exFAT/FAT file -> ISO file).
  *
  * Errors: "not here" (nothing, another label, no image) is 0 with
  * found = 0 and a note in r->seen.  A structure that is damaged on the way to
@@ -32,11 +34,10 @@
 #include <liveroot/fmt_iso9660.h>
 #include <liveroot/fmt_part.h>
 #include <liveroot/fmt_ventoy.h>
+#include <liveroot/inventory.h>
 #include <liveroot/locate.h>
 #include <liveroot/util.h>
 
-#define CTR_BLK		(64 * 1024)	/* cache block, bytes */
-#define CTR_SLOTS	8		/* cache blocks per container */
 #define LOC_MAXPARTS	128
 #define LOC_MAXDEPTH	8		/* directory levels searched for ISOs */
 #define LOC_MAXENTRIES	200000		/* directory entries visited */
@@ -64,61 +65,8 @@ struct ctr {
 	struct bdev_extent	*map;		/* container -> base, owned */
 	size_t			 n;
 	uint64_t		 size;
-	struct fmt_src		 src;
-	uint8_t			*cache;
-	uint64_t		 tag[CTR_SLOTS];	/* block + 1; 0 = empty */
-	uint64_t		 used[CTR_SLOTS];
-	uint64_t		 tick;
-	struct diag		 rd;		/* detail of the last read error */
+	struct bdev_src		 s;		/* the parsers read &s.src */
 };
-
-static int
-ctr_read(void *arg, void *buf, size_t len, uint64_t off)
-{
-	struct ctr *c = arg;
-	uint8_t *p = buf;
-	int error;
-
-	if (!lr_range_ok(off, len, c->size))
-		return (diag_set(&c->rd, EIO, "read of %zu bytes at %ju past "
-		    "the end of %s", len, (uintmax_t)off, c->b->desc));
-	if (len >= CTR_BLK || c->cache == NULL)
-		return (bdev_read(c->b, buf, len, off, &c->rd));
-	while (len > 0) {
-		uint64_t blk = off / CTR_BLK, bstart = blk * CTR_BLK;
-		size_t in = (size_t)(off - bstart), n, s, victim = 0;
-		uint8_t *cb = NULL;
-
-		for (s = 0; s < CTR_SLOTS; s++) {
-			if (c->tag[s] == blk + 1) {
-				cb = c->cache + s * CTR_BLK;
-				break;
-			}
-			if (c->used[s] < c->used[victim])
-				victim = s;
-		}
-		if (cb == NULL) {
-			size_t blen = (size_t)LR_MIN((uint64_t)CTR_BLK,
-			    c->size - bstart);
-
-			s = victim;
-			cb = c->cache + s * CTR_BLK;
-			c->tag[s] = 0;
-			if ((error = bdev_read(c->b, cb, blen, bstart,
-			    &c->rd)) != 0)
-				return (error);
-			c->tag[s] = blk + 1;
-		}
-		c->used[s] = ++c->tick;
-		n = (size_t)LR_MIN((uint64_t)len, LR_MIN((uint64_t)CTR_BLK,
-		    c->size - bstart) - in);
-		memcpy(p, cb + in, n);
-		p += n;
-		off += n;
-		len -= n;
-	}
-	return (0);
-}
 
 /* Adopts map (malloc'd) whatever happens. */
 static int
@@ -139,19 +87,16 @@ ctr_init(struct ctr *c, struct bdev *base, struct bdev_extent *map, size_t n,
 		c->map = NULL;
 		return (error);
 	}
-	c->cache = malloc((size_t)CTR_SLOTS * CTR_BLK);	/* optional */
-	c->src.read = ctr_read;
-	c->src.arg = c;
-	c->src.size = size;
+	bdev_src_init(&c->s, c->b, 1);
 	return (0);
 }
 
 static void
 ctr_fini(struct ctr *c)
 {
+	bdev_src_fini(&c->s);
 	bdev_destroy(c->b);
 	free(c->map);
-	free(c->cache);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -196,20 +141,6 @@ ctr_file(struct ctr *c, const struct ctr *parent, const struct fmt_extent *in,
 	return (ctr_init(c, parent->base, m, n, size, d));
 }
 
-/* Reads len bytes at off into buf; fails quietly (short container: EIO). */
-static int
-ctr_pread(struct ctr *c, void *buf, size_t len, uint64_t off, struct diag *d)
-{
-	int error;
-
-	if ((error = ctr_read(c, buf, len, off)) != 0) {
-		if (d != NULL)
-			*d = c->rd;
-		return (diag_default(d, error, "read"));
-	}
-	return (0);
-}
-
 /* --- notes: what was seen, for the not-found line ------------------------ */
 
 struct lctx {
@@ -245,13 +176,6 @@ note(struct lctx *x, const char *fmt, ...)
 
 /* --- partitions ---------------------------------------------------------- */
 
-static const char *
-scheme_name(enum fmt_part_scheme s)
-{
-	return (s == FMT_PART_GPT ? "GPT" : s == FMT_PART_MBR ? "MBR" :
-	    "none");
-}
-
 /* Reads the partition table once; no table or a damaged one = 0 parts. */
 static int
 parts_load(struct lctx *x, struct diag *d)
@@ -266,13 +190,13 @@ parts_load(struct lctx *x, struct diag *d)
 	    (x->parts = calloc(LOC_MAXPARTS, sizeof(*x->parts))) == NULL)
 		return (diag_set(d, ENOMEM, "out of memory"));
 	diag_clear(&pd);
-	error = fmt_part_open(&x->whole.src, x->pt, x->parts, LOC_MAXPARTS,
+	error = fmt_part_open(&x->whole.s.src, x->pt, x->parts, LOC_MAXPARTS,
 	    &pd);
 	if (error == 0 || error == ENOSPC)
 		x->nparts = LR_MIN(x->pt->nparts, LOC_MAXPARTS);
 	else if (error == EIO)
 		return (diag_set(d, EIO, "%s: cannot read the partition "
-		    "table: %s", x->path, x->whole.rd.msg));
+		    "table: %s", x->path, pd.msg));
 	else if (error != ENOENT)
 		note(x, "partition table damaged (%s)", pd.msg);
 	return (0);
@@ -291,152 +215,12 @@ part_by_index(struct lctx *x, uint32_t idx)
 
 /* --- FAT / exFAT --------------------------------------------------------- */
 
-enum { LFS_NONE, LFS_FAT, LFS_EXFAT };
-
-struct lfs {
-	int			 kind;
-	struct fmt_fat		*fat;
-	struct fmt_exfat	*ex;
-	const char		*label;
-};
-
-static const char *
-lfs_name(const struct lfs *fs)
-{
-	static const char *fat[] = { "fat12", "fat16", "fat32" };
-
-	if (fs->kind == LFS_EXFAT)
-		return ("exfat");
-	if (fs->kind == LFS_FAT)
-		return (fat[fs->fat->type == 12 ? 0 : fs->fat->type == 16 ? 1 :
-		    2]);
-	return ("none");
-}
-
-static void
-lfs_close(struct lfs *fs)
-{
-	if (fs->ex != NULL)
-		fmt_exfat_close(fs->ex);
-	free(fs->ex);
-	free(fs->fat);
-	memset(fs, 0, sizeof(*fs));
-}
-
-/* ENOENT = neither FAT nor exFAT; other errors: damaged. */
+/* A FAT or exFAT volume; ENOENT = neither, other errors: damaged. */
 static int
-lfs_open(struct lfs *fs, struct ctr *c, struct diag *d)
+lfs_open(struct probe_fs *fs, struct ctr *c, struct diag *d)
 {
-	uint8_t boot[512];
-	int error;
-
-	memset(fs, 0, sizeof(*fs));
-	if (c->size < sizeof(boot))
-		return (ENOENT);
-	if ((error = ctr_pread(c, boot, sizeof(boot), 0, d)) != 0)
-		return (error);
-	if (fmt_exfat_probe(boot, sizeof(boot))) {
-		if ((fs->ex = calloc(1, sizeof(*fs->ex))) == NULL)
-			return (diag_set(d, ENOMEM, "out of memory"));
-		if ((error = fmt_exfat_open(fs->ex, &c->src,
-		    &lr_libc_allocator, d)) != 0) {
-			free(fs->ex);
-			fs->ex = NULL;
-			return (error);
-		}
-		fs->kind = LFS_EXFAT;
-		fs->label = fs->ex->label;
-		return (0);
-	}
-	if (fmt_fat_probe(boot, sizeof(boot))) {
-		if ((fs->fat = calloc(1, sizeof(*fs->fat))) == NULL)
-			return (diag_set(d, ENOMEM, "out of memory"));
-		if ((error = fmt_fat_open(fs->fat, &c->src, d)) != 0) {
-			free(fs->fat);
-			fs->fat = NULL;
-			return (error);
-		}
-		fs->kind = LFS_FAT;
-		fs->label = fs->fat->label;
-		return (0);
-	}
-	return (ENOENT);
-}
-
-/*
- * A file's runs (malloc'd) and size.  ENOENT when absent, EISDIR for a
- * directory, EINVAL for a file an exFAT driver would partly read as zeros.
- */
-static int
-lfs_file(struct lfs *fs, const char *path, struct fmt_extent **extp,
-    size_t *np, uint64_t *sizep, struct diag *d)
-{
-	struct fmt_extent one[16], *ext = one;
-	size_t n = 0;
-	int error;
-
-	*extp = NULL;
-	*np = 0;
-	if (fs->kind == LFS_EXFAT) {
-		struct fmt_exfat_dirent *e = malloc(sizeof(*e));
-
-		if (e == NULL)
-			return (diag_set(d, ENOMEM, "out of memory"));
-		if ((error = fmt_exfat_lookup(fs->ex, path, e, d)) != 0 ||
-		    (e->is_dir && (error = diag_set(d, EISDIR, "%s is a "
-		    "directory", path)) != 0) ||
-		    (e->partial_valid && (error = diag_set(d, EINVAL, "%s: "
-		    "only %ju of its %ju bytes were written (ValidDataLength)"
-		    ": copy the file again", path, (uintmax_t)e->valid_size,
-		    (uintmax_t)e->size)) != 0)) {
-			free(e);
-			return (error);
-		}
-		*sizep = e->size;
-		error = fmt_exfat_extents(fs->ex, e, one, LR_NELEM(one), &n, d);
-		if (error == ENOSPC) {
-			if ((ext = calloc(n, sizeof(*ext))) == NULL)
-				error = diag_set(d, ENOMEM, "out of memory");
-			else
-				error = fmt_exfat_extents(fs->ex, e, ext, n,
-				    &n, d);
-		}
-		free(e);
-	} else {
-		struct fmt_fat_dirent *e = malloc(sizeof(*e));
-
-		if (e == NULL)
-			return (diag_set(d, ENOMEM, "out of memory"));
-		if ((error = fmt_fat_lookup(fs->fat, path, e, d)) != 0 ||
-		    (e->is_dir && (error = diag_set(d, EISDIR, "%s is a "
-		    "directory", path)) != 0)) {
-			free(e);
-			return (error);
-		}
-		*sizep = e->size;
-		error = fmt_fat_extents(fs->fat, e, one, LR_NELEM(one), &n, d);
-		if (error == ENOSPC) {
-			if ((ext = calloc(n, sizeof(*ext))) == NULL)
-				error = diag_set(d, ENOMEM, "out of memory");
-			else
-				error = fmt_fat_extents(fs->fat, e, ext, n,
-				    &n, d);
-		}
-		free(e);
-	}
-	if (error != 0) {
-		if (ext != one)
-			free(ext);
-		return (error);
-	}
-	if (ext == one) {
-		if ((ext = calloc(n ? n : 1, sizeof(*ext))) == NULL)
-			return (diag_set(d, ENOMEM, "out of memory"));
-		memcpy(ext, one, n * sizeof(*ext));
-	}
-	*extp = ext;
-	*np = n;
-	return (0);
+	return (probe_fs_open(fs, &c->s.src, PROBE_FS_EXFAT | PROBE_FS_FAT,
+	    d));
 }
 
 /*
@@ -567,7 +351,7 @@ walk_free(struct walk *w)
 
 /* Errors of the listing itself end the walk with a note, not an error. */
 static int
-lfs_find_isos(struct lfs *fs, struct walk *w, struct diag *d)
+lfs_find_isos(struct probe_fs *fs, struct walk *w, struct diag *d)
 {
 	struct diag ld;
 	int error = 0;
@@ -575,7 +359,7 @@ lfs_find_isos(struct lfs *fs, struct walk *w, struct diag *d)
 	memset(w, 0, sizeof(*w));
 	if ((w->isos = calloc(LOC_MAXISOS, sizeof(char *))) == NULL)
 		return (diag_set(d, ENOMEM, "out of memory"));
-	w->entsize = fs->kind == LFS_EXFAT ?
+	w->entsize = fs->ex != NULL ?
 	    sizeof(struct fmt_exfat_dirent) : sizeof(struct fmt_fat_dirent);
 	w->dir = "/";
 	w->depth = 0;
@@ -588,7 +372,7 @@ lfs_find_isos(struct lfs *fs, struct walk *w, struct diag *d)
 			w->dir = w->q[w->qhead - 1].path;
 			w->depth = w->q[w->qhead - 1].depth;
 		}
-		if (fs->kind == LFS_EXFAT)
+		if (fs->ex != NULL)
 			error = fmt_exfat_list(fs->ex, dir, walk_exfat_cb, w,
 			    &ld);
 		else
@@ -619,66 +403,47 @@ static int
 iso_try(struct lctx *x, struct ctr *c, const char *what, char *why,
     size_t whylen, struct diag *d)
 {
-	struct fmt_iso *iso = NULL;
-	struct fmt_iso_dirent *ent = NULL;
-	struct fmt_extent one[8], *ext = one;
-	uint8_t *vd = NULL;
-	const size_t vdlen = FMT_ISO_VDOFF + 8;
+	struct fmt_extent *ext = NULL;
 	struct locate_result *r = x->r;
+	struct probe_fs fs;
+	uint64_t size = 0;
+	size_t n = 0;
 	int error;
 
 	why[0] = '\0';
-	if (c->size < vdlen) {
+	if (c->size < FMT_ISO_VDOFF + 8) {
 		snprintf(why, whylen, "%s: too small for ISO 9660", what);
 		return (ENOENT);
 	}
-	if ((vd = malloc(vdlen)) == NULL ||
-	    (iso = calloc(1, sizeof(*iso))) == NULL ||
-	    (ent = calloc(1, sizeof(*ent))) == NULL) {
-		error = diag_set(d, ENOMEM, "out of memory");
-		goto out;
-	}
-	if ((error = ctr_pread(c, vd, vdlen, 0, d)) != 0)
-		goto out;
-	if (!fmt_iso_probe(vd, vdlen)) {
+	error = probe_fs_open(&fs, &c->s.src, PROBE_FS_ISO9660, d);
+	if (error == ENOENT && fs.kind == 0) {
 		snprintf(why, whylen, "%s: no ISO 9660 at 0x8000", what);
-		error = ENOENT;
-		goto out;
+		return (ENOENT);
 	}
-	if ((error = fmt_iso_open(iso, &c->src, 0, d)) != 0) {
-		diag_prefix(d, "%s: ", what);
-		goto out;
+	if (error != 0) {
+		if (fs.kind != 0)
+			diag_prefix(d, "%s: ", what);
+		return (error);
 	}
-	if (x->o->label != NULL && strcmp(x->o->label, iso->label) != 0) {
+	if (x->o->label != NULL && strcmp(x->o->label, fs.label) != 0) {
 		snprintf(why, whylen, "%s: ISO label '%s' is not '%s'", what,
-		    iso->label, x->o->label);
+		    fs.label, x->o->label);
 		error = ENOENT;
 		goto out;
 	}
-	error = fmt_iso_lookup(iso, x->image, ent, one, LR_NELEM(one), d);
-	if (error == ENOSPC) {
-		if (ent->nextents == 0 ||
-		    (ext = calloc(ent->nextents, sizeof(*ext))) == NULL) {
-			error = diag_set(d, ENOMEM, "out of memory");
-			goto out;
-		}
-		error = fmt_iso_lookup(iso, x->image, ent, ext,
-		    ent->nextents, d);
-	}
-	if (error == ENOENT || error == ENOTDIR ||
-	    (error == 0 && ent->is_dir)) {
+	error = probe_fs_file(&fs, x->image, &ext, &n, &size, d);
+	if (error == ENOENT || error == ENOTDIR || error == EISDIR) {
 		snprintf(why, whylen, "%s: ISO '%s' has no file %s", what,
-		    iso->label, x->image);
+		    fs.label, x->image);
 		error = ENOENT;
 		goto out;
 	}
 	if (error != 0) {
-		diag_prefix(d, "%s: ISO '%s': ", what, iso->label);
+		diag_prefix(d, "%s: ISO '%s': ", what, fs.label);
 		goto out;
 	}
-	if ((error = probe_compose(c->map, c->n, c->size, ext,
-	    ent->nextents, ent->size, bdev_size(c->base), x->image, &r->ext,
-	    &r->next, d)) != 0) {
+	if ((error = probe_compose(c->map, c->n, c->size, ext, n, size,
+	    bdev_size(c->base), x->image, &r->ext, &r->next, d)) != 0) {
 		diag_prefix(d, "%s: ", what);
 		goto out;
 	}
@@ -691,22 +456,19 @@ iso_try(struct lctx *x, struct ctr *c, const char *what, char *why,
 	r->iso_next = c->n;
 	r->iso_size = c->size;
 	r->found = 1;
-	r->image_size = ent->size;
-	scopy(r->label, sizeof(r->label), iso->label);
+	r->image_size = size;
+	scopy(r->label, sizeof(r->label), fs.label);
 	scopy(r->device, sizeof(r->device), x->path);
 out:
-	if (ext != one)
-		free(ext);
-	free(ent);
-	free(iso);
-	free(vd);
+	free(ext);
+	probe_fs_close(&fs);
 	return (error);
 }
 
 /* A file on a FAT/exFAT volume that should be an ISO holding the image. */
 static int
-iso_in_file(struct lctx *x, struct ctr *vol, struct lfs *fs, const char *path,
-    char *why, size_t whylen, struct diag *d)
+iso_in_file(struct lctx *x, struct ctr *vol, struct probe_fs *fs,
+    const char *path, char *why, size_t whylen, struct diag *d)
 {
 	struct fmt_extent *ext;
 	struct ctr isoc;
@@ -714,10 +476,10 @@ iso_in_file(struct lctx *x, struct ctr *vol, struct lfs *fs, const char *path,
 	size_t n;
 	int error;
 
-	if ((error = lfs_file(fs, path, &ext, &n, &size, d)) != 0) {
+	if ((error = probe_fs_file(fs, path, &ext, &n, &size, d)) != 0) {
 		if (error == ENOENT || error == EISDIR || error == ENOTDIR) {
 			snprintf(why, whylen, "no file %s on the %s volume "
-			    "'%s'", path, lfs_name(fs), fs->label);
+			    "'%s'", path, fs->name, fs->label);
 			return (ENOENT);
 		}
 		return (diag_prefix(d, "%s: ", path));
@@ -841,7 +603,8 @@ ventoy_param(struct lctx *x, struct diag *d)
 		note(x, "ventoy: device too small for an MBR");
 		return (ENOENT);
 	}
-	if ((error = ctr_pread(&x->whole, mbr, sizeof(mbr), 0, d)) != 0)
+	if ((error = fmt_src_read(&x->whole.s.src, mbr, sizeof(mbr), 0,
+	    d)) != 0)
 		return (error);
 	if (!fmt_ventoy_disk_match(&p, mbr, sizeof(mbr))) {
 		note(x, "ventoy: os_param names another disk (signature "
@@ -876,7 +639,7 @@ ventoy_param(struct lctx *x, struct diag *d)
 		ctr_fini(&isoc);
 	} else {
 		const struct fmt_part *pp;
-		struct lfs fs;
+		struct probe_fs fs;
 		struct ctr pc;
 
 		if ((error = parts_load(x, d)) != 0)
@@ -903,7 +666,7 @@ ventoy_param(struct lctx *x, struct diag *d)
 		}
 		error = iso_in_file(x, &pc, &fs, p.image_path, why,
 		    sizeof(why), d);
-		lfs_close(&fs);
+		probe_fs_close(&fs);
 		ctr_fini(&pc);
 		if (error == 0)
 			x->r->partition = (int)p.part;
@@ -917,7 +680,7 @@ static int
 ventoy_layout(struct lctx *x, struct diag *d)
 {
 	const struct fmt_part *p1, *p2;
-	struct lfs fs, efi;
+	struct probe_fs fs, efi;
 	struct ctr pc;
 	struct walk w;
 	char why[512];
@@ -934,9 +697,9 @@ ventoy_layout(struct lctx *x, struct diag *d)
 		diag_clear(d);
 		return (ENOENT);
 	}
-	ok = lfs_open(&efi, &pc, d) == 0 && efi.kind == LFS_FAT &&
+	ok = lfs_open(&efi, &pc, d) == 0 && efi.fat != NULL &&
 	    fmt_ventoy_is_vtoyefi(efi.fat);
-	lfs_close(&efi);
+	probe_fs_close(&efi);
 	ctr_fini(&pc);
 	diag_clear(d);
 	if (!ok)
@@ -977,11 +740,11 @@ ventoy_layout(struct lctx *x, struct diag *d)
 	}
 	if (error == ENOENT)
 		note(x, "ventoy: Ventoy layout, %s volume '%s', %zu ISO "
-		    "file(s)%s, none matched", lfs_name(&fs), fs.label,
+		    "file(s)%s, none matched", fs.name, fs.label,
 		    w.nisos, w.truncated ? " (search bounded)" : "");
 out:
 	walk_free(&w);
-	lfs_close(&fs);
+	probe_fs_close(&fs);
 	ctr_fini(&pc);
 	return (error);
 }
@@ -1007,7 +770,7 @@ strat_findiso(struct lctx *x, struct diag *d)
 		return (error);
 	nvol = x->nparts > 0 ? x->nparts : 1;
 	for (i = 0; i < nvol; i++) {
-		struct lfs fs;
+		struct probe_fs fs;
 		struct ctr pc;
 		int idx = x->nparts > 0 ? (int)x->parts[i].index : 0;
 
@@ -1032,7 +795,7 @@ strat_findiso(struct lctx *x, struct diag *d)
 		any = 1;
 		error = iso_in_file(x, &pc, &fs, x->o->iso, why, sizeof(why),
 		    d);
-		lfs_close(&fs);
+		probe_fs_close(&fs);
 		ctr_fini(&pc);
 		if (error == 0) {
 			scopy(x->r->iso_path, sizeof(x->r->iso_path),
@@ -1158,176 +921,5 @@ notfound:
 out:
 	lctx_fini(x);
 	free(x);
-	return (error);
-}
-
-/* --- describe ------------------------------------------------------------ */
-
-struct sbuf {
-	char	*p;
-	size_t	 len, off;
-};
-
-static void LR_PRINTF(2, 3)
-sb_add(struct sbuf *s, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (s->off + 1 >= s->len)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(s->p + s->off, s->len - s->off, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		s->off = LR_MIN(s->off + (size_t)n, s->len - 1);
-}
-
-static void
-sb_size(struct sbuf *s, uint64_t v)
-{
-	static const char *u[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
-	double f = (double)v;
-	int i = 0;
-
-	while (f >= 1024 && i < 5) {
-		f /= 1024;
-		i++;
-	}
-	if (i == 0)
-		sb_add(s, "%ju B", (uintmax_t)v);
-	else
-		sb_add(s, "%.1f %s", f, u[i]);
-}
-
-/* What is in one container: "iso9660 'LABEL'", "exfat 'Ventoy'", "?". */
-static void
-describe_ctr(struct sbuf *s, struct ctr *c)
-{
-	uint8_t *vd;
-	const size_t vdlen = FMT_ISO_VDOFF + 8;
-	struct lfs fs;
-	struct diag d;
-	int error;
-
-	if (c->size >= vdlen && (vd = malloc(vdlen)) != NULL) {
-		if (ctr_pread(c, vd, vdlen, 0, NULL) == 0 &&
-		    fmt_iso_probe(vd, vdlen)) {
-			struct fmt_iso *iso = calloc(1, sizeof(*iso));
-
-			if (iso != NULL && fmt_iso_open(iso, &c->src, 0,
-			    NULL) == 0)
-				sb_add(s, "iso9660 '%s'", iso->label);
-			else
-				sb_add(s, "iso9660 (damaged)");
-			free(iso);
-			free(vd);
-			return;
-		}
-		free(vd);
-	}
-	diag_clear(&d);
-	error = lfs_open(&fs, c, &d);
-	if (error == 0) {
-		sb_add(s, "%s '%s'", lfs_name(&fs), fs.label);
-		if (fs.kind == LFS_FAT && fmt_ventoy_is_vtoyefi(fs.fat))
-			sb_add(s, " [Ventoy EFI]");
-		lfs_close(&fs);
-	} else if (error == ENOENT)
-		sb_add(s, "unknown fs");
-	else
-		sb_add(s, "damaged fs (%s)", d.msg);
-}
-
-int
-probe_describe_device(struct bdev *dev, char *buf, size_t len)
-{
-	struct sbuf s = { buf, len, 0 };
-	struct fmt_part_table *pt = NULL;
-	struct fmt_part *parts = NULL;
-	struct ctr whole;
-	struct diag d;
-	uint8_t sec[FMT_ISO_SECTOR];
-	size_t i, n;
-	int error, iso = 0;
-
-	if (len == 0)
-		return (EINVAL);
-	buf[0] = '\0';
-	sb_size(&s, bdev_size(dev));
-	if (bdev_size(dev) == 0)
-		return (0);
-	if ((error = ctr_slice(&whole, dev, 0, bdev_size(dev), &d)) != 0) {
-		sb_add(&s, "; %s", d.msg);
-		return (error);
-	}
-	sb_add(&s, "; 0x8000: ");
-	if (bdev_size(dev) >= FMT_ISO_VDOFF + sizeof(sec) &&
-	    ctr_pread(&whole, sec, sizeof(sec), FMT_ISO_VDOFF, &d) == 0) {
-		if (memcmp(sec + 1, "CD001", 5) == 0) {
-			describe_ctr(&s, &whole);
-			iso = 1;
-		}
-		else if (lr_is_zero(sec, sizeof(sec)))
-			sb_add(&s, "zeros");
-		else
-			sb_add(&s, "no CD001");
-	} else
-		sb_add(&s, "unreadable or too small");
-	pt = calloc(1, sizeof(*pt));
-	parts = calloc(LOC_MAXPARTS, sizeof(*parts));
-	if (pt == NULL || parts == NULL) {
-		error = ENOMEM;
-		goto out;
-	}
-	diag_clear(&d);
-	error = fmt_part_open(&whole.src, pt, parts, LOC_MAXPARTS, &d);
-	if (error == ENOENT) {
-		sb_add(&s, "; no partition table");
-		if (!iso) {
-			sb_add(&s, "; whole device: ");
-			describe_ctr(&s, &whole);
-		}
-		error = 0;
-		goto out;
-	}
-	if (error != 0 && error != ENOSPC) {
-		sb_add(&s, "; partition table damaged (%s)", d.msg);
-		error = 0;
-		goto out;
-	}
-	error = 0;
-	n = LR_MIN(pt->nparts, LOC_MAXPARTS);
-	sb_add(&s, "; %s%s, %u partition(s)", scheme_name(pt->scheme),
-	    pt->gpt_backup_used ? " (backup header)" : "", pt->nparts);
-	for (i = 0; i < n && i < 16; i++) {
-		struct ctr pc;
-
-		sb_add(&s, "; p%u ", parts[i].index);
-		sb_size(&s, parts[i].length);
-		sb_add(&s, " at %ju: ", (uintmax_t)parts[i].start);
-		if (ctr_slice(&pc, dev, parts[i].start, parts[i].length,
-		    &d) != 0) {
-			sb_add(&s, "outside the device");
-			continue;
-		}
-		describe_ctr(&s, &pc);
-		ctr_fini(&pc);
-	}
-	if (n > 16)
-		sb_add(&s, "; ...");
-	if (pt->scheme == FMT_PART_MBR || pt->protective) {
-		uint8_t mbr[512];
-
-		if (ctr_pread(&whole, mbr, sizeof(mbr), 0, &d) == 0 &&
-		    !lr_is_zero(mbr + 0x180, 16))
-			sb_add(&s, "; MBR disk id %02x%02x%02x%02x... "
-			    "signature %08x", mbr[0x180], mbr[0x181],
-			    mbr[0x182], mbr[0x183], lr_le32dec(mbr + 0x1b8));
-	}
-out:
-	free(pt);
-	free(parts);
-	ctr_fini(&whole);
 	return (error);
 }

@@ -71,7 +71,7 @@ sys_size(const char *name)
 	uint64_t v = 0;
 
 	snprintf(path, sizeof(path), "/sys/class/block/%s/size", name);
-	if ((s = lri_read_file(path, 64, NULL)) != NULL) {
+	if (os_read_file(path, 64, &s, NULL, NULL) == 0) {
 		v = strtoull(s, NULL, 10) * 512;
 		free(s);
 	}

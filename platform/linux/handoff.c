@@ -4,9 +4,9 @@
  *
  * switch_root is done by PID 1 itself (never a child): PID 1 shares its
  * root with the kernel's threads, so after it moves the new root over "/"
- * kernel-context opens (firmware, module autoload) resolve in the live root
- * (QEMU.md).  Like busybox switch_root: /dev, /proc, /sys, /run are moved
- * under the new root, the initramfs files are deleted (they are RAM; only
+ * kernel-context opens (firmware, module autoload) resolve in the live root.
+ * Like busybox switch_root: /dev, /proc, /sys, /run are moved under the
+ * new root, the initramfs files are deleted (they are RAM; only
  * the one file system of "/" is walked, the new root's mount is skipped),
  * then chdir(newroot), mount(".", "/", MS_MOVE), chroot("."), chdir("/"),
  * and exec init.  The init is checked inside the new root first (with
@@ -52,7 +52,7 @@ lri_mount_root(const char *dev, const char *fstype, const char *dir,
 {
 	int e;
 
-	(void)lri_mkdir_p(dir, 0755);
+	(void)os_mkdir_p(dir, 0755, NULL);
 	/* discard: a deleted file's blocks are trimmed, and the RAM
 	 * overlay frees their pages. */
 	if (mount(dev, dir, fstype, 0, "discard") == 0 ||

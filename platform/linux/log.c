@@ -122,27 +122,6 @@ lri_log(const char *fmt, ...)
 }
 
 int
-lri_mkdir_p(const char *path, mode_t mode)
-{
-	char buf[512], *p;
-
-	if (strlen(path) >= sizeof(buf))
-		return (ENAMETOOLONG);
-	strcpy(buf, path);
-	for (p = buf + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, mode) != 0 && errno != EEXIST)
-			return (errno);
-		*p = '/';
-	}
-	if (mkdir(buf, mode) != 0 && errno != EEXIST)
-		return (errno);
-	return (0);
-}
-
-int
 lri_log_save(const char *path)
 {
 	char dir[512], *slash, tail[80];
@@ -151,7 +130,7 @@ lri_log_save(const char *path)
 	snprintf(dir, sizeof(dir), "%s", path);
 	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
 		*slash = '\0';
-		(void)lri_mkdir_p(dir, 0755);
+		(void)os_mkdir_p(dir, 0755, NULL);
 	}
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
 	    0600);
@@ -174,45 +153,6 @@ lri_log_save(const char *path)
 	if (close(fd) != 0 && e == 0)
 		e = errno;
 	return (e);
-}
-
-char *
-lri_read_file(const char *path, size_t max, size_t *lenp)
-{
-	char *buf;
-	size_t len = 0, cap = 4096;
-	ssize_t r;
-	int fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return (NULL);
-	if ((buf = malloc(cap + 1)) == NULL) {
-		close(fd);
-		return (NULL);
-	}
-	for (;;) {
-		if (len == cap) {
-			char *nb;
-
-			if (cap >= max)
-				break;
-			cap *= 2;
-			if ((nb = realloc(buf, cap + 1)) == NULL)
-				break;
-			buf = nb;
-		}
-		r = read(fd, buf + len, cap - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		len += (size_t)r;
-	}
-	close(fd);
-	buf[len] = '\0';
-	if (lenp != NULL)
-		*lenp = len;
-	return (buf);
 }
 
 uint64_t

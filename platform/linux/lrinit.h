@@ -22,6 +22,8 @@
 #include <liveroot/chain.h>
 #include <liveroot/config.h>
 #include <liveroot/diag.h>
+#include <liveroot/initramfs.h>
+#include <liveroot/os.h>
 
 /* --- log.c: "[   3.214] liveroot: ..." on the console and in memory ----- */
 void	lri_log(const char *fmt, ...) LR_PRINTF(1, 2);
@@ -114,10 +116,7 @@ int	lri_chroot_child(const char *newroot, const char *init, pid_t *pid,
 int	lri_net_up(unsigned timeout_s, char *ifname, size_t len,
 	    struct diag *d);
 
-/* --- small helpers (log.c) ---------------------------------------------- */
-/* Read a whole small file (NUL-terminated); malloc'd, *len without NUL. */
-char	*lri_read_file(const char *path, size_t max, size_t *len);
-int	lri_mkdir_p(const char *path, mode_t mode);
+/* --- small helpers (log.c; files: os_read_file, os_mkdir_p of os.h) ---- */
 uint64_t lri_ram_bytes(void);
 
 #endif

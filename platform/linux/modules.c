@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * modules.c - load the kernel modules named in /etc/liveroot/modules with
- * their dependencies, the way modprobe does, without modprobe.
+ * modules.c - load the kernel modules named in INITRAMFS_MODULES
+ * (initramfs.h) with their dependencies, the way modprobe does, without
+ * modprobe.
  *
  * /lib/modules/KVER/modules.dep lists every module with the full closure of
- * what it needs; each dependency is loaded (recursively, each module once)
+ * what it needs (read with fmt_moddep.h, the parser mklive uses to copy
+ * them); each dependency is loaded (recursively, each module once)
  * before the module.  finit_module(2) with the arguments of the list line
  * (module parameters on the kernel command line are not applied to modules
  * loaded this way, so `usb_storage delay_use=0` goes here).  EEXIST means
@@ -12,7 +14,7 @@
  * modules.dep but named in modules.builtin is built in.  Names compare with
  * '-' and '_' equal.  Compressed modules (.ko.xz/.ko.zst/.ko.gz) are handed
  * to the kernel with MODULE_INIT_COMPRESSED_FILE; a kernel that cannot
- * decompress says so (Debian 6.1 ships plain .ko, see QEMU.md).
+ * decompress says so (Debian's 6.1 kernels ship plain .ko files).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -23,6 +25,8 @@
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
+
+#include <liveroot/fmt_moddep.h>
 
 #include "lrinit.h"
 
@@ -54,55 +58,40 @@ normalize(char *s)
 			*s = '_';
 }
 
-/* "kernel/drivers/block/virtio_blk.ko.xz" -> "virtio_blk" into buf. */
-static void
-path_to_name(const char *path, char *buf, size_t len)
-{
-	const char *b = strrchr(path, '/');
-	char *dot;
-
-	snprintf(buf, len, "%s", b ? b + 1 : path);
-	if ((dot = strstr(buf, ".ko")) != NULL)
-		*dot = '\0';
-	normalize(buf);
-}
-
+/* Reads modules.dep: one struct mod a line, pointing into dep_text. */
 static int
 parse_dep(struct modctx *c)
 {
-	char path[400], *p, *line, *colon, *save = NULL;
-	size_t n = 0, cap = 0;
+	struct fmt_moddep_iter it;
+	struct fmt_moddep_ent e;
+	struct mod *nm;
+	char path[400], *t;
+	size_t len, cap = 0;
+	int err;
 
 	snprintf(path, sizeof(path), "%s/modules.dep", c->dir);
-	if ((c->dep_text = lri_read_file(path, 64 << 20, NULL)) == NULL)
-		return (errno ? errno : ENOENT);
-	for (line = strtok_r(c->dep_text, "\n", &save); line != NULL;
-	    line = strtok_r(NULL, "\n", &save)) {
-		char nb[128];
-		struct mod *nm;
-
-		if ((colon = strchr(line, ':')) == NULL)
-			continue;
-		*colon = '\0';
-		p = colon + 1;
-		while (*p == ' ')
-			p++;
-		if (n == cap) {
+	if ((err = os_read_file(path, 64 << 20, &c->dep_text, &len,
+	    NULL)) != 0)
+		return (err);
+	t = c->dep_text;
+	fmt_moddep_init(&it, t, len, FMT_MODDEP_DEP);
+	while (fmt_moddep_next(&it, &e)) {
+		if (c->n == cap) {
 			cap = cap ? cap * 2 : 256;
 			if ((nm = realloc(c->m, cap * sizeof(*nm))) == NULL)
 				return (ENOMEM);
 			c->m = nm;
 		}
-		path_to_name(line, nb, sizeof(nb));
-		c->m[n].name = strdup(nb);
-		c->m[n].path = line;
-		c->m[n].deps = p;
-		c->m[n].state = 0;
-		if (c->m[n].name == NULL)
+		/* the text is ours: end the path and the deps in place */
+		t[(size_t)(e.path - t) + e.pathlen] = '\0';
+		t[(size_t)(e.deps - t) + e.depslen] = '\0';
+		c->m[c->n].path = t + (e.path - t);
+		c->m[c->n].deps = t + (e.deps - t);
+		c->m[c->n].state = 0;
+		if ((c->m[c->n].name = strdup(e.name)) == NULL)
 			return (ENOMEM);
-		n++;
+		c->n++;
 	}
-	c->n = n;
 	return (0);
 }
 
@@ -132,38 +121,20 @@ find_by_path(struct modctx *c, const char *path, size_t len)
 static int
 is_builtin(struct modctx *c, const char *name)
 {
-	char nb[128];
-	const char *p, *e;
+	struct fmt_moddep_ent e;
 
-	if (c->builtin == NULL)
-		return (0);
-	for (p = c->builtin; *p != '\0'; p = *e ? e + 1 : e) {
-		char line[400];
-		size_t l;
-
-		e = strchr(p, '\n');
-		if (e == NULL)
-			e = p + strlen(p);
-		l = (size_t)(e - p);
-		if (l >= sizeof(line))
-			continue;
-		memcpy(line, p, l);
-		line[l] = '\0';
-		path_to_name(line, nb, sizeof(nb));
-		if (strcmp(nb, name) == 0)
-			return (1);
-	}
-	return (0);
+	return (c->builtin != NULL && fmt_moddep_find(c->builtin,
+	    strlen(c->builtin), FMT_MODDEP_LIST, name, &e));
 }
 
 static int
 load_one(struct modctx *c, struct mod *m, const char *args, int depth)
 {
 	char path[600];
-	const char *p, *e;
+	const char *p;
 	struct mod *dm;
 	const char *deps[64];
-	size_t ndeps = 0, lens[64], i;
+	size_t ndeps = 0, lens[64], i, pos = 0, len;
 	int fd, flags = 0, e2;
 	long r;
 
@@ -174,15 +145,10 @@ load_one(struct modctx *c, struct mod *m, const char *args, int depth)
 	if (depth > 32)
 		return (ELOOP);
 	m->state = 1;
-	for (p = m->deps; *p != '\0' && ndeps < 64; p = e) {
-		while (*p == ' ')
-			p++;
-		if (*p == '\0')
-			break;
-		for (e = p; *e != '\0' && *e != ' '; e++)
-			;
+	while (ndeps < 64 &&
+	    fmt_moddep_dep_next(m->deps, strlen(m->deps), &pos, &p, &len)) {
 		deps[ndeps] = p;
-		lens[ndeps++] = (size_t)(e - p);
+		lens[ndeps++] = len;
 	}
 	/* modprobe's order: the last dependency first. */
 	for (i = ndeps; i-- > 0;) {
@@ -240,7 +206,7 @@ lri_modules_load(const char *list_path, struct lri_mod_stats *st)
 	memset(&c, 0, sizeof(c));
 	memset(st, 0, sizeof(*st));
 	c.st = st;
-	if ((list = lri_read_file(list_path, 1 << 20, NULL)) == NULL) {
+	if (os_read_file(list_path, 1 << 20, &list, NULL, NULL) != 0) {
 		lri_log("no %s: loading no modules", list_path);
 		return (0);
 	}
@@ -248,7 +214,7 @@ lri_modules_load(const char *list_path, struct lri_mod_stats *st)
 		free(list);
 		return (errno);
 	}
-	snprintf(c.dir, sizeof(c.dir), "/lib/modules/%s", u.release);
+	snprintf(c.dir, sizeof(c.dir), INITRAMFS_MODULE_DIR "/%s", u.release);
 	if ((e = parse_dep(&c)) != 0) {
 		lri_log("cannot read %s/modules.dep (%s): run depmod -b ROOT %s "
 		    "when building the initramfs; loading no modules", c.dir,
@@ -259,7 +225,8 @@ lri_modules_load(const char *list_path, struct lri_mod_stats *st)
 		return (e);
 	}
 	snprintf(path, sizeof(path), "%s/modules.builtin", c.dir);
-	c.builtin = lri_read_file(path, 16 << 20, NULL);
+	if (os_read_file(path, 16 << 20, &c.builtin, NULL, NULL) != 0)
+		c.builtin = NULL;
 	for (line = strtok_r(list, "\n", &save); line != NULL;
 	    line = strtok_r(NULL, "\n", &save)) {
 		char *name;

@@ -55,6 +55,7 @@ static int doit_fd = -1;
  * errors on the console (the kernel only sees EIO; the message naming the
  * cluster or the overlay cap is here).  At most 20 lines, then every
  * 1000th.  Thread-safe: the counter is atomic, each line one write(2).
+ * Only reads and writes are watched; the core forwards the other ops.
  */
 struct errlog {
 	struct bdev	b;
@@ -70,8 +71,10 @@ errlog_note(struct bdev *b, const char *op, size_t len, uint64_t off,
 
 	if (n <= 20 || n % 1000 == 0)
 		lri_log("nbd server: %s of %zu bytes at %llu failed (error "
-		    "%lu): %s", op, len, (unsigned long long)off, n,
-		    d != NULL && d->msg[0] ? d->msg : strerror(e));
+		    "%lu): %s%s", op, len, (unsigned long long)off, n,
+		    d != NULL && d->msg[0] ? d->msg : strerror(e),
+		    e == ENOSPC ? ": live.overlay= sets the overlay's cap" :
+		    "");
 }
 
 static int
@@ -111,24 +114,6 @@ errlog_write(struct bdev *b, const void *buf, size_t len, uint64_t off,
 	return (e);
 }
 
-static int
-errlog_flush(struct bdev *b, struct diag *d)
-{
-	return (bdev_flush(b->lower, d));
-}
-
-static int
-errlog_trim(struct bdev *b, uint64_t off, uint64_t len, struct diag *d)
-{
-	return (bdev_trim(b->lower, off, len, d));
-}
-
-static int
-errlog_zeroes(struct bdev *b, uint64_t off, uint64_t len, struct diag *d)
-{
-	return (bdev_write_zeroes(b->lower, off, len, d));
-}
-
 static void
 errlog_destroy(struct bdev *b)
 {
@@ -139,9 +124,6 @@ static const struct bdev_ops errlog_ops = {
 	.name = "errlog",
 	.read = errlog_read,
 	.write = errlog_write,
-	.flush = errlog_flush,
-	.trim = errlog_trim,
-	.write_zeroes = errlog_zeroes,
 	.destroy = errlog_destroy,
 };
 
@@ -278,7 +260,7 @@ server_main(struct bdev *img, const struct lri_stack_opts *o, int rep,
 	}
 	if ((nbd = open(o->nbd_dev, O_RDWR | O_CLOEXEC)) < 0) {
 		report(rep, "ERR cannot open %s: %s (is the nbd module in "
-		    "/etc/liveroot/modules?)", o->nbd_dev, strerror(errno));
+		    INITRAMFS_MODULES "?)", o->nbd_dev, strerror(errno));
 		_exit(1);
 	}
 	if (ioctl(nbd, NBD_SET_BLKSIZE, (unsigned long)blksize) != 0 ||

@@ -3,7 +3,7 @@
  * netup.c - the network for the `net` strategy: wait for an interface
  * (the NIC's module was loaded with the others), bring the links up, and
  * get an address with busybox udhcpc, whose default.script configures the
- * interface (F-contract.md).  udhcpc runs in the foreground (-f -q -n):
+ * interface (INITRAMFS_UDHCPC_SCRIPT of initramfs.h).  udhcpc runs in the foreground (-f -q -n):
  * it exits with 0 once it has a lease, non-zero when none came.
  */
 #define _GNU_SOURCE
@@ -93,9 +93,9 @@ run_udhcpc(const char *prog, const char *ifname, unsigned tries)
 	argv[i++] = "1";
 	argv[i++] = "-i";
 	argv[i++] = (char *)ifname;
-	if (access("/usr/share/udhcpc/default.script", X_OK) == 0) {
+	if (access(INITRAMFS_UDHCPC_SCRIPT, X_OK) == 0) {
 		argv[i++] = "-s";
-		argv[i++] = "/usr/share/udhcpc/default.script";
+		argv[i++] = INITRAMFS_UDHCPC_SCRIPT;
 	}
 	argv[i] = NULL;
 	if ((pid = fork()) < 0)
@@ -129,7 +129,7 @@ lri_net_up(unsigned timeout_s, char *ifname, size_t len, struct diag *d)
 		close(s);
 		return (diag_set(d, ENODEV, "no network interface appeared "
 		    "(is the NIC's module, e.g. virtio_net or e1000, in "
-		    "/etc/liveroot/modules?)"));
+		    INITRAMFS_MODULES "?)"));
 	}
 	for (i = 0; i < n; i++)
 		if ((e = link_up(s, names[i])) != 0)

@@ -11,39 +11,21 @@
  *   fatcat FILE ventoy-acpi|ventoy-param|ventoy-efivar|ventoy-scan
  *                                    os_param fields and the image extents
  *
- * Exit 0 ok, 1 not found, 2 error (message on stderr).
+ * The image is read as the probe reads a device (a file bdev through the
+ * library's bdev_src adapter) and told FAT or exFAT by the format table
+ * (probe_fs_open).  Exit 0 ok, 1 not found, 2 error (message on stderr).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include <liveroot/bdev.h>
 #include <liveroot/fmt_exfat.h>
 #include <liveroot/fmt_fat.h>
 #include <liveroot/fmt_ventoy.h>
-
-static int
-file_read(void *arg, void *buf, size_t len, uint64_t off)
-{
-	int fd = *(int *)arg;
-	ssize_t n;
-	size_t done = 0;
-
-	while (done < len) {
-		n = pread(fd, (char *)buf + done, len - done,
-		    (off_t)(off + done));
-		if (n < 0)
-			return (errno);
-		if (n == 0)
-			return (EIO);
-		done += (size_t)n;
-	}
-	return (0);
-}
+#include <liveroot/inventory.h>
 
 static int
 fail(int error, const struct diag *d)
@@ -68,10 +50,12 @@ exfat_ls_cb(void *arg, const struct fmt_exfat_dirent *e)
 }
 
 static int
-cat_extents(int fd, const struct fmt_extent *ext, size_t n, uint64_t valid)
+cat_extents(struct bdev *dev, const struct fmt_extent *ext, size_t n,
+    uint64_t valid)
 {
 	static char buf[1 << 16];
 	uint64_t pos = 0, o, k;
+	struct diag d;
 	size_t i;
 	int error;
 
@@ -79,8 +63,9 @@ cat_extents(int fd, const struct fmt_extent *ext, size_t n, uint64_t valid)
 		for (o = 0; o < ext[i].len; o += k) {
 			k = ext[i].len - o < sizeof(buf) ? ext[i].len - o :
 			    sizeof(buf);
-			if ((error = file_read(&fd, buf, k, ext[i].off + o)))
-				return (error);
+			if ((error = bdev_read(dev, buf, k, ext[i].off + o,
+			    &d)) != 0)
+				return (fail(error, &d));
 			if (pos + k > valid) {
 				uint64_t z = pos >= valid ? 0 : valid - pos;
 
@@ -149,20 +134,18 @@ do_ventoy(const char *verb, const uint8_t *b, size_t len)
 int
 main(int argc, char **argv)
 {
-	static struct fmt_fat fat;
-	static struct fmt_exfat ex;
+	/* static, so the helper needs no frees (LeakSanitizer) */
+	static struct bdev *dev;
+	static struct bdev_src src;
+	static struct probe_fs fs;
 	static uint8_t big[1 << 20];
 	struct fmt_fat_dirent fe;
 	struct fmt_exfat_dirent xe;
 	struct fmt_extent *ext;
-	struct fmt_src src;
 	struct diag d;
-	struct stat st;
-	uint8_t boot[512];
 	const char *verb, *path;
 	size_t n;
-	ssize_t got;
-	int fd, error, isex;
+	int error, isex;
 
 	if (argc < 3) {
 		fprintf(stderr, "usage: fatcat IMAGE label|type|ls|cat|"
@@ -171,59 +154,50 @@ main(int argc, char **argv)
 	}
 	verb = argv[2];
 	path = argc > 3 ? argv[3] : "/";
-	if ((fd = open(argv[1], O_RDONLY)) < 0 || fstat(fd, &st) != 0) {
-		perror(argv[1]);
-		return (2);
-	}
-	if (strncmp(verb, "ventoy-", 7) == 0) {
-		got = pread(fd, big, sizeof(big), 0);
-		if (got < 0) {
-			perror(argv[1]);
-			return (2);
-		}
-		return (do_ventoy(verb, big, (size_t)got));
-	}
-	src.read = file_read;
-	src.arg = &fd;
-	src.size = (uint64_t)st.st_size;
 	diag_clear(&d);
-	if (pread(fd, boot, sizeof(boot), 0) != (ssize_t)sizeof(boot)) {
+	if ((error = bdev_file_open(argv[1], BDEV_FILE_RDONLY, 0, &dev,
+	    &d)) != 0)
+		return (fail(error, &d));
+	if (strncmp(verb, "ventoy-", 7) == 0) {
+		n = bdev_size(dev) < sizeof(big) ? (size_t)bdev_size(dev) :
+		    sizeof(big);
+		if ((error = bdev_read(dev, big, n, 0, &d)) != 0)
+			return (fail(error, &d));
+		return (do_ventoy(verb, big, n));
+	}
+	if (bdev_size(dev) < 512) {
 		fprintf(stderr, "fatcat: %s: too short\n", argv[1]);
 		return (2);
 	}
-	isex = fmt_exfat_probe(boot, sizeof(boot));
-	if (!isex && !fmt_fat_probe(boot, sizeof(boot))) {
+	bdev_src_init(&src, dev, 1);
+	error = probe_fs_open(&fs, &src.src, PROBE_FS_FAT | PROBE_FS_EXFAT,
+	    &d);
+	if (error == ENOENT && fs.kind == 0) {
 		fprintf(stderr, "fatcat: %s: neither FAT nor exFAT\n", argv[1]);
 		return (2);
 	}
-	if (isex)
-		error = fmt_exfat_open(&ex, &src, &lr_libc_allocator, &d);
-	else
-		error = fmt_fat_open(&fat, &src, &d);
 	if (error != 0)
 		return (fail(error, &d));
+	isex = fs.ex != NULL;
 	if (strcmp(verb, "label") == 0) {
-		printf("%s\n", isex ? ex.label : fat.label);
+		printf("%s\n", fs.label);
 		return (0);
 	}
 	if (strcmp(verb, "type") == 0) {
-		if (isex)
-			printf("exfat\n");
-		else
-			printf("fat%d\n", fat.type);
+		printf("%s\n", fs.name);
 		return (0);
 	}
 	if (strcmp(verb, "vtoyefi") == 0)
-		return (!isex && fmt_ventoy_is_vtoyefi(&fat) ? 0 : 1);
+		return (!isex && fmt_ventoy_is_vtoyefi(fs.fat) ? 0 : 1);
 	if (isex)
-		error = fmt_exfat_lookup(&ex, path, &xe, &d);
+		error = fmt_exfat_lookup(fs.ex, path, &xe, &d);
 	else
-		error = fmt_fat_lookup(&fat, path, &fe, &d);
+		error = fmt_fat_lookup(fs.fat, path, &fe, &d);
 	if (error != 0)
 		return (fail(error, &d));
 	if (strcmp(verb, "ls") == 0) {
-		error = isex ? fmt_exfat_list(&ex, &xe, exfat_ls_cb, NULL, &d) :
-		    fmt_fat_list(&fat, &fe, fat_ls_cb, NULL, &d);
+		error = isex ? fmt_exfat_list(fs.ex, &xe, exfat_ls_cb, NULL,
+		    &d) : fmt_fat_list(fs.fat, &fe, fat_ls_cb, NULL, &d);
 		return (error ? fail(error, &d) : 0);
 	}
 	if (strcmp(verb, "info") == 0) {
@@ -235,28 +209,30 @@ main(int argc, char **argv)
 		return (0);
 	}
 	/* Count first, then fill. */
-	error = isex ? fmt_exfat_extents(&ex, &xe, NULL, 0, &n, NULL) :
-	    fmt_fat_extents(&fat, &fe, NULL, 0, &n, NULL);
+	error = isex ? fmt_exfat_extents(fs.ex, &xe, NULL, 0, &n, NULL) :
+	    fmt_fat_extents(fs.fat, &fe, NULL, 0, &n, NULL);
 	if (error != 0 && error != ENOSPC) {
-		error = isex ? fmt_exfat_extents(&ex, &xe, NULL, 0, &n, &d) :
-		    fmt_fat_extents(&fat, &fe, NULL, 0, &n, &d);
+		error = isex ? fmt_exfat_extents(fs.ex, &xe, NULL, 0, &n, &d) :
+		    fmt_fat_extents(fs.fat, &fe, NULL, 0, &n, &d);
 		return (fail(error, &d));
 	}
 	ext = calloc(n + 1, sizeof(*ext));
-	error = isex ? fmt_exfat_extents(&ex, &xe, ext, n, &n, &d) :
-	    fmt_fat_extents(&fat, &fe, ext, n, &n, &d);
+	error = isex ? fmt_exfat_extents(fs.ex, &xe, ext, n, &n, &d) :
+	    fmt_fat_extents(fs.fat, &fe, ext, n, &n, &d);
 	if (error != 0)
 		return (fail(error, &d));
 	if (strcmp(verb, "extents") == 0)
 		error = print_ext(ext, n);
 	else if (strcmp(verb, "cat") == 0)
-		error = cat_extents(fd, ext, n, isex ? xe.valid_size :
+		error = cat_extents(dev, ext, n, isex ? xe.valid_size :
 		    UINT64_MAX);
 	else {
 		fprintf(stderr, "fatcat: unknown verb %s\n", verb);
 		return (2);
 	}
 	free(ext);
-	fmt_exfat_close(&ex);
+	probe_fs_close(&fs);
+	bdev_src_fini(&src);
+	bdev_destroy(dev);
 	return (error ? 2 : 0);
 }

@@ -13,44 +13,23 @@
  *                                            in sectors, as sfdisk --json says
  *
  * -p N reads the ISO from partition N of IMAGE; -R ignores Rock Ridge, -J
- * ignores Joliet.  Exit 0 ok, 1 not found, 2 error (message on stderr).
+ * ignores Joliet.  The image is read as the probe reads a device: a file
+ * bdev (a slice of it for -p) through the library's bdev_src adapter.  Exit
+ * 0 ok, 1 not found, 2 error (message on stderr).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include <liveroot/bdev.h>
 #include <liveroot/fmt_iso9660.h>
 #include <liveroot/fmt_part.h>
 
-struct fsrc {
-	int		fd;
-	uint64_t	base;
-};
-
-static int
-file_read(void *arg, void *buf, size_t len, uint64_t off)
-{
-	struct fsrc *f = arg;
-	ssize_t n;
-	size_t done = 0;
-
-	while (done < len) {
-		n = pread(f->fd, (char *)buf + done, len - done,
-		    (off_t)(f->base + off + done));
-		if (n < 0)
-			return (errno);
-		if (n == 0)
-			return (EIO);
-		done += (size_t)n;
-	}
-	return (0);
-}
-
 /* static, so the helper needs no frees (LeakSanitizer) */
+static struct bdev *dev_s;
+static struct bdev_src src_s;
 static struct fmt_iso iso_s;
 static struct fmt_extent ext_s[4096];
 static struct fmt_part_table tab_s;
@@ -111,9 +90,7 @@ main(int argc, char **argv)
 	struct fmt_iso *iso;
 	struct fmt_iso_dirent ent;
 	struct fmt_extent *ext;
-	struct fsrc f = { -1, 0 };
-	struct fmt_src src;
-	struct stat st;
+	struct fmt_src *src = &src_s.src;
 	struct diag d;
 	const char *verb, *img;
 	int c, flags = 0, part = 0, error;
@@ -142,20 +119,17 @@ main(int argc, char **argv)
 	verb = argv[optind];
 	img = argv[optind + 1];
 	diag_clear(&d);
-	if ((f.fd = open(img, O_RDONLY)) < 0 || fstat(f.fd, &st) != 0) {
-		perror(img);
-		return (2);
-	}
-	src.read = file_read;
-	src.arg = &f;
-	src.size = (uint64_t)st.st_size;
+	if ((error = bdev_file_open(img, BDEV_FILE_RDONLY, 0, &dev_s,
+	    &d)) != 0)
+		return (fail(error, &d));
+	bdev_src_init(&src_s, dev_s, 1);
 	if (strcmp(verb, "part") == 0)
-		return (do_part(&src));
+		return (do_part(src));
 	if (part > 0) {
 		struct fmt_part_table *t = &tab_s;
 		struct fmt_part *parts = parts_s;
 
-		if ((error = fmt_part_open(&src, t, parts, 256, &d)) != 0)
+		if ((error = fmt_part_open(src, t, parts, 256, &d)) != 0)
 			return (fail(error, &d));
 		for (i = 0; i < t->nparts; i++)
 			if (parts[i].index == (uint32_t)part)
@@ -164,11 +138,14 @@ main(int argc, char **argv)
 			fprintf(stderr, "fmtcat: no partition %d\n", part);
 			return (1);
 		}
-		f.base = parts[i].start;
-		src.size = parts[i].length;
+		bdev_src_fini(&src_s);
+		if ((error = bdev_slice_new(dev_s, parts[i].start,
+		    parts[i].length, &dev_s, &d)) != 0)
+			return (fail(error, &d));
+		bdev_src_init(&src_s, dev_s, 1);
 	}
 	iso = &iso_s;
-	if ((error = fmt_iso_open(iso, &src, flags, &d)) != 0)
+	if ((error = fmt_iso_open(iso, src, flags, &d)) != 0)
 		return (fail(error, &d));
 	if (strcmp(verb, "info") == 0) {
 		printf("label %s\nnames %s\nblksz %u\nvolsize %llu\n"
@@ -215,7 +192,7 @@ main(int argc, char **argv)
 		while (pos < end) {
 			k = end - pos < sizeof(buf) ? end - pos :
 			    sizeof(buf);
-			if ((error = fmt_iso_read_extents(&src, ext,
+			if ((error = fmt_iso_read_extents(src, ext,
 			    ent.nextents, buf, (size_t)k, pos, &d)) != 0)
 				return (fail(error, &d));
 			if (fwrite(buf, 1, (size_t)k, stdout) != k)

@@ -137,11 +137,47 @@ expect_err "no tree: usage error" "no TREE given" --kernel-dir "$KDIR" --init "$
 expect_err "a tree that is not a directory" "not a directory" --kernel-dir "$KDIR" --init "$INIT" -o "$T/e" "$T/nonexistent"
 expect_err "a label over 32 characters" "1 to 32 characters" -L 0123456789012345678901234567890123 --kernel-dir "$KDIR" --init "$INIT" -o "$T/e" "$T/tree"
 expect_err "an unknown codec" "one of zstd, zlib, lzma" -A lz4 --kernel-dir "$KDIR" --init "$INIT" -o "$T/e" "$T/tree"
-expect_err "a bad --free" "not a size" --free lots --kernel-dir "$KDIR" --init "$INIT" -o "$T/e" "$T/tree"
+expect_err "a bad --free" "not a size" --free lots --kernel-dir "$KDIR" --init "$INIT" -o "$T/ef" "$T/tree"
+check "a bad --free is refused before any work (no initramfs.img)" test ! -e "$T/ef/initramfs.img"
 expect_err "no busybox: names busybox-static" "busybox-static" --busybox "$T/no-busybox" --kernel-dir "$KDIR" --init "$INIT" -o "$T/e" "$T/tree"
 expect_err "no kernel cache: names scripts/kernel.sh" "scripts/kernel.sh" --kernel-dir "$T/tree" --init "$INIT" -o "$T/e" "$T/tree"
 expect_err "no init binary" "liveroot-init" --kernel-dir "$KDIR" --init "$T/no-init" -o "$T/e" "$T/tree"
 check "--help prints the usage" sh -c "'$LIVEROOT' mklive --help | grep -q 'usage: liveroot mklive'"
+
+# The netboot checksum is libcrypto's: a PATH without sha256sum will do.
+mkdir -p "$T/nosha"
+for f in /usr/bin/* /bin/* /usr/sbin/* /sbin/*; do
+	[ "${f##*/}" = sha256sum ] || ln -sf "$f" "$T/nosha/" 2>/dev/null
+done
+if PATH=$T/nosha "$LIVEROOT" mklive -q --free 1M --init "$INIT" --kernel-dir "$KDIR" \
+    -o "$T/nosha-out" "$T/tree" > "$T/nosha.err" 2>&1; then
+	check "no sha256sum needed: the netboot hash is rootfs.uzip's" \
+	    sh -c "cd '$T/nosha-out/netboot' && sha256sum -c rootfs.uzip.sha256"
+else
+	bad "no sha256sum needed: mklive failed"
+	cat "$T/nosha.err"
+fi
+
+# SIGTERM while rootfs.uzip is written: the partial image is removed and
+# mklive ends by the signal (the verb arms uzip_write's cleanup).
+mkdir -p "$T/big"
+cp -a "$T/tree/." "$T/big/"
+head -c 50331648 /dev/urandom > "$T/big/random.bin"
+"$LIVEROOT" mklive -v -A lzma --init "$INIT" --kernel-dir "$KDIR" -o "$T/sig" \
+    "$T/big" > /dev/null 2> "$T/sig.err" &
+pid=$!
+i=0
+while ! grep -q "compressing" "$T/sig.err" 2>/dev/null && [ $i -lt 1200 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+sleep 0.5
+kill -TERM "$pid"
+wait "$pid"
+st=$?
+check "SIGTERM during rootfs.uzip ends mklive by the signal (status $st)" test "$st" -gt 128
+check "SIGTERM during rootfs.uzip leaves no partial rootfs.uzip" \
+    sh -c "! ls -a '$T/sig' | grep -q '^rootfs\.uzip'"
 
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]

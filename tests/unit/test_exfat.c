@@ -19,21 +19,12 @@
 #define HEAP	(32 * BPS)
 #define CLU(c)	(HEAP + ((c) - 2) * BPS)
 
+/* An image in an exact-size buffer, read through the library's fmt_mem. */
 struct mem {
-	uint8_t	*b;
-	size_t	len;
+	uint8_t		*b;
+	size_t		 len;
+	struct fmt_mem	 fm;
 };
-
-static int
-mem_read(void *arg, void *buf, size_t len, uint64_t off)
-{
-	struct mem *m = arg;
-
-	if (off > m->len || len > m->len - off)
-		return (EIO);
-	memcpy(buf, m->b + off, len);
-	return (0);
-}
 
 static void
 fat(uint8_t *img, uint32_t c, uint32_t v)
@@ -248,8 +239,9 @@ collect(void *arg, const struct fmt_exfat_dirent *e)
 static int
 open_img(struct fmt_exfat *fs, struct mem *m, bool upcase, struct diag *d)
 {
-	struct fmt_src src = { mem_read, m, m->len };
+	struct fmt_src src;
 
+	fmt_mem_src(&src, &m->fm, m->b, m->len);
 	return (fmt_exfat_open(fs, &src, upcase ? &lr_libc_allocator : NULL,
 	    d));
 }

@@ -15,21 +15,12 @@
 #define ROOT	(2 * 512)	/* reserved 1, one FAT of 1 sector */
 #define DATA	(3 * 512)	/* root: 16 entries = 1 sector */
 
+/* An image in an exact-size buffer, read through the library's fmt_mem. */
 struct mem {
-	uint8_t	*b;
-	size_t	len;
+	uint8_t		*b;
+	size_t		 len;
+	struct fmt_mem	 fm;
 };
-
-static int
-mem_read(void *arg, void *buf, size_t len, uint64_t off)
-{
-	struct mem *m = arg;
-
-	if (off > m->len || len > m->len - off)
-		return (EIO);
-	memcpy(buf, m->b + off, len);
-	return (0);
-}
 
 static void
 fat12_set(uint8_t *img, uint32_t c, uint32_t v)
@@ -177,8 +168,9 @@ collect(void *arg, const struct fmt_fat_dirent *e)
 static int
 open_img(struct fmt_fat *fs, struct mem *m, struct diag *d)
 {
-	struct fmt_src src = { mem_read, m, m->len };
+	struct fmt_src src;
 
+	fmt_mem_src(&src, &m->fm, m->b, m->len);
 	return (fmt_fat_open(fs, &src, d));
 }
 

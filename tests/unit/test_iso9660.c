@@ -2,7 +2,8 @@
 /*
  * test_iso9660.c - the ISO 9660 reader on crafted images built here sector
  * by sector, each held in a malloc'd buffer of exactly the image's size
- * (the read callback refuses anything outside it, ASan sees the rest).
+ * (the library's memory medium, fmt_mem, refuses anything outside it; ASan
+ * sees the rest).
  * Covers plain/Joliet/Rock Ridge names (with a CE continuation), multi-
  * extent files, listing, and the hostile cases named in the test names.
  */
@@ -17,22 +18,10 @@
 #define NSEC	40
 
 struct img {
-	uint8_t	*b;
-	size_t	len;
-	int	reads;
+	uint8_t		*b;
+	size_t		 len;
+	struct fmt_mem	 mem;	/* the medium the reader holds on to */
 };
-
-static int
-img_read(void *arg, void *buf, size_t len, uint64_t off)
-{
-	struct img *m = arg;
-
-	m->reads++;
-	if (off > m->len || len > m->len - off)
-		return (EIO);
-	memcpy(buf, m->b + off, len);
-	return (0);
-}
 
 static void
 both32(uint8_t *p, uint32_t v)
@@ -195,8 +184,9 @@ freeimg(struct img *m)
 static int
 isopen(struct fmt_iso *iso, struct img *m, int flags, struct diag *d)
 {
-	struct fmt_src src = { img_read, m, m->len };
+	struct fmt_src src;
 
+	fmt_mem_src(&src, &m->mem, m->b, m->len);
 	diag_clear(d);
 	return (fmt_iso_open(iso, &src, flags, d));
 }

@@ -5,12 +5,16 @@
  * (exact-size allocations, so ASan sees a one-byte over-read): the forms of
  * the Ventoy hand-over told apart, a bad checksum refused, an os_param for
  * another disk "not here", a location list past the end of the disk and a
- * location list pointing at no ISO, empty and blank devices described.
- * Real media made by real tools are in tests/integration/locate.sh.
+ * location list pointing at no ISO, empty and blank devices described; the
+ * inventory of a crafted Ventoy-shaped disk, of a damaged volume and of a
+ * device that fails to read.  Real media made by real tools are in
+ * tests/integration/locate.sh.
  */
 #include <stdlib.h>
 
 #include <liveroot/bdev.h>
+#include <liveroot/faulty.h>
+#include <liveroot/inventory.h>
 #include <liveroot/locate.h>
 #include <liveroot/util.h>
 
@@ -274,6 +278,162 @@ test_location_list_at_no_iso_not_here(void)
 	bdev_destroy(b);
 }
 
+/* A FAT12 volume of secs 512-byte sectors labelled label at v. */
+static void
+put_fat12(uint8_t *v, uint32_t secs, const char *label)
+{
+	v[0] = 0xeb;
+	v[1] = 0x3c;
+	v[2] = 0x90;
+	memcpy(v + 3, "MSDOS5.0", 8);
+	lr_le16enc(v + 11, 512);
+	v[13] = 1;				/* sectors per cluster */
+	lr_le16enc(v + 14, 1);			/* reserved */
+	v[16] = 1;				/* FATs */
+	lr_le16enc(v + 17, 16);			/* root entries */
+	lr_le16enc(v + 19, secs);
+	v[21] = 0xf8;
+	lr_le16enc(v + 22, 8);			/* FAT sectors */
+	memcpy(v + 43, "NO NAME    ", 11);
+	memcpy(v + 54, "FAT12   ", 8);
+	v[510] = 0x55;
+	v[511] = 0xaa;
+	v[512] = 0xf8;				/* FAT[0], FAT[1] */
+	v[513] = 0xff;
+	v[514] = 0xff;
+	memset(v + 9 * 512, ' ', 11);		/* the label entry */
+	memcpy(v + 9 * 512, label, strlen(label));
+	v[9 * 512 + 11] = 0x08;
+}
+
+/* p1 1 MiB at 1 MiB "DATA", p2 1 MiB at 2 MiB "VTOYEFI", the disk id. */
+static uint8_t *
+ventoy_shaped(size_t len)
+{
+	uint8_t *b = calloc(1, len);
+
+	memcpy(b + 0x180, disk_id, 16);
+	lr_le32enc(b + 0x1b8, DISK_SIG);
+	b[446 + 4] = 0x0e;
+	lr_le32enc(b + 446 + 8, 2048);
+	lr_le32enc(b + 446 + 12, 2048);
+	b[462 + 4] = 0xef;
+	lr_le32enc(b + 462 + 8, 4096);
+	lr_le32enc(b + 462 + 12, 2048);
+	b[510] = 0x55;
+	b[511] = 0xaa;
+	put_fat12(b + MiB, 2048, "DATA");
+	put_fat12(b + 2 * MiB, 2048, "VTOYEFI");
+	return (b);
+}
+
+/* What inspect prints and the boot log condenses: one inventory. */
+static void
+test_inventory_ventoy_shaped(void)
+{
+	size_t len = 4 * MiB;
+	uint8_t *img = ventoy_shaped(len);
+	struct probe_inventory *inv;
+	struct bdev *b;
+	struct diag d;
+	char line[512];
+
+	CHECK_EQ(bdev_mem_wrap(img, len, &b, &d), 0);
+	CHECK_EQ(probe_inventory_take(b, &inv, &d), 0);
+	CHECK_EQ(inv->size, len);
+	CHECK_EQ(inv->vd, PROBE_VD_ZEROS);
+	CHECK(inv->whole.fs == NULL && inv->whole.error == 0);
+	CHECK_EQ(inv->pt_error, 0);
+	CHECK_EQ(inv->nparts, 2);
+	CHECK(inv->vols[0].fs != NULL && strcmp(inv->vols[0].fs, "fat12") ==
+	    0 && strcmp(inv->vols[0].label, "DATA") == 0);
+	CHECK(!inv->vols[0].vtoyefi && inv->vols[1].vtoyefi);
+	CHECK(probe_inventory_ventoy(inv));
+	CHECK(probe_inventory_disk_id(inv) != NULL &&
+	    memcmp(probe_inventory_disk_id(inv), disk_id, 16) == 0);
+	probe_inventory_line(inv, line, sizeof(line));
+	CHECK(strcmp(line, "4.0 MiB; 0x8000: zeros; MBR, 2 partition(s); p1 "
+	    "1.0 MiB at 1048576: fat12 'DATA'; p2 1.0 MiB at 2097152: fat12 "
+	    "'VTOYEFI' [Ventoy EFI]; MBR disk id 56544f59... signature "
+	    "5a17c0de") == 0);
+	probe_inventory_free(inv);
+	CHECK_EQ(probe_describe_device(b, line, sizeof(line)), 0);
+	CHECK(strstr(line, "p1 1.0 MiB at 1048576: fat12 'DATA'") != NULL);
+	bdev_destroy(b);
+
+	/* A FAT whose open refuses what its probe took: damaged, named. */
+	img[MiB + 511] = 0;
+	CHECK_EQ(bdev_mem_wrap(img, len, &b, &d), 0);
+	CHECK_EQ(probe_inventory_take(b, &inv, &d), 0);
+	CHECK(inv->vols[0].fs != NULL && strcmp(inv->vols[0].fs, "fat") == 0);
+	CHECK_EQ(inv->vols[0].error, EINVAL);
+	CHECK(strstr(inv->vols[0].msg, "55 AA") != NULL);
+	probe_inventory_line(inv, line, sizeof(line));
+	CHECK(strstr(line, "p1 1.0 MiB at 1048576: damaged fs (FAT: boot "
+	    "sector lacks the 55 AA") != NULL);
+	probe_inventory_free(inv);
+	bdev_destroy(b);
+	free(img);
+}
+
+/* The format table: a volume is opened as the first format that claims
+ * it, among those asked for. */
+static void
+test_format_table(void)
+{
+	uint8_t *img = calloc(1, MiB);
+	struct bdev_src s;
+	struct probe_fs fs;
+	struct bdev *b;
+	struct diag d;
+
+	put_fat12(img, 2048, "VTOYEFI");
+	CHECK_EQ(bdev_mem_wrap(img, MiB, &b, &d), 0);
+	bdev_src_init(&s, b, 1);
+	CHECK_EQ(probe_fs_open(&fs, &s.src, PROBE_FS_ISO9660, &d), ENOENT);
+	CHECK_EQ(fs.kind, 0);
+	CHECK_EQ(probe_fs_open(&fs, &s.src, PROBE_FS_EXFAT, &d), ENOENT);
+	CHECK_EQ(probe_fs_open(&fs, &s.src, PROBE_FS_ANY, &d), 0);
+	CHECK_EQ(fs.kind, PROBE_FS_FAT);
+	CHECK(fs.fat != NULL && strcmp(fs.name, "fat12") == 0);
+	CHECK(strcmp(fs.label, "VTOYEFI") == 0);
+	probe_fs_close(&fs);
+	CHECK(fs.fat == NULL && fs.kind == 0);
+	bdev_src_fini(&s);
+	bdev_destroy(b);
+	free(img);
+}
+
+/*
+ * A device that fails to read: the line names the device's own error (it
+ * said "read of 512 bytes at offset 0 failed (error 5)").
+ */
+static void
+test_inventory_read_error_named(void)
+{
+	struct bdev_faulty_opts fo;
+	struct probe_inventory *inv;
+	struct bdev *m, *f;
+	struct diag d;
+	char line[512];
+
+	memset(&fo, 0, sizeof(fo));
+	fo.range_ops = BDEV_FAULTY_READ;
+	fo.range_len = 512;
+	CHECK_EQ(bdev_mem_new(MiB, 0, &m, &d), 0);
+	CHECK_EQ(bdev_faulty_new(m, &fo, &f, &d), 0);
+	CHECK_EQ(probe_inventory_take(f, &inv, &d), 0);
+	CHECK_EQ(inv->pt_error, EIO);
+	CHECK(strstr(inv->pt_msg, "injected read error") != NULL);
+	CHECK(inv->whole.fs == NULL && inv->whole.error == EIO);
+	CHECK(!inv->mbr_ok);
+	probe_inventory_line(inv, line, sizeof(line));
+	CHECK(strstr(line, "1.0 MiB; 0x8000: zeros; partition table damaged "
+	    "(faulty(mem(1 MiB, cap 0 MiB)): injected read error") == line);
+	probe_inventory_free(inv);
+	bdev_destroy(f);
+}
+
 static void
 test_findiso_without_fat_not_here(void)
 {
@@ -304,5 +464,8 @@ main(void)
 	test_location_list_past_disk_end_refused();
 	test_location_list_at_no_iso_not_here();
 	test_findiso_without_fat_not_here();
+	test_inventory_ventoy_shaped();
+	test_format_table();
+	test_inventory_read_error_named();
 	return (t_done());
 }

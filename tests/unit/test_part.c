@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_part.c - MBR and GPT parsing on disks crafted here in malloc'd
- * buffers of exactly the disk's size.  The read callback records the
- * highest offset read, so "refused before reading" is checked, not assumed.
- * Hostile cases are named after what the crafted table does.
+ * buffers of exactly the disk's size, read as the probe reads a device: a
+ * mem bdev over the buffer and the library's bdev_src adapter, which counts
+ * the parser's reads and their largest length, so "refused before reading"
+ * is checked, not assumed.  Hostile cases are named after what the crafted
+ * table does.
  */
 #include <stdlib.h>
 
+#include <liveroot/bdev.h>
 #include <liveroot/fmt_part.h>
 #include <liveroot/util.h>
 
@@ -15,23 +18,9 @@
 struct disk {
 	uint8_t		*b;
 	size_t		len;
-	int		reads;
+	uint64_t	reads;		/* of the last open */
 	uint64_t	maxlen;		/* largest single read */
 };
-
-static int
-disk_read(void *arg, void *buf, size_t len, uint64_t off)
-{
-	struct disk *k = arg;
-
-	k->reads++;
-	if (len > k->maxlen)
-		k->maxlen = len;
-	if (off > k->len || len > k->len - off)
-		return (EIO);
-	memcpy(buf, k->b + off, len);
-	return (0);
-}
 
 static const uint8_t efi_guid[16] = { 0x28, 0x73, 0x2a, 0xc1, 0x1f, 0xf8,
     0xd2, 0x11, 0xba, 0x4b, 0x00, 0xa0, 0xc9, 0x3e, 0xc9, 0x3b };
@@ -145,12 +134,20 @@ static struct fmt_part_table tab;
 static int
 popen_(struct disk *k, struct fmt_part *p, size_t cap, struct diag *d)
 {
-	struct fmt_src src = { disk_read, k, k->len };
+	struct bdev_src s;
+	struct bdev *b;
+	int error;
 
 	diag_clear(d);
-	k->reads = 0;
-	k->maxlen = 0;
-	return (fmt_part_open(&src, &tab, p, cap, d));
+	if (bdev_mem_wrap(k->b, k->len, &b, d) != 0)
+		return (-1);
+	bdev_src_init(&s, b, 1);
+	error = fmt_part_open(&s.src, &tab, p, cap, d);
+	k->reads = s.nreads;
+	k->maxlen = s.maxread;
+	bdev_src_fini(&s);
+	bdev_destroy(b);
+	return (error);
 }
 
 static void

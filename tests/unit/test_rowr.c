@@ -349,7 +349,7 @@ test_trim_zeroes(void)
 /*
  * An upper like a disk without deterministic read-zero-after-trim: a
  * discarded range reads back as whatever the device likes (0xA5 here), and
- * it has no write-zeroes of its own (the core writes a zero buffer).
+ * it has no write-zeroes of its own (the core passes it to the RAM below).
  */
 static int
 dtrim_read(struct bdev *b, void *buf, size_t len, uint64_t off,

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * mklive.h - build a live system from a directory tree (lib/mklive):
+ *
+ *   TREE --mke2fs -d--> rootfs.ext4 --uzip--> rootfs.uzip --xorriso--> live.iso
+ *   liveroot-init + its libraries + busybox + modules --cpio newc--> initramfs.img
+ *   netboot/ = vmlinuz, vmlinux, initramfs.img, rootfs.uzip(.sha256), boot.ipxe
+ *
+ * The initramfs is the one initramfs.h describes, then each extra
+ * directory copied over it; its cpio archive is reproducible (pack.h).
+ * The kernel, its modules and modules.dep come from a kernel cache of
+ * scripts/kernel.sh: KVER, vmlinuz, vmlinux, root/lib/modules/KVER.
+ *
+ * External tools: mke2fs (e2fsprogs), xorriso, depmod (kmod), ldd
+ * (libc-bin), cp and rm (coreutils); a missing one is named with its
+ * Debian package before any work.  Every output is written under a
+ * temporary name and renamed; on failure the partial outputs are removed.
+ * The library prints nothing and installs no signal handler: it reports
+ * through opts->report, and a caller that wants rootfs.uzip's partial
+ * output removed on SIGINT/SIGTERM arms uzip_write's handler between the
+ * MKLIVE_EV_UZIP_START and _END events.  Single-threaded (the uzip writer
+ * runs its own workers); no state beyond one call.
+ */
+#ifndef LIVEROOT_MKLIVE_H
+#define LIVEROOT_MKLIVE_H
+
+#include <stdint.h>
+
+#include "codec.h"
+#include "diag.h"
+
+#define MKLIVE_MAXMOD		64	/* boot modules */
+#define MKLIVE_MAXEXTRA		16	/* extra initramfs directories */
+/* The build machine's CA bundle (Debian's ca-certificates). */
+#define MKLIVE_DEFAULT_CA	"/etc/ssl/certs/ca-certificates.crt"
+
+enum mklive_event {
+	MKLIVE_EV_STEP,		/* text: the step now done ("ISO out/live.iso...") */
+	MKLIVE_EV_TOOL_OUTPUT,	/* text: what a quiet tool said before failing */
+	MKLIVE_EV_NO_CA,	/* text: MKLIVE_DEFAULT_CA, absent: https://
+				   URLs will not verify at boot */
+	MKLIVE_EV_UZIP_START,	/* rootfs.uzip is being written */
+	MKLIVE_EV_UZIP_PROGRESS, /* done of total bytes compressed */
+	MKLIVE_EV_UZIP_END,
+};
+
+/* What the free space of the ext4 file system is. */
+enum mklive_free {
+	MKLIVE_FREE_DEFAULT,	/* 64 MiB or 25% of the content, the larger */
+	MKLIVE_FREE_BYTES,	/* free */
+	MKLIVE_FREE_PCT,	/* free percent of the content */
+};
+
+struct mklive_opts {
+	const char	*tree;		/* the root tree; NULL: initramfs only */
+	const char	*out;		/* output directory (made) */
+	const char	*label;		/* ISO volume id, 1 to 32 characters */
+	enum mklive_free free_mode;
+	uint64_t	 free;		/* bytes, or a percentage (<= 100) */
+	const struct lr_codec *codec;	/* rootfs.uzip's */
+	uint32_t	 blksz;		/* rootfs.uzip cluster size */
+	const char	*kdir;		/* the kernel cache; or NULL and */
+	const char	*const *kdir_try; /* the first of these with a KVER */
+	const char	*init;		/* the /init binary (liveroot-init) */
+	const char	*busybox;	/* a static busybox */
+	const char	*compress;	/* pack_compressor() name */
+	const char	*net_base;	/* boot.ipxe's base URL */
+	const char	*cmdline;	/* extra kernel arguments, or NULL */
+	const char	*ca;		/* CA bundle for FETCH_CA_PATH, or NULL */
+	const char	*version;	/* for INITRAMFS_VERSION: "0.1.0" */
+	const char	*const *mods;	/* boot modules: "name [args]" */
+	int		 nmods;
+	const char	*const *extra;	/* directories copied over the initramfs */
+	int		 nextra;
+	int		 keep_ext4;	/* keep OUT/rootfs.ext4 */
+	int		 talk;		/* tools print to our stderr as they run */
+	void		(*report)(void *arg, enum mklive_event ev,
+			    const char *text, uint64_t done, uint64_t total);
+	void		*arg;
+};
+
+/* Which input an error is about, so that the caller can name its option. */
+enum mklive_input {
+	MKLIVE_IN_NONE,
+	MKLIVE_IN_KCACHE,	/* kdir NULL and no kdir_try is a cache */
+	MKLIVE_IN_KDIR,		/* "DIR is not a kernel cache ...: why" */
+	MKLIVE_IN_INIT,		/* the /init binary could not be copied */
+	MKLIVE_IN_CA,		/* the CA bundle could not be read */
+	MKLIVE_IN_CA_PEM,	/* the CA bundle holds no certificate */
+	MKLIVE_IN_EXTRA,	/* extra[bad_index] could not be copied */
+	MKLIVE_IN_NETBOOT,	/* net_base and cmdline make boot.ipxe too long */
+};
+
+struct mklive_result {
+	char		 kver[128];	/* the kernel's release */
+	char		 vmlinuz[4096];
+	char		 vmlinux[4096];
+	char		 initramfs[4096];	/* OUT/initramfs.img */
+	char		 uzip[4096];		/* OUT/rootfs.uzip */
+	char		 iso[4096];		/* OUT/live.iso */
+	char		 netboot[4096];		/* OUT/netboot */
+	char		 sha256[65];	/* of rootfs.uzip, hex */
+	uint64_t	 initramfs_bytes;
+	uint64_t	 uzip_bytes;
+	uint64_t	 ext4_bytes;
+	int		 nloaded;	/* boot modules found in the kernel */
+	enum mklive_input bad_input;	/* on failure: the input at fault */
+	int		 bad_index;	/* ... its index (MKLIVE_IN_EXTRA) */
+};
+
+/*
+ * Builds OUT/initramfs.img and, with a tree, OUT/rootfs.uzip, OUT/live.iso
+ * and OUT/netboot/.  The caller has checked the options (label length,
+ * module count, that the inputs exist).  Returns 0 with r filled, or an
+ * errno with d saying what failed and r->bad_input naming the input.
+ */
+int	mklive_build(const struct mklive_opts *o, struct mklive_result *r,
+	    struct diag *d);
+
+#endif

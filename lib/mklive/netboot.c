@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * netboot.c - OUT/netboot: what an HTTP server hands an iPXE client.
+ * vmlinuz, vmlinux (when the cache has it), initramfs.img and rootfs.uzip
+ * (hard links where the file system allows, else copies),
+ * rootfs.uzip.sha256 (sha256sum's format) and boot.ipxe, which boots the
+ * kernel with live.url= and live.sha256= so liveroot-init fetches the root
+ * image into RAM and checks it.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <liveroot/os.h>
+
+#include "mklive_int.h"
+
+static int
+link_into(struct mk *m, const char *src, const char *name)
+{
+	char p[PATH_MAX + 32];
+
+	snprintf(p, sizeof(p), "%s/%s", m->r->netboot, name);
+	return (os_link_or_copy(src, p, m->d));
+}
+
+static int
+write_into(struct mk *m, const char *name, const char *text, int n)
+{
+	char p[PATH_MAX + 32];
+
+	snprintf(p, sizeof(p), "%s/%s", m->r->netboot, name);
+	return (os_write_file(p, text, (size_t)n, 0644, m->d));
+}
+
+int
+mk_netboot(struct mk *m)
+{
+	struct mklive_result *r = m->r;
+	const struct mklive_opts *o = m->o;
+	char ipxe[2048];
+	int e, n;
+
+	mk_step(m, "netboot directory %s", r->netboot);
+	if ((e = os_mkdir_p(r->netboot, 0755, m->d)) != 0)
+		return (e);
+	if ((e = os_sha256_file(r->uzip, r->sha256, m->d)) != 0)
+		return (diag_prefix(m->d, "sha256 of %s: ", r->uzip));
+	if ((e = link_into(m, r->uzip, "rootfs.uzip")) != 0 ||
+	    (e = link_into(m, r->initramfs, "initramfs.img")) != 0 ||
+	    (e = link_into(m, r->vmlinuz, "vmlinuz")) != 0 ||
+	    (access(r->vmlinux, R_OK) == 0 &&
+	    (e = link_into(m, r->vmlinux, "vmlinux")) != 0))
+		return (e);
+	n = snprintf(ipxe, sizeof(ipxe), "%s  rootfs.uzip\n", r->sha256);
+	if ((e = write_into(m, "rootfs.uzip.sha256", ipxe, n)) != 0)
+		return (e);
+	n = snprintf(ipxe, sizeof(ipxe),
+	    "#!ipxe\n"
+	    "# liveroot netboot: kernel and initramfs over HTTP, the root\n"
+	    "# image fetched by liveroot-init into RAM and checked.\n"
+	    "dhcp\n"
+	    "kernel %s/vmlinuz console=ttyS0 live.probe=net "
+	    "live.url=%s/rootfs.uzip live.sha256=%s%s%s\n"
+	    "initrd %s/initramfs.img\n"
+	    "boot\n",
+	    o->net_base, o->net_base, r->sha256, o->cmdline ? " " : "",
+	    o->cmdline ? o->cmdline : "", o->net_base);
+	if (n < 0 || (size_t)n >= sizeof(ipxe)) {
+		r->bad_input = MKLIVE_IN_NETBOOT;
+		return (diag_set(m->d, E2BIG, "boot.ipxe: the base URL and the "
+		    "kernel arguments are too long"));
+	}
+	return (write_into(m, "boot.ipxe", ipxe, n));
+}
