@@ -2,7 +2,7 @@
 /*
  * config.h - the live.* configuration of liveroot-init (lib/probe).
  *
- * One struct live_config holds every key of DESIGN.md section 4, filled from
+ * One struct live_config holds every live.* key (liveroot-init(8)), filled from
  * defaults, then /etc/liveroot/defaults (key=value lines), then the kernel
  * command line (Linux /proc/cmdline) or kenv (FreeBSD); a later source wins,
  * and within one source a repeated key's last value wins.  The familiar

@@ -14,8 +14,10 @@
  * (LIVEROOT_PATH replaces it, so a test can run it against recording
  * stand-ins).  The plan's text lines come from the same decisions.
  *
- * The hand-off rule (DESIGN.md section 5, FORMATS.md section 8): reroot
- * only when nothing under the new root hangs on a vnode of the old root
+ * The hand-off rule: reroot (`reboot -r`: every file system but devfs is
+ * force-unmounted; memory disks and GEOM state survive, a vnode-backed md
+ * and userland providers do not) only when nothing under the new root
+ * hangs on a vnode of the old root
  * (the lower in memory, or GEOM windows of a disk); otherwise chroot
  * (init_chroot) with the old root's /boot showing the live root's /boot.
  * Before the probe (no source) it is not decided, and the plan says so.

@@ -3,7 +3,7 @@
  * g_rowr.c - GEOM_ROWR: a read-only lower provider plus a writable upper
  * provider, seen as one writable provider (`geom rowr create name rodev
  * rwdev` makes /dev/name).  The semantics are those of liveroot's userland
- * overlay (lib/bdev/rowr.c, FORMATS.md section 2), and the written-granule
+ * overlay (lib/bdev/rowr.c, whose header states them), and the written-granule
  * map and its range-lock table are the very same code (lib/util/rowrmap.c,
  * pulled in by the module's Makefile, not copied).
  *
