@@ -46,7 +46,8 @@ bench_usage() {
 	[ -z "${USAGE:-}" ] || printf '%s\n' "$USAGE"
 }
 
-# bench_args "$@": sets CHECK (0 or 1) and BUILD (absolute)
+# bench_args "$@": sets CHECK (0 or 1), BUILD (absolute) and L (the built
+# cmd/liveroot)
 bench_args() {
 	CHECK=0
 	BUILD=""
@@ -70,6 +71,7 @@ bench_args() {
 	if [ -d "$BUILD" ]; then
 		BUILD=$(cd "$BUILD" && pwd)
 	fi
+	L=$BUILD/cmd/liveroot
 }
 
 # bench_knob NAME MIN: the variable NAME (an env knob) is a whole number >= MIN

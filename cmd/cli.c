@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <liveroot/config.h>
+
 #include "cli.h"
 
 const char *cli_verb = "";
@@ -84,7 +86,7 @@ int
 cli_parse_size(const char *s, uint64_t *out)
 {
 	unsigned long long v;
-	uint64_t mul = 1;
+	uint64_t mul;
 	char *end;
 
 	if (s == NULL || *s == '\0' || *s == '-')
@@ -93,13 +95,8 @@ cli_parse_size(const char *s, uint64_t *out)
 	v = strtoull(s, &end, 10);
 	if (errno != 0 || end == s)
 		return (EINVAL);
-	switch (*end) {
-	case 'k': case 'K': mul = 1ULL << 10; end++; break;
-	case 'm': case 'M': mul = 1ULL << 20; end++; break;
-	case 'g': case 'G': mul = 1ULL << 30; end++; break;
-	case 't': case 'T': mul = 1ULL << 40; end++; break;
-	default: break;
-	}
+	if ((mul = config_size_unit(*end)) != 1)
+		end++;
 	if (mul != 1 && *end == 'i')
 		end++;
 	if (*end == 'B' || *end == 'b')

@@ -5,31 +5,22 @@
  * partitions).  Also the probe and the type-name table.  Any result is
  * fine; a crash, a hang or an over-read is not.
  */
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include <liveroot/fmt_part.h>
+#include "fz_part.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct fmt_mem m;
-	struct fmt_src src;
 	struct fmt_part_table *t;
 	struct fmt_part parts[8];
-	struct diag d;
 	uint32_t i;
 
-	fmt_mem_src(&src, &m, data, size);
 	(void)fmt_part_probe(data, size);
-	if ((t = malloc(sizeof(*t))) == NULL)
+	if ((t = fz_part_open(data, size, parts, 8)) == NULL)
 		return (0);
-	if (fmt_part_open(&src, t, parts, 8, &d) == 0)
-		for (i = 0; i < t->nparts; i++)
-			(void)fmt_mbr_type_name(parts[i].mbr_type);
+	for (i = 0; i < t->nparts; i++)
+		(void)fmt_mbr_type_name(parts[i].mbr_type);
 	free(t);
 	return (0);
 }

@@ -6,10 +6,7 @@
 # write them when given a path) and one small mkfs.vfat + mtools image.
 set -eu
 B=${1:?usage: gen_fat_seeds.sh BUILDDIR}
-C=$(dirname "$0")/corpus
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-mkdir -p "$C/fat" "$C/exfat" "$C/ventoy"
+. "$(dirname "$0")/gen_lib.sh" fat exfat ventoy
 "$B/tests/unit/test_fat" "$C/fat"
 "$B/tests/unit/test_exfat" "$C/exfat/crafted.img"
 "$B/tests/unit/test_ventoy" "$C/ventoy/acpi.bin"

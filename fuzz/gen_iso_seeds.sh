@@ -9,10 +9,7 @@
 # Seeds are named *.bin: .gitignore keeps *.iso and *.img out of git.
 set -eu
 B=${1:?usage: gen_iso_seeds.sh BUILDDIR}
-C=$(dirname "$0")/corpus
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-mkdir -p "$C/iso9660" "$C/mbr" "$C/gpt"
+. "$(dirname "$0")/gen_lib.sh" iso9660 mbr gpt
 "$B/tests/unit/test_iso9660" "$C/iso9660"
 "$B/tests/unit/test_part" "$C/mbr" "$C/gpt"
 mkdir -p "$T/s/Sub/Deeper"

@@ -11,6 +11,7 @@
 set -eu
 LR=${1:?usage: gen_locate_seeds.sh LIVEROOT}
 C=$(cd "$(dirname "$0")" && pwd)/corpus/locate
+SRC=$(cd "$(dirname "$0")/.." && pwd)
 T=$(mktemp -d)
 LOOP=""
 cleanup() {
@@ -87,26 +88,7 @@ enc vt.img 0x01 "$C/ventoy-layout.bin"
 
 # 4. the same with a forged os_param and location list (ventoy only)
 "$LR" locate --json vt.img > vt.json
-python3 - vt.img vt.json vp.bin <<'EOF'
-import json, struct, sys
-img, js, out = sys.argv[1:4]
-j = json.load(open(js))
-mbr = open(img, 'rb').read(512)
-guid = bytes([0x20, 0x20, 0x77, 0x77, 0x77, 0x2e, 0x76, 0x65, 0x6e, 0x74,
-              0x6f, 0x79, 0x2e, 0x6e, 0x65, 0x74])
-reg = b''.join(struct.pack('<IIQ', e['len'] // 2048, e['voff'] // 2048,
-               e['loff'] // 512) for e in j['iso_extents'])
-loc = guid + struct.pack('<III', 2048, 512, len(j['iso_extents'])) + reg
-p = bytearray(512)
-p[0:16] = guid
-p[17:33] = mbr[0x180:0x190]
-struct.pack_into('<QHH', p, 33, 44 << 20, 1, 0)
-p[45:54] = b'/live.iso'
-struct.pack_into('<QQI', p, 429, j['iso_size'], 0, len(loc))
-p[481:485] = mbr[0x1b8:0x1bc]
-p[16] = (-sum(p)) & 0xff
-open(out, 'wb').write(bytes(p) + loc)
-EOF
+python3 "$SRC/scripts/ventoy_param.py" vt.img vt.json vp.bin $((44 << 20))
 enc vt.img 0x08 "$C/ventoy-param.bin" vp.bin
 # 5. the same hand-over as an ACPI "VTOY" table (locate accepts it as is)
 python3 - vp.bin vtoy.bin <<'EOF'

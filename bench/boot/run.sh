@@ -44,8 +44,9 @@ USAGE="env: BOOTS (boots per row, default 5), BOOT_TIMEOUT (s, 180),
      ROWS (default \"cd-lr cd-dr usb-lr usb-dr pre-lr http-lr http-dr mb-lr mb-dr\"),
      SUITE (bookworm), DEBIAN_MIRROR, LIVEROOT_BENCH_DIR (/tmp/liveroot-bench-boot)"
 . "$SRC/bench/lib.sh"
+. "$SRC/scripts/nginx_lib.sh"
 bench_args "$@"
-LIVEROOT=$BUILD/cmd/liveroot
+LIVEROOT=$L
 INIT=$BUILD/cmd/liveroot-init
 BOOTS=${BOOTS:-5}
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-180}
@@ -203,24 +204,9 @@ if want http-lr || want http-dr; then
 	rm -f "$W/www/"*
 	ln "$W/lr/rootfs.uzip" "$W/www/rootfs.uzip"
 	[ -f "$W/dr/squashfs.img" ] && ln "$W/dr/squashfs.img" "$W/www/squashfs.img"
-	for p in $(seq $((21000 + $$ % 20000)) $((21000 + $$ % 20000 + 50))); do
-		if ! grep -q ":$(printf '%04X' "$p") " /proc/net/tcp 2>/dev/null; then
-			port=$p
-			break
-		fi
-	done
+	port=$(nginx_free_ports $((21000 + $$ % 20000)) 50 1)
 	[ -n "$port" ] || bench_die "no free loopback port for nginx in $((21000 + $$ % 20000))..+50"
-	cat > "$W/nginx/nginx.conf" <<NGX
-worker_processes 1;
-pid $W/nginx/nginx.pid;
-error_log $W/nginx/error.log;
-events { worker_connections 64; }
-http {
-	access_log $W/nginx/access.log;
-	client_body_temp_path $W/nginx/tmp;
-	proxy_temp_path $W/nginx/tmp;
-	fastcgi_temp_path $W/nginx/tmp;
-	default_type application/octet-stream;
+	{ nginx_conf_head "$W/nginx"; cat <<NGX; } > "$W/nginx/nginx.conf"
 	sendfile on;
 	server {
 		listen 127.0.0.1:$port;

@@ -36,7 +36,6 @@ USAGE="env: FILES (default 10000), DIRS (20), N (runs per row, 11),
      BENCH_DIR (default /tmp/liveroot-locate-bench)"
 . "$SRC/bench/lib.sh"
 bench_args "$@"
-L=$BUILD/cmd/liveroot
 FILES=${FILES:-10000}
 DIRS=${DIRS:-20}
 N=${N:-11}
@@ -114,26 +113,8 @@ LOOP=""
 
 bench_run "liveroot locate --json --label LIVE_BENCH" "$L" locate --json \
     --label LIVE_BENCH vt.img > vt.json
-bench_run "python3 (forging the os_param)" python3 - vt.img vt.json vp.bin <<'EOF'
-import json, struct, sys
-img, js, out = sys.argv[1:4]
-j = json.load(open(js))
-mbr = open(img, 'rb').read(512)
-guid = bytes([0x20, 0x20, 0x77, 0x77, 0x77, 0x2e, 0x76, 0x65, 0x6e, 0x74,
-              0x6f, 0x79, 0x2e, 0x6e, 0x65, 0x74])
-reg = b''.join(struct.pack('<IIQ', e['len'] // 2048, e['voff'] // 2048,
-               e['loff'] // 512) for e in j['iso_extents'])
-loc = guid + struct.pack('<III', 2048, 512, len(j['iso_extents'])) + reg
-p = bytearray(512)
-p[0:16] = guid
-p[17:33] = mbr[0x180:0x190]
-struct.pack_into('<QHH', p, 33, 32 << 30, 1, 0)
-p[45:54] = b'/live.iso'
-struct.pack_into('<QQI', p, 429, j['iso_size'], 0, len(loc))
-p[481:485] = mbr[0x1b8:0x1bc]
-p[16] = (-sum(p)) & 0xff
-open(out, 'wb').write(bytes(p) + loc)
-EOF
+bench_run "python3 (forging the os_param)" python3 \
+    "$SRC/scripts/ventoy_param.py" vt.img vt.json vp.bin $((32 << 30))
 
 P1OFF=1048576
 cat > peer_blkid.sh <<EOF

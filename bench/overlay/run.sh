@@ -32,7 +32,6 @@ USAGE="env: SIZE_MB (device size, default 256), QD (queue depth, default 16),
      BENCH_DIR (scratch, default /dev/shm/liveroot-bench)"
 . "$SRC/bench/lib.sh"
 bench_args "$@"
-L=$BUILD/cmd/liveroot
 SIZE_MB=${SIZE_MB:-256}
 QD=${QD:-16}
 REPS=${REPS:-3}

@@ -31,7 +31,6 @@ USAGE="env: TREE (default /usr/bin), LEVEL (9), JOBS (nproc), READS (20000),
      BENCH_DIR (default /tmp/liveroot-uzip-bench)"
 . "$SRC/bench/lib.sh"
 bench_args "$@"
-L=$BUILD/cmd/liveroot
 RR=$BUILD/bench/uzip_randread
 TREE=${TREE:-/usr/bin}
 LEVEL=${LEVEL:-9}
@@ -75,6 +74,16 @@ row() {
 	ROWS="$ROWS$1|$2|$3|$WALL ($CPU)|$(bench_mibs "$4" "$WALL")|$out
 "
 }
+# extract_rows UZIP BYTES WHAT ROWNOTE SIZE: the read rows of `liveroot uzip
+# extract -w 1` and `-w 2` of UZIP (BYTES out; WHAT ends the failure name,
+# ROWNOTE the row's name, SIZE is its size column)
+extract_rows() {
+	for w in 1 2; do
+		bench_best3 "liveroot uzip extract -w $w$3" \
+		    "$L" uzip extract -w "$w" "$1" -
+		row read "liveroot uzip extract -w $w$4" "$5" "$2" -
+	done
+}
 
 # --- create -----------------------------------------------------------------
 echo "bench/uzip: create" >&2
@@ -103,12 +112,8 @@ ROWS="${ROWS}create|(zstd -$LEVEL -T$JOBS, one stream, for the read row)|$(bench
 # --- sequential read -----------------------------------------------------------
 echo "bench/uzip: sequential read" >&2
 warm "$W/root.uzip" "$W/root.sqfs" "$W/root.ext4.zst"
-for w in 1 2; do
-	bench_best3 "liveroot uzip extract -w $w" \
-	    "$L" uzip extract -w "$w" "$W/root.uzip" -
-	row read "liveroot uzip extract -w $w (to /dev/null)" \
-	    "$(bench_mib "$ISZ") MiB device" "$ISZ" -
-done
+extract_rows "$W/root.uzip" "$ISZ" "" " (to /dev/null)" \
+    "$(bench_mib "$ISZ") MiB device"
 
 US=$(mktemp -d /dev/shm/liveroot-unsquash.XXXXXX)
 trap 'rm -rf "$W" "$US"' EXIT
@@ -134,12 +139,8 @@ bench_run "zstd -$LEVEL (files concatenated)" zstd -q -"$LEVEL" -T"$JOBS" \
     "$W/cat.bin" -o "$W/cat.zst"
 rm -f "$W/cat.bin"
 warm "$W/cat.uzip" "$W/cat.zst"
-for w in 1 2; do
-	bench_best3 "liveroot uzip extract -w $w (files concatenated)" \
-	    "$L" uzip extract -w "$w" "$W/cat.uzip" -
-	row read "liveroot uzip extract -w $w, files concatenated (no zero clusters)" \
-	    "$(bench_mib "$CSZ") MiB" "$CSZ" -
-done
+extract_rows "$W/cat.uzip" "$CSZ" " (files concatenated)" \
+    ", files concatenated (no zero clusters)" "$(bench_mib "$CSZ") MiB"
 bench_best3 "zstd -d (files concatenated)" zstd -q -T1 -d -c "$W/cat.zst"
 row read "zstd -T1 -d, files concatenated" "$(bench_mib "$CSZ") MiB" "$CSZ" -
 

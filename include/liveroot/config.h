@@ -149,6 +149,8 @@ uint64_t config_overlay_bytes(const struct live_config *c, uint64_t ram_bytes);
 
 /* "4096", "64K", "16M", "2G" (binary units, optional B/iB).  0 or EINVAL/ERANGE. */
 int	config_parse_size(const char *s, uint64_t *out);
+/* The multiplier of a size's unit letter: k, m, g, t (either case); else 1. */
+uint64_t config_size_unit(char c);
 
 const char *config_strategy_name(enum live_strategy s);
 /* -1 when the name is not a strategy. */

@@ -140,6 +140,9 @@ lr_is_pow2(uint64_t v)
 /* True when every byte of buf is zero; word-at-a-time where aligned. */
 bool	lr_is_zero(const void *buf, size_t len);
 
+/* strlcpy: copies what of src fits in dst (len > 0), always NUL-terminated. */
+void	lr_scopy(char *dst, size_t len, const char *src);
+
 /* CRC-32 (IEEE 802.3, the one GPT and zlib use), incremental: crc=0 first. */
 uint32_t lr_crc32(uint32_t crc, const void *buf, size_t len);
 

@@ -118,17 +118,14 @@ static int
 ex_check_clu(struct fmt_exfat *fs, uint32_t c, const char *what,
     struct diag *d)
 {
-	if (c < 2 || c > fs->nclusters + 1)
-		return (diag_set(d, EINVAL, "exFAT: %s: cluster %u is outside "
-		    "2..%u (past the cluster count): the file system is "
-		    "corrupt, run fsck.exfat", what, c, fs->nclusters + 1));
-	return (0);
+	return (fmt_clu_check("exFAT", what, "cluster", c, fs->nclusters,
+	    "fsck.exfat", d));
 }
 
 static uint64_t
 ex_clu_off(const struct fmt_exfat *fs, uint32_t c)
 {
-	return (fs->heap_off + (uint64_t)(c - 2) * fs->cluster_size);
+	return (fmt_clu_off(fs->heap_off, fs->cluster_size, c));
 }
 
 /*
@@ -689,18 +686,11 @@ fmt_exfat_lookup(struct fmt_exfat *fs, const char *path,
 	st->cur.attr = FMT_EXFAT_ATTR_DIR;
 	st->cur.first_cluster = fs->root_cluster;
 	for (;;) {
-		while (*s == '/')
-			s++;
-		if (*s == '\0')
+		if ((error = fmt_path_next("exFAT", path, &s, &e, &depth,
+		    FMT_EXFAT_MAXDEPTH, st->cur.is_dir, d)) != 0)
+			return (error);
+		if (s == e)
 			break;
-		for (e = s; *e != '\0' && *e != '/'; e++)
-			;
-		if (++depth > FMT_EXFAT_MAXDEPTH)
-			return (diag_set(d, ELOOP, "exFAT: %s: more than %d "
-			    "path components", path, FMT_EXFAT_MAXDEPTH));
-		if (!st->cur.is_dir)
-			return (diag_set(d, ENOTDIR, "exFAT: %s: %.*s is not a "
-			    "directory", path, (int)(s - path - 1), path));
 		f.fs = fs;
 		f.n = fmt_utf8_to_utf16(s, (size_t)(e - s), f.u, 255);
 		if (f.n == (size_t)-1)
@@ -714,12 +704,8 @@ fmt_exfat_lookup(struct fmt_exfat *fs, const char *path,
 		w->cb = ex_find_cb;
 		w->arg = &f;
 		error = ex_walk(w, &st->cur);
-		if (!f.found) {
-			if (error != 0)
-				return (error);
-			return (diag_set(d, ENOENT, "exFAT: %s: no %.*s on the "
-			    "volume", path, (int)(e - path), path));
-		}
+		if (!f.found)
+			return (fmt_path_missing("exFAT", path, e, error, d));
 		st->cur = *ent;
 		s = e;
 	}

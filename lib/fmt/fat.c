@@ -334,17 +334,14 @@ static int
 fat_check_first(struct fmt_fat *fs, uint32_t c, const char *what,
     struct diag *d)
 {
-	if (c < 2 || c > fs->nclusters + 1)
-		return (diag_set(d, EINVAL, "FAT: %s: first cluster %u is "
-		    "outside 2..%u (past the cluster count): the file system "
-		    "is corrupt, run fsck.vfat", what, c, fs->nclusters + 1));
-	return (0);
+	return (fmt_clu_check("FAT", what, "first cluster", c, fs->nclusters,
+	    "fsck.vfat", d));
 }
 
 static uint64_t
 fat_clu_off(const struct fmt_fat *fs, uint32_t c)
 {
-	return (fs->data_off + (uint64_t)(c - 2) * fs->cluster_size);
+	return (fmt_clu_off(fs->data_off, fs->cluster_size, c));
 }
 
 static void
@@ -590,29 +587,18 @@ fmt_fat_lookup(struct fmt_fat *fs, const char *path,
 	cur.attr = FMT_FAT_ATTR_DIR;
 	cur.first_cluster = fs->type == 32 ? fs->root_cluster : 0;
 	for (;;) {
-		while (*s == '/')
-			s++;
-		if (*s == '\0')
+		if ((error = fmt_path_next("FAT", path, &s, &e, &depth,
+		    FMT_FAT_MAXDEPTH, cur.is_dir, d)) != 0)
+			return (error);
+		if (s == e)
 			break;
-		for (e = s; *e != '\0' && *e != '/'; e++)
-			;
-		if (++depth > FMT_FAT_MAXDEPTH)
-			return (diag_set(d, ELOOP, "FAT: %s: more than %d "
-			    "path components", path, FMT_FAT_MAXDEPTH));
-		if (!cur.is_dir)
-			return (diag_set(d, ENOTDIR, "FAT: %s: %.*s is not a "
-			    "directory", path, (int)(s - path - 1), path));
 		f.name = s;
 		f.len = (size_t)(e - s);
 		f.out = ent;
 		f.found = false;
 		error = fat_walk(fs, &cur, fat_find_cb, &f, d);
-		if (!f.found) {
-			if (error != 0)
-				return (error);
-			return (diag_set(d, ENOENT, "FAT: %s: no %.*s on the "
-			    "volume", path, (int)(e - path), path));
-		}
+		if (!f.found)
+			return (fmt_path_missing("FAT", path, e, error, d));
 		cur = *ent;
 		if (cur.is_dir && cur.first_cluster == 0 && fs->type != 32) {
 			/* ".." of a first-level directory points at 0. */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * fmt_text.c - UTF-16/UTF-8 conversion and simple case folding for the FAT
- * and exFAT readers.  Every loop is bounded by the lengths it is given; no
+ * fmt_text.c - UTF-16/UTF-8 conversion, simple case folding and the path
+ * steps of the lookups for the FAT and exFAT readers.  Every loop is bounded by the lengths it is given; no
  * input makes it read or write outside them.  No state, no locking.
  */
 #include "fmt_text.h"
@@ -155,4 +155,47 @@ fmt_utf8_caseeq(const char *a, size_t alen, const char *b, size_t blen)
 			return (false);
 	}
 	return (i == alen && j == blen);
+}
+
+int
+fmt_path_next(const char *fs, const char *path, const char **s,
+    const char **e, int *depth, int maxdepth, bool is_dir, struct diag *d)
+{
+	const char *p = *s;
+
+	while (*p == '/')
+		p++;
+	*s = *e = p;
+	if (*p == '\0')
+		return (0);
+	while (**e != '\0' && **e != '/')
+		(*e)++;
+	if (++*depth > maxdepth)
+		return (diag_set(d, ELOOP, "%s: %s: more than %d path "
+		    "components", fs, path, maxdepth));
+	if (!is_dir)
+		return (diag_set(d, ENOTDIR, "%s: %s: %.*s is not a directory",
+		    fs, path, (int)(p - path - 1), path));
+	return (0);
+}
+
+int
+fmt_path_missing(const char *fs, const char *path, const char *e, int error,
+    struct diag *d)
+{
+	if (error != 0)
+		return (error);
+	return (diag_set(d, ENOENT, "%s: %s: no %.*s on the volume", fs, path,
+	    (int)(e - path), path));
+}
+
+int
+fmt_clu_check(const char *fs, const char *what, const char *which,
+    uint32_t c, uint32_t nclusters, const char *fsck, struct diag *d)
+{
+	if (c < 2 || c > nclusters + 1)
+		return (diag_set(d, EINVAL, "%s: %s: %s %u is outside 2..%u "
+		    "(past the cluster count): the file system is corrupt, "
+		    "run %s", fs, what, which, c, nclusters + 1, fsck));
+	return (0);
 }

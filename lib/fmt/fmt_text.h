@@ -2,13 +2,14 @@
 /*
  * fmt_text.h - private text helpers of the FAT and exFAT readers: UTF-16 to
  * UTF-8 (unpaired surrogates become U+FFFD), UTF-8 decoding one code point
- * at a time (invalid bytes become U+FFFD, never read past the end), and a
- * simple case fold used when no up-case table is available.  Kernel-clean,
- * no state.
+ * at a time (invalid bytes become U+FFFD, never read past the end), a
+ * simple case fold used when no up-case table is available, and the steps
+ * of a path lookup.  Kernel-clean, no state.
  */
 #ifndef LIVEROOT_FMT_TEXT_H
 #define LIVEROOT_FMT_TEXT_H
 
+#include <liveroot/diag.h>
 #include <liveroot/lr_deps.h>
 
 /*
@@ -34,5 +35,38 @@ uint32_t fmt_fold(uint32_t c);
 /* Case-insensitive comparison of two UTF-8 strings of given lengths. */
 bool	fmt_utf8_caseeq(const char *a, size_t alen, const char *b,
 	    size_t blen);
+
+/*
+ * Clusters (FAT and exFAT number them from 2): EINVAL unless c is one of
+ * the nclusters, with "FS: WHAT: WHICH c is outside 2..N (past the cluster
+ * count): the file system is corrupt, run FSCK".
+ */
+int	fmt_clu_check(const char *fs, const char *what, const char *which,
+	    uint32_t c, uint32_t nclusters, const char *fsck, struct diag *d);
+
+/* The byte offset of cluster c of the clusters of size bytes at base. */
+static inline uint64_t
+fmt_clu_off(uint64_t base, uint32_t size, uint32_t c)
+{
+	return (base + (uint64_t)(c - 2) * size);
+}
+
+/*
+ * The next component of path, from *s on: leading '/'s are skipped, then
+ * the component is [*s, *e) (*s == *e at the end of the path).  Counts it
+ * in *depth.  ELOOP past maxdepth components, ENOTDIR when the walk so far
+ * (a directory when is_dir) cannot hold it; fs ("FAT") names the reader in
+ * the message.
+ */
+int	fmt_path_next(const char *fs, const char *path, const char **s,
+	    const char **e, int *depth, int maxdepth, bool is_dir,
+	    struct diag *d);
+
+/*
+ * A component of path (ending at e) that the walk of its directory did not
+ * find: the walk's error, else ENOENT naming the path up to e.
+ */
+int	fmt_path_missing(const char *fs, const char *path, const char *e,
+	    int error, struct diag *d);
 
 #endif

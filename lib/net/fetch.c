@@ -251,17 +251,6 @@ stop(struct xfer *x, int final, int code, const char *fmt, ...)
 }
 
 static void
-copy_str(char *dst, size_t len, const char *src)
-{
-	size_t n = strlen(src);
-
-	if (n >= len)
-		n = len - 1;
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
-static void
 fmt_total(const struct xfer *x, char *buf, size_t len)
 {
 	if (x->have_total)
@@ -783,7 +772,7 @@ judge(struct xfer *x, CURLcode cc, const char *errbuf)
 	if (x->abort_code != 0) {
 		if (x->final)
 			return (diag_set(x->d, x->abort_code, "%s", x->msg));
-		copy_str(r->error, sizeof(r->error), x->msg);
+		lr_scopy(r->error, sizeof(r->error), x->msg);
 	} else if (cc == CURLE_OK) {
 		if (!x->have_total)
 			return (size_by_head(x, (char *)errbuf));

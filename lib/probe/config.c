@@ -96,11 +96,23 @@ problem(struct live_config *c, enum live_problem_kind kind, const char *key,
 	va_end(ap);
 }
 
+uint64_t
+config_size_unit(char c)
+{
+	switch (c) {
+	case 'k': case 'K': return (1ULL << 10);
+	case 'm': case 'M': return (1ULL << 20);
+	case 'g': case 'G': return (1ULL << 30);
+	case 't': case 'T': return (1ULL << 40);
+	default: return (1);
+	}
+}
+
 int
 config_parse_size(const char *s, uint64_t *out)
 {
 	unsigned long long v;
-	uint64_t mul = 1;
+	uint64_t mul;
 	char *end;
 
 	if (s == NULL || !isdigit((unsigned char)*s))
@@ -109,13 +121,8 @@ config_parse_size(const char *s, uint64_t *out)
 	v = strtoull(s, &end, 10);
 	if (errno != 0)
 		return (ERANGE);
-	switch (*end) {
-	case 'k': case 'K': mul = 1ULL << 10; end++; break;
-	case 'm': case 'M': mul = 1ULL << 20; end++; break;
-	case 'g': case 'G': mul = 1ULL << 30; end++; break;
-	case 't': case 'T': mul = 1ULL << 40; end++; break;
-	default: break;
-	}
+	if ((mul = config_size_unit(*end)) != 1)
+		end++;
 	if (mul != 1 && (end[0] == 'i' || end[0] == 'I') &&
 	    (end[1] == 'B' || end[1] == 'b'))
 		end += 2;

@@ -45,18 +45,6 @@
 #define LOC_MAXISOS	256		/* *.iso candidates tried */
 #define LOC_PATHMAX	1024
 
-/* strlcpy: copies what fits, always NUL-terminates (len > 0). */
-static void
-scopy(char *dst, size_t len, const char *src)
-{
-	size_t n = strlen(src);
-
-	if (n >= len)
-		n = len - 1;
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
 /* --- containers -------------------------------------------------------- */
 
 struct ctr {
@@ -457,8 +445,8 @@ iso_try(struct lctx *x, struct ctr *c, const char *what, char *why,
 	r->iso_size = c->size;
 	r->found = 1;
 	r->image_size = size;
-	scopy(r->label, sizeof(r->label), fs.label);
-	scopy(r->device, sizeof(r->device), x->path);
+	lr_scopy(r->label, sizeof(r->label), fs.label);
+	lr_scopy(r->device, sizeof(r->device), x->path);
 out:
 	free(ext);
 	probe_fs_close(&fs);
@@ -612,7 +600,7 @@ ventoy_param(struct lctx *x, struct diag *d)
 		    lr_le32dec(mbr + 0x1b8));
 		return (ENOENT);
 	}
-	scopy(x->r->iso_path, sizeof(x->r->iso_path), p.image_path);
+	lr_scopy(x->r->iso_path, sizeof(x->r->iso_path), p.image_path);
 	if (lb != NULL) {
 		struct ctr isoc;
 
@@ -724,7 +712,7 @@ ventoy_layout(struct lctx *x, struct diag *d)
 		error = iso_in_file(x, &pc, &fs, w.isos[i], why, sizeof(why),
 		    d);
 		if (error == 0) {
-			scopy(x->r->iso_path, sizeof(x->r->iso_path),
+			lr_scopy(x->r->iso_path, sizeof(x->r->iso_path),
 			    w.isos[i]);
 			x->r->partition = (int)p1->index;
 			break;
@@ -798,7 +786,7 @@ strat_findiso(struct lctx *x, struct diag *d)
 		probe_fs_close(&fs);
 		ctr_fini(&pc);
 		if (error == 0) {
-			scopy(x->r->iso_path, sizeof(x->r->iso_path),
+			lr_scopy(x->r->iso_path, sizeof(x->r->iso_path),
 			    x->o->iso);
 			x->r->partition = idx;
 			return (0);
@@ -869,7 +857,7 @@ probe_locate_device(const char *path, struct bdev *dev,
 	int error = 0;
 
 	memset(r, 0, sizeof(*r));
-	scopy(r->device, sizeof(r->device), path);
+	lr_scopy(r->device, sizeof(r->device), path);
 	if (d == NULL)
 		d = &ld;
 	diag_clear(d);
@@ -910,11 +898,11 @@ notfound:
 		char desc[512];
 
 		probe_describe_device(dev, desc, sizeof(desc));
-		scopy(r->seen, sizeof(r->seen), desc);
+		lr_scopy(r->seen, sizeof(r->seen), desc);
 		if (x->notes[0] != '\0' &&
 		    strlen(r->seen) + 4 < sizeof(r->seen)) {
 			strcat(r->seen, " | ");
-			scopy(r->seen + strlen(r->seen), sizeof(r->seen) -
+			lr_scopy(r->seen + strlen(r->seen), sizeof(r->seen) -
 			    strlen(r->seen), x->notes);
 		}
 	}

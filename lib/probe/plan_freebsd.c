@@ -65,6 +65,8 @@
 #include <liveroot/plan_freebsd.h>
 #include <liveroot/util.h>
 
+#include "human.h"
+
 #define MEDIA		"/livemedia"
 #define PART		"/livepart"
 #define UPPERDIR	"/liveupper"
@@ -159,23 +161,6 @@ static const char *
 dev_name(const char *dev)
 {
 	return (strncmp(dev, "/dev/", 5) == 0 ? dev + 5 : dev);
-}
-
-static void
-human(uint64_t v, char *buf, size_t len)
-{
-	static const char *const u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	size_t i = 0;
-	double x = (double)v;
-
-	while (x >= 1024 && i + 1 < sizeof(u) / sizeof(u[0])) {
-		x /= 1024;
-		i++;
-	}
-	if (i == 0)
-		snprintf(buf, len, "%" PRIu64 " B", v);
-	else
-		snprintf(buf, len, "%.1f %s", x, u[i]);
 }
 
 int
@@ -494,7 +479,7 @@ source_line(struct out *o, unsigned *n, const struct live_config *c,
 		}
 		for (i = 0; i < s->next; i++)
 			total += s->ext[i].len;
-		human(total, a, sizeof(a));
+		probe_human(total, a, sizeof(a));
 		num(o, n, "source: %s %s: the image's %zu extent%s (%s) as "
 		    "%s", name, s->device, s->next, s->next == 1 ? "" : "s",
 		    a, s->next == 1 ? "a gnop window" :
@@ -518,8 +503,8 @@ overlay_line(struct out *o, unsigned *n, const struct live_config *c,
 {
 	char a[32], b[32], capt[96];
 
-	human(cap, a, sizeof(a));
-	human(ram, b, sizeof(b));
+	probe_human(cap, a, sizeof(a));
+	probe_human(ram, b, sizeof(b));
 	snprintf(capt, sizeof(capt), "%s (%" PRIu64 " bytes; RAM %s)", a, cap,
 	    b);
 	switch (c->geom) {

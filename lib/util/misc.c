@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * misc.c - small kernel-clean helpers: zero test and CRC-32.
+ * misc.c - small kernel-clean helpers: zero test, CRC-32, string copy.
  */
 #include <liveroot/util.h>
 
@@ -74,4 +74,15 @@ lr_crc32(uint32_t crc, const void *buf, size_t len)
 	while (len-- > 0)
 		crc = crc_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
 	return (~crc);
+}
+
+void
+lr_scopy(char *dst, size_t len, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n >= len)
+		n = len - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
 }

@@ -10,12 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 e2e_init
 
-mkstick() {
-	cp "$LIVE/live.iso" "$IMG/stick.img.tmp" &&
-	    truncate -s %1M "$IMG/stick.img.tmp" &&
-	    mv "$IMG/stick.img.tmp" "$IMG/stick.img"
-}
-e2e_once stick.img mkstick || { e2e_fail "building the stick image"; e2e_done; }
+e2e_stick
 
 E2E_QUIET="loglevel=6" E2E_APPEND="live.timeout=90" e2e_boot late -M pc -device qemu-xhci,id=xhci
 if ! e2e_wait "liveroot: probe local+ventoy+findiso: waiting" 90; then

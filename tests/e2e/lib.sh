@@ -186,6 +186,18 @@ e2e_once() {
 	return 0
 }
 
+# e2e_stick: $IMG/stick.img, the ISO dd'd to a USB stick (its size rounded up
+# to 1 MiB), built once; a failure to build it ends the scenario
+e2e_mkstick() {
+	cp "$LIVE/live.iso" "$IMG/stick.img.tmp" &&
+	    truncate -s %1M "$IMG/stick.img.tmp" &&
+	    mv "$IMG/stick.img.tmp" "$IMG/stick.img"
+}
+e2e_stick() {
+	e2e_once stick.img e2e_mkstick ||
+	    { e2e_fail "building the stick image"; e2e_done; }
+}
+
 # --- running QEMU -----------------------------------------------------------
 
 # e2e_boot NAME [QEMU args...]; E2E_KERNEL/E2E_INITRD override the defaults;

@@ -6,12 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 e2e_init
 
-mkstick() {
-	cp "$LIVE/live.iso" "$IMG/stick.img.tmp" &&
-	    truncate -s %1M "$IMG/stick.img.tmp" &&
-	    mv "$IMG/stick.img.tmp" "$IMG/stick.img"
-}
-e2e_once stick.img mkstick || { e2e_fail "building the stick image"; e2e_done; }
+e2e_stick
 
 e2e_boot usb -M pc -device qemu-xhci,id=xhci \
     -drive "if=none,id=u,file=$IMG/stick.img,format=raw,readonly=on" \

@@ -402,25 +402,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		default:
 			batch_end();
+			/* cases 0-3 inject a fault */
+			M.faults = M.faults || op[5] % 6 < 4;
 			switch (op[5] % 6) {
 			case 0:
 				gh_md_fail(M.upper, BIO_WRITE, EIO, op[1] % 8,
 				    1 + op[2] % 4);
-				M.faults = 1;
 				break;
 			case 1:
 				gh_md_cap(M.upper, (uint64_t)(op[1] % 32 + 1) *
 				    4096);
-				M.faults = 1;
 				break;
 			case 2:
 				gh_md_fail(M.lower, BIO_READ, EIO, op[1] % 8,
 				    1 + op[2] % 4);
-				M.faults = 1;
 				break;
 			case 3:
 				gh_set_nowait_fail(20 + op[1] % 200);
-				M.faults = 1;
 				break;
 			case 4:
 				gh_md_fail(M.upper, BIO_WRITE, 0, 0, 0);

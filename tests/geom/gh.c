@@ -553,6 +553,17 @@ gh_remove_class(struct g_class *mp)
 	return (error);
 }
 
+/* The name made of fmt and ap (vasprintf; no memory aborts). */
+static char *
+gh_vname(const char *fmt, va_list ap)
+{
+	char *s;
+
+	if (vasprintf(&s, fmt, ap) < 0)
+		abort();
+	return (s);
+}
+
 struct g_geom *
 g_new_geomf(struct g_class *mp, const char *fmt, ...)
 {
@@ -562,8 +573,7 @@ g_new_geomf(struct g_class *mp, const char *fmt, ...)
 	g_topology_assert();
 	gp = calloc(1, sizeof(*gp));
 	va_start(ap, fmt);
-	if (vasprintf(&gp->name, fmt, ap) < 0)
-		abort();
+	gp->name = gh_vname(fmt, ap);
 	va_end(ap);
 	gp->class = mp;
 	LIST_INIT(&gp->consumer);
@@ -606,8 +616,7 @@ g_new_providerf(struct g_geom *gp, const char *fmt, ...)
 		gh_violation("g_new_providerf on withering geom %s", gp->name);
 	pp = calloc(1, sizeof(*pp));
 	va_start(ap, fmt);
-	if (vasprintf(&pp->name, fmt, ap) < 0)
-		abort();
+	pp->name = gh_vname(fmt, ap);
 	va_end(ap);
 	pp->geom = gp;
 	LIST_INIT(&pp->consumers);
@@ -1268,15 +1277,12 @@ void *
 gctl_get_paraml(struct gctl_req *req, const char *param, int len)
 {
 	int l;
-	void *p = gh_param(req, param, &l);
 
-	if (p == NULL)
+	if (gh_param(req, param, &l) == NULL) {
 		gctl_error(req, "Missing %s argument.", param);
-	else if (l != len) {
-		gctl_error(req, "Wrong length %s argument.", param);
-		p = NULL;
+		return (NULL);
 	}
-	return (p);
+	return (gctl_get_paraml_opt(req, param, len));
 }
 
 int

@@ -104,6 +104,23 @@ expect_lower(const struct rig *r, uint8_t *m)
 	fill(m, r->lsize < r->size ? r->lsize : r->size, 1);
 }
 
+/*
+ * rig_up with a lower and an upper of size bytes (512-byte sectors) and
+ * the granule; *mp is then malloc'd to what the union reads (the lower).
+ */
+static int
+rig_up_same(struct rig *r, const char *name, uint64_t size, intmax_t granule,
+    uint8_t **mp)
+{
+	int error;
+
+	if ((error = rig_up(r, name, size, 512, size, 512, granule, 0)) != 0)
+		return (error);
+	*mp = malloc(r->size);
+	expect_lower(r, *mp);
+	return (0);
+}
+
 static int
 read_eq(struct rig *r, const uint8_t *m, uint64_t off, uint64_t len)
 {
@@ -137,11 +154,8 @@ test_mixed_reads(void)
 	struct rig r;
 	uint8_t *m, *w;
 
-	CHECK_EQ(rig_up(&r, "rowr0", 64 * 1024, 512, 64 * 1024, 512, 4096,
-	    0), 0);
-	m = malloc(r.size);
+	CHECK_EQ(rig_up_same(&r, "rowr0", 64 * 1024, 4096, &m), 0);
 	w = malloc(8192);
-	expect_lower(&r, m);
 	CHECK(read_eq(&r, m, 0, r.size));
 	/* granules 2 and 3 written whole, granule 5 half (copy-up). */
 	fill(w, 8192, 9);
@@ -198,11 +212,8 @@ test_concurrent(void)
 	uint8_t *m, *w[64], *b;
 	int i, j, ok;
 
-	CHECK_EQ(rig_up(&r, "rowr2", 64 * 1024, 512, 64 * 1024, 512, 8192,
-	    0), 0);
-	m = malloc(r.size);
+	CHECK_EQ(rig_up_same(&r, "rowr2", 64 * 1024, 8192, &m), 0);
 	b = malloc(r.size);
-	expect_lower(&r, m);
 	for (i = 0; i < 64; i++) {
 		w[i] = malloc(512);
 		fill(w[i], 512, 100 + i);
@@ -245,10 +256,7 @@ test_failing_upper(void)
 	struct rig r;
 	uint8_t *m, w[4096];
 
-	CHECK_EQ(rig_up(&r, "rowr3", 32 * 1024, 512, 32 * 1024, 512, 4096,
-	    0), 0);
-	m = malloc(r.size);
-	expect_lower(&r, m);
+	CHECK_EQ(rig_up_same(&r, "rowr3", 32 * 1024, 4096, &m), 0);
 	fill(w, sizeof(w), 5);
 	gh_md_fail(r.upper, BIO_WRITE, EIO, 0, 1);
 	CHECK_EQ(gh_io(r.cp, BIO_WRITE, 1024, 4096, w), EIO);
@@ -279,10 +287,7 @@ test_failing_lower(void)
 	struct rig r;
 	uint8_t *m, w[1024];
 
-	CHECK_EQ(rig_up(&r, "rowr4", 32 * 1024, 512, 32 * 1024, 512, 4096,
-	    0), 0);
-	m = malloc(r.size);
-	expect_lower(&r, m);
+	CHECK_EQ(rig_up_same(&r, "rowr4", 32 * 1024, 4096, &m), 0);
 	fill(w, sizeof(w), 6);
 	/* The copy-up read fails: nothing reaches the upper. */
 	gh_md_fail(r.lower, BIO_READ, EIO, 0, 1);
@@ -307,10 +312,7 @@ test_enospc(void)
 	struct rig r;
 	uint8_t *m, w[8192];
 
-	CHECK_EQ(rig_up(&r, "rowr5", 64 * 1024, 512, 64 * 1024, 512, 4096,
-	    0), 0);
-	m = malloc(r.size);
-	expect_lower(&r, m);
+	CHECK_EQ(rig_up_same(&r, "rowr5", 64 * 1024, 4096, &m), 0);
 	gh_md_cap(r.upper, 8192);
 	fill(w, sizeof(w), 7);
 	CHECK_EQ(gh_io(r.cp, BIO_WRITE, 0, 8192, w), 0);
@@ -437,10 +439,7 @@ test_revert_commit(void)
 	uint8_t *m, w[8192];
 	int error;
 
-	CHECK_EQ(rig_up(&r, "rowr9", 64 * 1024, 512, 64 * 1024, 512, 4096,
-	    0), 0);
-	m = malloc(r.size);
-	expect_lower(&r, m);
+	CHECK_EQ(rig_up_same(&r, "rowr9", 64 * 1024, 4096, &m), 0);
 	fill(w, sizeof(w), 12);
 	CHECK_EQ(gh_io(r.cp, BIO_WRITE, 2048, 8192, w), 0);
 	CHECK(verb("revert", "rowr9", 0, msg, sizeof(msg)) != 0);

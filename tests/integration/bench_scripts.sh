@@ -35,15 +35,8 @@ OV=$(mktemp -d /tmp/lrbench-ov.XXXXXX) || exit 1
 trap 'rm -rf "$W" "$OV"' EXIT
 trap 'exit 1' INT TERM
 
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok - $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL - $1"; }
-check() {	# check NAME command...
-	name=$1
-	shift
-	if "$@"; then ok "$name"; else bad "$name"; fi
-}
+. "$(dirname "$0")/lib.sh"
+LIB_TAP=1
 # show NAME: the last run's output, for the log
 show() {
 	echo "--- $1: exit $rc; stdout:"
@@ -153,27 +146,31 @@ for s in uzip overlay locate boot; do
 done
 
 # --- (c) a failing measured command ------------------------------------------
+# stub_fail NAME PATTERN WHAT ERROR THING: bench/NAME with the stub failing the
+# commands PATTERN exits 1 ("NAME: WHAT exits 1"), prints ERROR (naming
+# the failed THING), and no table row
+stub_fail() {
+	BENCH_STUB_FAIL=$2 bench "$1" stub
+	check "$1: $3 exits 1" test "$rc" = 1
+	check "$1: the failure names the $5, its status and its stderr" \
+	    grep -qF "$4" "$W/err"
+	check "$1: no table row after the failure" no_rows
+}
 BENCH_DIR=$W/uzip-w
-BENCH_STUB_FAIL='uzip extract -w 2 *' bench uzip stub
-check "uzip: a failing timed read exits 1" test "$rc" = 1
-check "uzip: the failure names the command, its status and its stderr" \
-    grep -qF "bench/uzip: liveroot uzip extract -w 2 failed (exit 3): stub liveroot: 'uzip extract -w 2 " "$W/err"
-check "uzip: no table row after the failure" no_rows
+stub_fail uzip 'uzip extract -w 2 *' "a failing timed read" \
+    "bench/uzip: liveroot uzip extract -w 2 failed (exit 3): stub liveroot: 'uzip extract -w 2 " \
+    command
 
 BENCH_DIR=$OV/w
-BENCH_STUB_FAIL='serve *' bench overlay stub
-check "overlay: a server that fails exits 1" test "$rc" = 1
-check "overlay: the failure names the server, its status and its stderr" \
-    grep -qF "bench/overlay: server lr-raw failed (exit 3): stub liveroot: 'serve " "$W/err"
-check "overlay: no table row after the failure" no_rows
+stub_fail overlay 'serve *' "a server that fails" \
+    "bench/overlay: server lr-raw failed (exit 3): stub liveroot: 'serve " \
+    server
 
 if [ $is_root = 1 ]; then
 	BENCH_DIR=$W/locate-w
-	BENCH_STUB_FAIL='locate --label LIVE_BENCH *' bench locate stub
-	check "locate: a failing timed run exits 1" test "$rc" = 1
-	check "locate: the failure names the row, its status and its stderr" \
-	    grep -qF "bench/locate: liveroot locate (Ventoy layout search) failed (exit 3): stub liveroot: 'locate --label LIVE_BENCH " "$W/err"
-	check "locate: no table row after the failure" no_rows
+	stub_fail locate 'locate --label LIVE_BENCH *' "a failing timed run" \
+	    "bench/locate: liveroot locate (Ventoy layout search) failed (exit 3): stub liveroot: 'locate --label LIVE_BENCH " \
+	    row
 	check "locate: the disk image was built from the relative build dir" \
 	    grep -qF "building a 32 GiB sparse Ventoy disk" "$W/err"
 else

@@ -28,15 +28,9 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok - $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL - $*"; }
-check() {
-	w=$1
-	shift
-	if "$@" > "$T/check.out" 2>&1; then ok "$w"; else bad "$w"; cat "$T/check.out"; fi
-}
+. "$(dirname "$0")/lib.sh"
+LIB_TAP=1
+LIB_CHECK_OUT=$T/check.out
 finish() {
 	echo "$pass passed, $fail failed"
 	[ "$fail" -eq 0 ]
@@ -63,24 +57,12 @@ ossl x509 -req -in "$T/srv.csr" -CA "$T/ca.crt" -CAkey "$T/ca.key" -CAcreateseri
     -out "$T/srv.crt" -days 2 -extfile "$T/srv.ext"
 
 listening() { grep -q ":$(printf '%04X' "$1") 00000000:0000 0A" /proc/net/tcp 2>/dev/null; }
-HP=""
-SP=""
-for p in $(seq $((30000 + $$ % 20000)) $((30000 + $$ % 20000 + 80))); do
-	listening "$p" && continue
-	if [ -z "$HP" ]; then HP=$p; elif [ -z "$SP" ]; then SP=$p; break; fi
-done
+. "$SRCDIR/scripts/nginx_lib.sh"
+set -- $(nginx_free_ports $((30000 + $$ % 20000)) 80 2)
+HP=${1:-}
+SP=${2:-}
 [ -n "$SP" ] || { bad "no free ports for nginx"; finish; }
-cat > "$T/ng/nginx.conf" <<NGX
-worker_processes 1;
-pid $T/ng/nginx.pid;
-error_log $T/ng/error.log;
-events { worker_connections 64; }
-http {
-	access_log $T/ng/access.log;
-	client_body_temp_path $T/ng/tmp;
-	proxy_temp_path $T/ng/tmp;
-	fastcgi_temp_path $T/ng/tmp;
-	default_type application/octet-stream;
+{ nginx_conf_head "$T/ng"; cat <<NGX; } > "$T/ng/nginx.conf"
 	server {
 		listen 127.0.0.1:$HP;
 		root $W;

@@ -16,20 +16,9 @@
 set -u
 
 : "${LIVEROOT:?LIVEROOT must name the liveroot binary}"
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-check() {
-	d=$1
-	shift
-	if "$@"; then ok; else bad "$d"; fi
-}
-skip() {
-	echo "fuse_ext4: $*" >&2
-	[ "${CI:-}" = true ] && exit 1
-	exit 77
-}
+. "$(dirname "$0")/lib.sh"
+LIB_ERR=1
+LIB_NAME=fuse_ext4
 
 for t in mke2fs e2fsck fusermount3 mount umount losetup; do
 	command -v "$t" >/dev/null 2>&1 || skip "$t is missing"
@@ -97,6 +86,13 @@ wait_file() {
 		sleep 0.05
 	done
 	return 0
+}
+# write_pat DESC PATFILE LEN BLOCK: LEN random bytes (kept in PATFILE)
+# written into $MNT/disk at 4 KiB block BLOCK, checked by reading back
+write_pat() {
+	head -c "$3" /dev/urandom >"$2"
+	dd if="$2" of="$MNT/disk" bs=4096 seek="$4" conv=notrunc 2>/dev/null
+	check "$1" cmp -s -n "$3" -i "0:$(($4 * 4096))" "$2" "$MNT/disk"
 }
 
 # --- 1. foreground, RAM upper, loop mount, change, remount --------------
@@ -179,11 +175,7 @@ if command -v fallocate >/dev/null 2>&1; then
 	"$LIVEROOT" mount-file --raw --lower "$W/fs.img" --upper mem:8M "$MNT" \
 	    2>"$W/mf3.err"
 	if wait_file "$MNT/disk"; then
-		head -c 65536 /dev/urandom >"$W/pat"
-		dd if="$W/pat" of="$MNT/disk" bs=4096 seek=1000 conv=notrunc \
-		    2>/dev/null
-		check "write through FUSE" cmp -s -n 65536 -i 0:4096000 \
-		    "$W/pat" "$MNT/disk"
+		write_pat "write through FUSE" "$W/pat" 65536 1000
 		fallocate -p -o 4100000 -l 50000 "$MNT/disk"
 		check "punch-hole" test $? -eq 0
 		head -c 50000 /dev/zero >"$W/z"
@@ -205,11 +197,7 @@ cp "$W/fs.img" "$W/rel.img"
     --upper "$RELUP") 2>"$W/rel.err"
 check "relative: mount-file returns 0" test $? -eq 0
 if wait_file "$MNT/disk"; then
-	head -c 40960 /dev/urandom >"$W/relpat"
-	dd if="$W/relpat" of="$MNT/disk" bs=4096 seek=2000 conv=notrunc \
-	    2>/dev/null
-	check "relative: write through FUSE" cmp -s -n 40960 -i 0:8192000 \
-	    "$W/relpat" "$MNT/disk"
+	write_pat "relative: write through FUSE" "$W/relpat" 40960 2000
 	fusermount3 -u "$MNT"
 	check "relative: unmount" test $? -eq 0
 	# The detached daemon saves the map as it ends.

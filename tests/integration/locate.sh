@@ -29,12 +29,10 @@ set -u
 : "${LIVEROOT:?LIVEROOT must name the liveroot binary}"
 LR=$LIVEROOT
 
-for t in xorriso sgdisk sfdisk mkfs.vfat mkfs.exfat mmd mcopy python3 cmp dd; do
-	if ! command -v "$t" >/dev/null 2>&1; then
-		echo "SKIP: $t is not installed (scripts/install-deps.sh installs it)"
-		exit 77
-	fi
-done
+. "$(dirname "$0")/lib.sh"
+LIB_TAP=1
+need_tools "scripts/install-deps.sh installs it" xorriso sgdisk sfdisk \
+    mkfs.vfat mkfs.exfat mmd mcopy python3 cmp dd
 
 W=$(mktemp -d "${TMPDIR:-/tmp}/locate.XXXXXX") || exit 1
 LOOP=""
@@ -48,16 +46,6 @@ cleanup() {
 	if [ -n "${LOCATE_KEEP:-}" ]; then echo "# kept $W"; else rm -rf "$W"; fi
 }
 trap cleanup EXIT INT TERM
-
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok - $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL - $1"; }
-check() {	# check NAME command...
-	name=$1
-	shift
-	if "$@"; then ok "$name"; else bad "$name"; fi
-}
 # jget FILE EXPR: a python expression over the JSON object j
 jget() {
 	python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"

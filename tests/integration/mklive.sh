@@ -11,16 +11,9 @@ set -u
 T=${TMPDIR:-/tmp}/mklive.$$
 mkdir -p "$T"
 trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok - $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL - $*"; }
-check() {
-	# check WHAT CMD...
-	w=$1
-	shift
-	if "$@" > "$T/out" 2>&1; then ok "$w"; else bad "$w"; cat "$T/out"; fi
-}
+. "$(dirname "$0")/lib.sh"
+LIB_TAP=1
+LIB_CHECK_OUT=$T/out
 for t in xorriso mke2fs debugfs e2fsck cpio zstd gzip depmod; do
 	command -v $t >/dev/null 2>&1 || [ -x /usr/sbin/$t ] || [ -x /sbin/$t ] ||
 	    { echo "SKIP: $t is not installed"; exit 77; }

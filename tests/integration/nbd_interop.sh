@@ -13,23 +13,13 @@ set -u
 
 : "${LIVEROOT:?LIVEROOT must name the liveroot binary}"
 POKE=${BUILDDIR:-.}/tests/integration/nbdpoke
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-check() {	# check DESCRIPTION COMMAND...
-	d=$1
-	shift
-	if "$@"; then ok; else bad "$d"; fi
-}
+. "$(dirname "$0")/lib.sh"
+LIB_ERR=1
+LIB_NAME=nbd_interop
 
 for t in nbdinfo nbdcopy qemu-io qemu-img; do
-	if ! command -v "$t" >/dev/null 2>&1; then
-		echo "nbd_interop: $t is missing (install libnbd-bin and" \
-		    "qemu-utils)" >&2
-		[ "${CI:-}" = true ] && exit 1
-		exit 77
-	fi
+	command -v "$t" >/dev/null 2>&1 ||
+	    skip "$t is missing (install libnbd-bin and qemu-utils)"
 done
 
 W=$(mktemp -d "${TMPDIR:-/tmp}/nbd_interop.XXXXXX") || exit 1
@@ -48,26 +38,7 @@ start_server() {
 	: >"$W/$log.out"	# truncated here, before the server can write
 	"$LIVEROOT" serve "$@" >>"$W/$log.out" 2>"$W/$log.err" &
 	SERVER_PID=$!
-	i=0
-	while ! grep -q 'listening on' "$W/$log.out" 2>/dev/null; do
-		i=$((i + 1))
-		if [ $i -gt 200 ] || ! kill -0 "$SERVER_PID" 2>/dev/null; then
-			echo "server did not start:" >&2
-			cat "$W/$log.err" >&2
-			return 1
-		fi
-		sleep 0.05
-	done
-	return 0
-}
-
-# stop_server: SIGTERM, expect exit status 0.
-stop_server() {
-	kill -TERM "$SERVER_PID"
-	wait "$SERVER_PID"
-	rc=$?
-	SERVER_PID=""
-	return $rc
+	wait_started "$log" grep -qs 'listening on' "$W/$log.out"
 }
 
 # A 4 MiB input: random, zeros, text, random (cluster-aligned).

@@ -19,23 +19,13 @@ set -u
 : "${LIVEROOT:?LIVEROOT must name the liveroot binary}"
 : "${BUILDDIR:?BUILDDIR must name the build directory}"
 POKE=$BUILDDIR/tests/integration/nbdpoke
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-check() {	# check DESCRIPTION COMMAND...
-	d=$1
-	shift
-	if "$@"; then ok; else bad "$d"; fi
-}
+. "$(dirname "$0")/lib.sh"
+LIB_ERR=1
+LIB_NAME=nbd_limits
 
 for t in nbdinfo qemu-io sha256sum; do
-	if ! command -v "$t" >/dev/null 2>&1; then
-		echo "nbd_limits: $t is missing (install libnbd-bin," \
-		    "qemu-utils)" >&2
-		[ "${CI:-}" = true ] && exit 1
-		exit 77
-	fi
+	command -v "$t" >/dev/null 2>&1 ||
+	    skip "$t is missing (install libnbd-bin, qemu-utils)"
 done
 [ -x "$POKE" ] || { echo "nbd_limits: $POKE was not built" >&2; exit 1; }
 
@@ -59,26 +49,7 @@ start_server() {
 	rm -f "$SOCK"
 	"$LIVEROOT" serve "$@" >"$W/$log.out" 2>"$W/$log.err" &
 	SERVER_PID=$!
-	i=0
-	while [ ! -S "$SOCK" ]; do
-		i=$((i + 1))
-		if [ $i -gt 200 ] || ! kill -0 "$SERVER_PID" 2>/dev/null; then
-			echo "server did not start:" >&2
-			cat "$W/$log.err" >&2
-			SERVER_PID=""
-			return 1
-		fi
-		sleep 0.05
-	done
-	return 0
-}
-
-stop_server() {
-	kill -TERM "$SERVER_PID"
-	wait "$SERVER_PID"
-	rc=$?
-	SERVER_PID=""
-	return $rc
+	wait_started "$log" test -S "$SOCK" || { SERVER_PID=""; return 1; }
 }
 
 # kb FIELD: VmRSS / VmHWM of the server, in kB.

@@ -78,14 +78,15 @@ dec64(const uint8_t *p)
 	return ((uint64_t)dec32(p) << 32 | dec32(p + 4));
 }
 
+/* Reads (wr 0) or sends (wr 1) all n bytes of buf: 0, or -1. */
 static int
-xread(int fd, void *buf, size_t n)
+xio(int fd, uint8_t *p, size_t n, int wr)
 {
-	uint8_t *p = buf;
 	ssize_t r;
 
 	while (n > 0) {
-		if ((r = read(fd, p, n)) < 0 && errno == EINTR)
+		r = wr ? send(fd, p, n, MSG_NOSIGNAL) : read(fd, p, n);
+		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
 			return (-1);
@@ -96,20 +97,15 @@ xread(int fd, void *buf, size_t n)
 }
 
 static int
+xread(int fd, void *buf, size_t n)
+{
+	return (xio(fd, buf, n, 0));
+}
+
+static int
 xwrite(int fd, const void *buf, size_t n)
 {
-	const uint8_t *p = buf;
-	ssize_t r;
-
-	while (n > 0) {
-		if ((r = send(fd, p, n, MSG_NOSIGNAL)) < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return (-1);
-		p += r;
-		n -= (size_t)r;
-	}
-	return (0);
+	return (xio(fd, (uint8_t *)(uintptr_t)buf, n, 1));
 }
 
 static _Noreturn void

@@ -19,26 +19,13 @@
 set -u
 
 : "${LIVEROOT:?LIVEROOT must name the liveroot binary}"
-for t in nbdcopy python3 cmp timeout; do
-	if ! command -v "$t" >/dev/null 2>&1; then
-		echo "SKIP: $t is not installed (libnbd-bin, python3)"
-		exit 77
-	fi
-done
+. "$(dirname "$0")/lib.sh"
+need_tools "libnbd-bin, python3" nbdcopy python3 cmp timeout
 
 W=$(mktemp -d "${TMPDIR:-/tmp}/overlay_commit.XXXXXX")
 SRV=""
 trap 'if [ -n "$SRV" ]; then kill "$SRV" 2>/dev/null; fi; rm -rf "$W"' EXIT INT TERM
 cd "$W" || exit 1
-
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-check() { # check DESCRIPTION COMMAND...
-	d=$1; shift
-	if "$@"; then ok; else bad "$d"; fi
-}
 
 SOCK="$W/s.sock"
 MB=64

@@ -19,11 +19,7 @@ SRCDIR=${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 G=$SRCDIR/tests/golden/freebsd
 T=$(mktemp -d "${TMPDIR:-/tmp}/plan_freebsd.XXXXXX")
 trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. "$(dirname "$0")/lib.sh"
 
 command -v python3 > /dev/null 2>&1 || { echo "SKIP: python3 is not installed (Debian package python3)"; exit 77; }
 

@@ -25,11 +25,7 @@ G=$SRCDIR/tests/golden/freebsd
 STANDIN=$SRCDIR/tests/freebsd-standins/standin.sh
 T=$(mktemp -d "${TMPDIR:-/tmp}/plan_freebsd_run.XXXXXX")
 trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. "$(dirname "$0")/lib.sh"
 
 command -v timeout > /dev/null 2>&1 || { echo "SKIP: timeout is not installed (Debian package coreutils)"; exit 77; }
 

@@ -12,38 +12,13 @@
 set -u
 
 : "${LIVEROOT:?LIVEROOT must name the liveroot binary}"
-for t in create_compressed_fs extract_compressed_fs cmp python3; do
-	if ! command -v "$t" >/dev/null 2>&1; then
-		echo "SKIP: $t is not installed (cloop-utils, python3)"
-		exit 77
-	fi
-done
+. "$(dirname "$0")/lib.sh"
+need_tools "cloop-utils, python3" create_compressed_fs \
+    extract_compressed_fs cmp python3
 
 W=$(mktemp -d "${TMPDIR:-/tmp}/uzip_cloop.XXXXXX")
 trap 'rm -rf "$W"' EXIT INT TERM
 cd "$W" || exit 1
-
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-check() { # check DESCRIPTION COMMAND...
-	d=$1; shift
-	if "$@"; then ok; else bad "$d"; fi
-}
-# expect_err DESCRIPTION WANT_STATUS MESSAGE_SUBSTRING COMMAND...
-expect_err() {
-	d=$1; want=$2; msg=$3; shift 3
-	"$@" >out.txt 2>err.txt
-	st=$?
-	if [ "$st" -ne "$want" ]; then
-		bad "$d: exit $st, want $want ($(cat err.txt))"
-	elif ! grep -qF -- "$msg" err.txt; then
-		bad "$d: message lacks '$msg': $(cat err.txt)"
-	else
-		ok
-	fi
-}
 
 # A 3 MiB input: text, random bytes, a zero run, repeated blocks, and a
 # tail that is not a multiple of any cluster size.

@@ -62,4 +62,25 @@ t_rand(uint64_t *s)
 	return (*s * 2685821657736338717ULL);
 }
 
+/* Appends s, then the one character sep, to the string buf of size bytes. */
+static inline void
+t_append(char *buf, size_t size, const char *s, const char *sep)
+{
+	strncat(buf, s, size - strlen(buf) - 2);
+	strcat(buf, sep);
+}
+
+/* Sets b[at] so that the len bytes at b sum to 0 (mod 256). */
+static inline void
+t_fix_sum8(uint8_t *b, size_t len, size_t at)
+{
+	uint8_t s = 0;
+	size_t i;
+
+	b[at] = 0;
+	for (i = 0; i < len; i++)
+		s = (uint8_t)(s + b[i]);
+	b[at] = (uint8_t)(0x100 - s);
+}
+
 #endif

@@ -23,8 +23,7 @@ fake_log(void *arg, const char *line)
 {
 	struct fake *f = arg;
 
-	strncat(f->log, line, sizeof(f->log) - strlen(f->log) - 2);
-	strcat(f->log, "\n");
+	t_append(f->log, sizeof(f->log), line, "\n");
 }
 
 static enum probe_outcome
@@ -92,6 +91,21 @@ setup(struct fake *f, struct probe_ops *ops)
 	ops->arg = f;
 }
 
+/* probe_chain_run over the config of cmdline (NULL: the defaults). */
+static int
+chain(struct probe_ops *ops, const char *cmdline, struct probe_source *src,
+    struct probe_chain_result *r)
+{
+	struct live_config c;
+
+	config_init(&c);
+	if (cmdline != NULL)
+		config_parse_cmdline(&c, cmdline);
+	else
+		config_finish(&c);
+	return (probe_chain_run(&c, ops, src, r));
+}
+
 static void
 test_steps(void)
 {
@@ -132,7 +146,6 @@ test_steps(void)
 static void
 test_found_stops(void)
 {
-	struct live_config c;
 	struct probe_ops ops;
 	struct probe_source src;
 	struct probe_chain_result r;
@@ -141,9 +154,7 @@ test_found_stops(void)
 	setup(&f, &ops);
 	f.answer[LIVE_S_VENTOY] = PROBE_FOUND;
 	f.make_bdev = 1;
-	config_init(&c);
-	config_finish(&c);
-	CHECK_EQ(probe_chain_run(&c, &ops, &src, &r), 0);
+	CHECK_EQ(chain(&ops, NULL, &src, &r), 0);
 	CHECK_EQ(r.found, 1);
 	CHECK_EQ(src.strategy, LIVE_S_VENTOY);
 	CHECK(strcmp(src.device, "/dev/fake-ventoy") == 0);
@@ -160,7 +171,6 @@ test_found_stops(void)
 static void
 test_errors_continue(void)
 {
-	struct live_config c;
 	struct probe_ops ops;
 	struct probe_source src;
 	struct probe_chain_result r;
@@ -169,9 +179,7 @@ test_errors_continue(void)
 	setup(&f, &ops);
 	f.answer[LIVE_S_PRELOAD] = PROBE_ERROR;
 	f.answer[LIVE_S_NET] = PROBE_ERROR;
-	config_init(&c);
-	config_parse_cmdline(&c, "live.probe=preload,local,net");
-	CHECK_EQ(probe_chain_run(&c, &ops, &src, &r), ENOENT);
+	CHECK_EQ(chain(&ops, "live.probe=preload,local,net", &src, &r), ENOENT);
 	CHECK_EQ(r.found, 0);
 	CHECK_EQ(r.attempts, 3);
 	CHECK_EQ(r.errors, 2);
@@ -187,9 +195,8 @@ test_errors_continue(void)
 	/* The URL rule: net right after preload, no device wait. */
 	setup(&f, &ops);
 	f.answer[LIVE_S_NET] = PROBE_FOUND;
-	config_init(&c);
-	config_parse_cmdline(&c, "root=live:http://10.0.2.100/r.uzip");
-	CHECK_EQ(probe_chain_run(&c, &ops, &src, &r), 0);
+	CHECK_EQ(chain(&ops, "root=live:http://10.0.2.100/r.uzip", &src, &r),
+	    0);
 	CHECK(strcmp(f.calls, "preload;net;") == 0);
 	CHECK_EQ(src.strategy, LIVE_S_NET);
 	probe_source_clear(&src);
@@ -198,15 +205,12 @@ test_errors_continue(void)
 static void
 test_missing_ops(void)
 {
-	struct live_config c;
 	struct probe_ops ops;
 	struct probe_source src;
 	struct probe_chain_result r;
 
 	memset(&ops, 0, sizeof(ops));
-	config_init(&c);
-	config_finish(&c);
-	CHECK_EQ(probe_chain_run(&c, &ops, &src, &r), ENOENT);
+	CHECK_EQ(chain(&ops, NULL, &src, &r), ENOENT);
 	CHECK_EQ(r.attempts, 0);
 }
 
@@ -220,8 +224,7 @@ collect(void *arg, const char *line)
 {
 	struct lines *l = arg;
 
-	strncat(l->text, line, sizeof(l->text) - strlen(l->text) - 2);
-	strcat(l->text, "\n");
+	t_append(l->text, sizeof(l->text), line, "\n");
 	l->n++;
 }
 

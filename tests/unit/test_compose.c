@@ -14,208 +14,105 @@
 
 #define MiB	(1024ULL * 1024)
 
+/*
+ * One file of a container (a partition, an ISO in fragments) composed onto
+ * the device: the container's extents, the file's runs in the container,
+ * the sizes, and then the extents wanted (n of them), or the error and
+ * the messages wanted.
+ */
+struct compose_case {
+	const char		*name;
+	struct bdev_extent	 c[3];
+	size_t			 nc;
+	uint64_t		 csize;
+	struct fmt_extent	 in[3];
+	size_t			 nin;
+	uint64_t		 fsize, devsize;
+	int			 error;
+	struct bdev_extent	 want[3];
+	size_t			 n;
+	const char		*msg[2];
+};
+
+static const struct compose_case cases[] = {
+	/* partition_file */
+	{ "part", { { 0, 1 * MiB, 10 * MiB } }, 1, 10 * MiB,
+	    { { 0, 4096 }, { 8192, 4096 } }, 2, 8000, 16 * MiB, 0,
+	    { { 0, 1 * MiB, 4096 }, { 4096, 1 * MiB + 8192, 8000 - 4096 } },
+	    2, { NULL } },
+	/* merge_adjacent */
+	{ "merge", { { 0, 2048, 1 * MiB } }, 1, 1 * MiB,
+	    { { 4096, 4096 }, { 8192, 4096 }, { 12288, 100 } }, 3, 8292,
+	    2 * MiB, 0, { { 0, 2048 + 4096, 8292 } }, 1, { NULL } },
+	/*
+	 * two_level_split: an ISO in 3 fragments on the disk, out of disk
+	 * order; the image inside it, one run from 0.5 MiB to 2.5 MiB,
+	 * crosses both fragment boundaries.
+	 */
+	{ "rootfs.uzip", { { 0, 50 * MiB, 1 * MiB },
+	    { 1 * MiB, 10 * MiB, 1 * MiB }, { 2 * MiB, 30 * MiB, 1 * MiB } },
+	    3, 3 * MiB, { { MiB / 2, 2 * MiB } }, 1, 2 * MiB, 64 * MiB, 0,
+	    { { 0, 50 * MiB + MiB / 2, MiB / 2 }, { MiB / 2, 10 * MiB, MiB },
+	    { MiB / 2 + MiB, 30 * MiB, MiB / 2 } }, 3, { NULL } },
+	/* multi_extent_order: runs not in container order stay in file order */
+	{ "f", { { 0, 0, 8 * MiB } }, 1, 8 * MiB,
+	    { { 4 * MiB, MiB }, { 1 * MiB, MiB } }, 2, 2 * MiB, 8 * MiB, 0,
+	    { { 0, 4 * MiB, MiB }, { MiB, 1 * MiB, MiB } }, 2, { NULL } },
+	/* empty_file */
+	{ "f", { { 0, 0, MiB } }, 1, MiB, { { 0, 0 } }, 0, 0, MiB, 0,
+	    { { 0, 0, 0 } }, 0, { NULL } },
+	/* run_past_container_refused */
+	{ "live.iso", { { 0, 0, MiB } }, 1, MiB, { { MiB - 512, 1024 } }, 1,
+	    1024, 2 * MiB, EINVAL, { { 0, 0, 0 } }, 0,
+	    { "live.iso", "past the end" } },
+	/* run_overflowing_offset_refused */
+	{ "f", { { 0, 0, MiB } }, 1, MiB, { { UINT64_MAX - 10, 100 } }, 1,
+	    100, 2 * MiB, EINVAL, { { 0, 0, 0 } }, 0, { "past the end" } },
+	/* run_in_container_hole_refused: a hole at [1, 2) MiB */
+	{ "f", { { 0, 0, MiB }, { 2 * MiB, 4 * MiB, MiB } }, 2, 3 * MiB,
+	    { { MiB / 2, MiB } }, 1, MiB, 8 * MiB, EINVAL, { { 0, 0, 0 } }, 0,
+	    { "hole" } },
+	/* runs_shorter_than_file_refused */
+	{ "f", { { 0, 0, MiB } }, 1, MiB, { { 0, 4096 } }, 1, 5000, MiB,
+	    EINVAL, { { 0, 0, 0 } }, 0, { "cover 4096 of its 5000" } },
+	/* container_outside_device_refused */
+	{ "f", { { 0, 15 * MiB, 2 * MiB } }, 1, 2 * MiB, { { 0, 4096 } }, 1,
+	    4096, 16 * MiB, EINVAL, { { 0, 0, 0 } }, 0,
+	    { "outside the device" } },
+	/* container_unsorted_refused */
+	{ "f", { { MiB, 0, MiB }, { 0, 4 * MiB, MiB } }, 2, 2 * MiB,
+	    { { 0, 4096 } }, 1, 4096, 8 * MiB, EINVAL, { { 0, 0, 0 } }, 0,
+	    { "out of order" } },
+};
+
 static void
-test_partition_file(void)
+test_cases(void)
 {
-	struct bdev_extent part = { 0, 1 * MiB, 10 * MiB };
-	struct fmt_extent in[] = { { 0, 4096 }, { 8192, 4096 } };
+	const struct compose_case *t;
 	struct bdev_extent *e;
 	struct diag d;
-	size_t n;
+	size_t i, k, n;
 
-	CHECK_EQ(probe_compose(&part, 1, 10 * MiB, in, 2, 8000, 16 * MiB,
-	    "f", &e, &n, &d), 0);
-	CHECK_EQ(n, 2);
-	if (n == 2) {
-		CHECK_EQ(e[0].voff, 0);
-		CHECK_EQ(e[0].loff, 1 * MiB);
-		CHECK_EQ(e[0].len, 4096);
-		CHECK_EQ(e[1].voff, 4096);
-		CHECK_EQ(e[1].loff, 1 * MiB + 8192);
-		CHECK_EQ(e[1].len, 8000 - 4096);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		t = &cases[i];
+		diag_clear(&d);
+		n = 7;
+		CHECK_EQ(probe_compose(t->c, t->nc, t->csize,
+		    t->nin > 0 ? t->in : NULL, t->nin, t->fsize, t->devsize,
+		    t->name, &e, &n, &d), t->error);
+		CHECK_EQ(n, t->n);
+		for (k = 0; k < t->n && k < n; k++) {
+			CHECK_EQ(e[k].voff, t->want[k].voff);
+			CHECK_EQ(e[k].loff, t->want[k].loff);
+			CHECK_EQ(e[k].len, t->want[k].len);
+		}
+		for (k = 0; k < 2 && t->msg[k] != NULL; k++)
+			CHECK_MSG(&d, t->msg[k]);
+		if (t->error != 0)
+			CHECK(e == NULL);
+		else
+			free(e);
 	}
-	free(e);
-}
-
-static void
-test_merge_adjacent(void)
-{
-	struct bdev_extent part = { 0, 2048, 1 * MiB };
-	struct fmt_extent in[] = { { 4096, 4096 }, { 8192, 4096 },
-	    { 12288, 100 } };
-	struct bdev_extent *e;
-	struct diag d;
-	size_t n;
-
-	CHECK_EQ(probe_compose(&part, 1, 1 * MiB, in, 3, 8292, 2 * MiB,
-	    "f", &e, &n, &d), 0);
-	CHECK_EQ(n, 1);
-	if (n == 1) {
-		CHECK_EQ(e[0].loff, 2048 + 4096);
-		CHECK_EQ(e[0].len, 8292);
-	}
-	free(e);
-}
-
-/* An ISO in a fragmented file; the root image crosses both fragments. */
-static void
-test_two_level_split(void)
-{
-	/* The ISO file: 3 fragments on the disk, out of disk order. */
-	struct bdev_extent iso[] = {
-		{ 0, 50 * MiB, 1 * MiB },
-		{ 1 * MiB, 10 * MiB, 1 * MiB },
-		{ 2 * MiB, 30 * MiB, 1 * MiB },
-	};
-	/* The image inside the ISO: one run from 0.5 MiB to 2.5 MiB. */
-	struct fmt_extent in = { MiB / 2, 2 * MiB };
-	struct bdev_extent *e;
-	struct diag d;
-	size_t n;
-
-	CHECK_EQ(probe_compose(iso, 3, 3 * MiB, &in, 1, 2 * MiB, 64 * MiB,
-	    "rootfs.uzip", &e, &n, &d), 0);
-	CHECK_EQ(n, 3);
-	if (n == 3) {
-		CHECK_EQ(e[0].voff, 0);
-		CHECK_EQ(e[0].loff, 50 * MiB + MiB / 2);
-		CHECK_EQ(e[0].len, MiB / 2);
-		CHECK_EQ(e[1].voff, MiB / 2);
-		CHECK_EQ(e[1].loff, 10 * MiB);
-		CHECK_EQ(e[1].len, MiB);
-		CHECK_EQ(e[2].voff, MiB / 2 + MiB);
-		CHECK_EQ(e[2].loff, 30 * MiB);
-		CHECK_EQ(e[2].len, MiB / 2);
-	}
-	free(e);
-}
-
-/* Multi-extent ISO file: runs not in container order are kept in file order. */
-static void
-test_multi_extent_order(void)
-{
-	struct bdev_extent whole = { 0, 0, 8 * MiB };
-	struct fmt_extent in[] = { { 4 * MiB, MiB }, { 1 * MiB, MiB } };
-	struct bdev_extent *e;
-	struct diag d;
-	size_t n;
-
-	CHECK_EQ(probe_compose(&whole, 1, 8 * MiB, in, 2, 2 * MiB, 8 * MiB,
-	    "f", &e, &n, &d), 0);
-	CHECK_EQ(n, 2);
-	if (n == 2) {
-		CHECK_EQ(e[0].loff, 4 * MiB);
-		CHECK_EQ(e[1].voff, MiB);
-		CHECK_EQ(e[1].loff, 1 * MiB);
-	}
-	free(e);
-}
-
-static void
-test_empty_file(void)
-{
-	struct bdev_extent whole = { 0, 0, MiB };
-	struct bdev_extent *e;
-	struct diag d;
-	size_t n = 7;
-
-	CHECK_EQ(probe_compose(&whole, 1, MiB, NULL, 0, 0, MiB, "f", &e, &n,
-	    &d), 0);
-	CHECK_EQ(n, 0);
-	free(e);
-}
-
-static void
-test_run_past_container_refused(void)
-{
-	struct bdev_extent part = { 0, 0, MiB };
-	struct fmt_extent in = { MiB - 512, 1024 };
-	struct bdev_extent *e;
-	struct diag d;
-	size_t n;
-
-	diag_clear(&d);
-	CHECK_EQ(probe_compose(&part, 1, MiB, &in, 1, 1024, 2 * MiB,
-	    "live.iso", &e, &n, &d), EINVAL);
-	CHECK_MSG(&d, "live.iso");
-	CHECK_MSG(&d, "past the end");
-	CHECK(e == NULL && n == 0);
-}
-
-static void
-test_run_overflowing_offset_refused(void)
-{
-	struct bdev_extent part = { 0, 0, MiB };
-	struct fmt_extent in = { UINT64_MAX - 10, 100 };
-	struct bdev_extent *e;
-	struct diag d;
-	size_t n;
-
-	CHECK_EQ(probe_compose(&part, 1, MiB, &in, 1, 100, 2 * MiB, "f", &e,
-	    &n, &d), EINVAL);
-	CHECK_MSG(&d, "past the end");
-}
-
-static void
-test_run_in_container_hole_refused(void)
-{
-	struct bdev_extent iso[] = {
-		{ 0, 0, MiB },
-		{ 2 * MiB, 4 * MiB, MiB },	/* hole at [1, 2) MiB */
-	};
-	struct fmt_extent in = { MiB / 2, MiB };
-	struct bdev_extent *e;
-	struct diag d;
-	size_t n;
-
-	CHECK_EQ(probe_compose(iso, 2, 3 * MiB, &in, 1, MiB, 8 * MiB, "f",
-	    &e, &n, &d), EINVAL);
-	CHECK_MSG(&d, "hole");
-}
-
-static void
-test_runs_shorter_than_file_refused(void)
-{
-	struct bdev_extent part = { 0, 0, MiB };
-	struct fmt_extent in = { 0, 4096 };
-	struct bdev_extent *e;
-	struct diag d;
-	size_t n;
-
-	CHECK_EQ(probe_compose(&part, 1, MiB, &in, 1, 5000, MiB, "f", &e, &n,
-	    &d), EINVAL);
-	CHECK_MSG(&d, "cover 4096 of its 5000");
-}
-
-static void
-test_container_outside_device_refused(void)
-{
-	struct bdev_extent part = { 0, 15 * MiB, 2 * MiB };
-	struct fmt_extent in = { 0, 4096 };
-	struct bdev_extent *e;
-	struct diag d;
-	size_t n;
-
-	CHECK_EQ(probe_compose(&part, 1, 2 * MiB, &in, 1, 4096, 16 * MiB,
-	    "f", &e, &n, &d), EINVAL);
-	CHECK_MSG(&d, "outside the device");
-}
-
-static void
-test_container_unsorted_refused(void)
-{
-	struct bdev_extent iso[] = {
-		{ MiB, 0, MiB },
-		{ 0, 4 * MiB, MiB },
-	};
-	struct fmt_extent in = { 0, 4096 };
-	struct bdev_extent *e;
-	struct diag d;
-	size_t n;
-
-	CHECK_EQ(probe_compose(iso, 2, 2 * MiB, &in, 1, 4096, 8 * MiB, "f",
-	    &e, &n, &d), EINVAL);
-	CHECK_MSG(&d, "out of order");
 }
 
 /*
@@ -301,17 +198,7 @@ test_random_against_model(void)
 int
 main(void)
 {
-	test_partition_file();
-	test_merge_adjacent();
-	test_two_level_split();
-	test_multi_extent_order();
-	test_empty_file();
-	test_run_past_container_refused();
-	test_run_overflowing_offset_refused();
-	test_run_in_container_hole_refused();
-	test_runs_shorter_than_file_refused();
-	test_container_outside_device_refused();
-	test_container_unsorted_refused();
+	test_cases();
 	test_random_against_model();
 	return (t_done());
 }

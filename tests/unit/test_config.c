@@ -25,6 +25,14 @@ has_problem(const struct live_config *c, enum live_problem_kind k,
 	return (0);
 }
 
+/* c as the kernel command line s leaves it, from the defaults. */
+static void
+parsed(struct live_config *c, const char *s)
+{
+	config_init(c);
+	config_parse_cmdline(c, s);
+}
+
 static void
 test_defaults(void)
 {
@@ -80,8 +88,7 @@ test_quotes_repeat_and_end(void)
 {
 	struct live_config c;
 
-	config_init(&c);
-	config_parse_cmdline(&c, "live.label=A live.label=\"MY LIVE CD\" "
+	parsed(&c, "live.label=A live.label=\"MY LIVE CD\" "
 	    "\"live.iso=/isos/my live.iso\" live.timeout=3 live.timeout=4 "
 	    "-- live.label=AFTER");
 	CHECK(strcmp(c.label, "MY LIVE CD") == 0);
@@ -90,14 +97,12 @@ test_quotes_repeat_and_end(void)
 	CHECK_EQ(c.nproblems, 0);
 
 	/* Tabs and several spaces separate words too. */
-	config_init(&c);
-	config_parse_cmdline(&c, "\t live.shell=1\t\tlive.debug=0   ");
+	parsed(&c, "\t live.shell=1\t\tlive.debug=0   ");
 	CHECK_EQ(c.shell, 1);
 	CHECK_EQ(c.debug, 0);
 
 	/* A bare flag means 1. */
-	config_init(&c);
-	config_parse_cmdline(&c, "live.toram live.shell");
+	parsed(&c, "live.toram live.shell");
 	CHECK_EQ(c.toram, 1);
 	CHECK_EQ(c.shell, 1);
 }
@@ -107,40 +112,34 @@ test_aliases(void)
 {
 	struct live_config c;
 
-	config_init(&c);
-	config_parse_cmdline(&c, "root=live:CDLABEL=DEBIAN_LIVE");
+	parsed(&c, "root=live:CDLABEL=DEBIAN_LIVE");
 	CHECK(strcmp(c.label, "DEBIAN_LIVE") == 0);
 	CHECK_EQ(c.nprobe, 5);
 
-	config_init(&c);
-	config_parse_cmdline(&c, "root=live:LABEL=STICK findiso=/isos/x.iso");
+	parsed(&c, "root=live:LABEL=STICK findiso=/isos/x.iso");
 	CHECK(strcmp(c.label, "STICK") == 0);
 	CHECK(strcmp(c.iso, "/isos/x.iso") == 0);
 
 	/* A URL without an order: preload then net, no media wait. */
-	config_init(&c);
-	config_parse_cmdline(&c, "root=live:http://10.0.2.100/rootfs.uzip");
+	parsed(&c, "root=live:http://10.0.2.100/rootfs.uzip");
 	CHECK(strcmp(c.url, "http://10.0.2.100/rootfs.uzip") == 0);
 	CHECK_EQ(c.nprobe, 2);
 	CHECK_EQ(c.probe[0], LIVE_S_PRELOAD);
 	CHECK_EQ(c.probe[1], LIVE_S_NET);
 
 	/* An explicit order wins over the URL rule, wherever it stands. */
-	config_init(&c);
-	config_parse_cmdline(&c, "live.probe=net,local "
+	parsed(&c, "live.probe=net,local "
 	    "live.url=https://example.org/r.uzip");
 	CHECK_EQ(c.nprobe, 2);
 	CHECK_EQ(c.probe[0], LIVE_S_NET);
 	CHECK_EQ(c.probe[1], LIVE_S_LOCAL);
 
 	/* root= that is not live: is not ours and not a problem. */
-	config_init(&c);
-	config_parse_cmdline(&c, "root=/dev/sda1 rootfstype=ext4");
+	parsed(&c, "root=/dev/sda1 rootfstype=ext4");
 	CHECK_EQ(c.nproblems, 0);
 	CHECK(c.label[0] == '\0');
 
-	config_init(&c);
-	config_parse_cmdline(&c, "root=live:UUID=1234");
+	parsed(&c, "root=live:UUID=1234");
 	CHECK(has_problem(&c, LIVE_P_INVALID, "root", "CDLABEL"));
 }
 
@@ -174,8 +173,7 @@ test_invalid_values(void)
 	CHECK(c.url[0] == '\0');
 
 	/* Percent and size forms. */
-	config_init(&c);
-	config_parse_cmdline(&c, "live.overlay=25%");
+	parsed(&c, "live.overlay=25%");
 	CHECK_EQ(c.overlay_pct, 25);
 	CHECK_EQ(config_overlay_bytes(&c, 4ULL << 30), 1ULL << 30);
 	config_parse_cmdline(&c, "live.overlay=2GiB");
@@ -187,8 +185,7 @@ test_invalid_values(void)
 	CHECK_EQ(c.overlay_bytes, 2ULL << 30);
 
 	/* sha256 is stored lowercase. */
-	config_init(&c);
-	config_parse_cmdline(&c, "live.sha256="
+	parsed(&c, "live.sha256="
 	    "ABCDEF0123456789abcdef0123456789ABCDEF0123456789abcdef0123456789");
 	CHECK(strcmp(c.sha256, "abcdef0123456789abcdef0123456789"
 	    "abcdef0123456789abcdef0123456789") == 0);
@@ -213,8 +210,7 @@ test_unknown_and_unsupported(void)
 {
 	struct live_config c;
 
-	config_init(&c);
-	config_parse_cmdline(&c, "live.lable=X live.pubkey=/k.pem "
+	parsed(&c, "live.lable=X live.pubkey=/k.pem "
 	    "live.persist=/dev/sdb1 live.=1 livex.y=1 example.check=enospc");
 	CHECK(has_problem(&c, LIVE_P_UNKNOWN, "live.lable", "unknown key"));
 	CHECK(has_problem(&c, LIVE_P_UNKNOWN, "live.", NULL));
@@ -234,8 +230,7 @@ test_problem_overflow(void)
 	for (i = 0; i < 40; i++)
 		o += (size_t)snprintf(line + o, sizeof(line) - o,
 		    "live.bogus%zu=1 ", i);
-	config_init(&c);
-	config_parse_cmdline(&c, line);
+	parsed(&c, line);
 	CHECK_EQ(c.nproblems, LIVE_MAX_PROBLEMS);
 	CHECK_EQ(c.problems_dropped, 40 - LIVE_MAX_PROBLEMS);
 }
@@ -304,6 +299,11 @@ test_sizes(void)
 	CHECK_EQ(config_parse_size("-1M", &v), EINVAL);
 	CHECK_EQ(config_parse_size("12Q", &v), EINVAL);
 	CHECK_EQ(config_parse_size("17179869184T", &v), ERANGE);
+	CHECK_EQ(config_size_unit('k'), 1 << 10);
+	CHECK_EQ(config_size_unit('G'), 1ULL << 30);
+	CHECK_EQ(config_size_unit('t'), 1ULL << 40);
+	CHECK_EQ(config_size_unit('B'), 1);
+	CHECK_EQ(config_size_unit('\0'), 1);
 }
 
 static void
@@ -316,8 +316,7 @@ test_key_iteration(void)
 	size_t i;
 	int saw_probe = 0, saw_overlay = 0;
 
-	config_init(&c);
-	config_parse_cmdline(&c, "live.probe=ventoy,local live.overlay=32M");
+	parsed(&c, "live.probe=ventoy,local live.overlay=32M");
 	for (i = 0; config_key_at(&c, i, &key, buf, sizeof(buf), &src); i++) {
 		if (strcmp(key, "live.probe") == 0) {
 			saw_probe = strcmp(buf, "ventoy,local") == 0 &&

@@ -11,6 +11,7 @@
 #include <liveroot/util.h>
 
 #include "t.h"
+#include "timg.h"
 
 #define BPS	512
 #define SECS	64
@@ -18,13 +19,6 @@
 #define FATOFF	(24 * BPS)
 #define HEAP	(32 * BPS)
 #define CLU(c)	(HEAP + ((c) - 2) * BPS)
-
-/* An image in an exact-size buffer, read through the library's fmt_mem. */
-struct mem {
-	uint8_t		*b;
-	size_t		 len;
-	struct fmt_mem	 fm;
-};
 
 static void
 fat(uint8_t *img, uint32_t c, uint32_t v)
@@ -116,6 +110,20 @@ make_exfat(void)
 	static const uint16_t gruesse[] = { 'G', 'r', 0xfc, 0xdf, 'e', '.',
 	    't', 'x', 't' };
 	static const uint16_t label[] = { 'V', 'e', 'n', 't', 'o', 'y' };
+	static const struct timg_field boot[] = {
+		{ 72, 8, SECS },	/* VolumeLength */
+		{ 80, 4, 24 },		/* FatOffset */
+		{ 84, 4, 1 },		/* FatLength */
+		{ 88, 4, 32 },		/* ClusterHeapOffset */
+		{ 92, 4, 32 },		/* ClusterCount */
+		{ 96, 4, 2 },		/* FirstClusterOfRootDirectory */
+		{ 100, 4, 0x1234abcd },	/* VolumeSerialNumber */
+		{ 104, 2, 0x100 },	/* FileSystemRevision */
+		{ 108, 1, 9 },		/* BytesPerSectorShift */
+		{ 109, 1, 0 },		/* SectorsPerClusterShift */
+		{ 110, 1, 1 },		/* NumberOfFats */
+		{ 510, 2, 0xaa55 },	/* BootSignature */
+	};
 	uint16_t tbl[128];
 	uint32_t cs = 0;
 	int i, n = 0;
@@ -124,19 +132,7 @@ make_exfat(void)
 	img[1] = 0x76;
 	img[2] = 0x90;
 	memcpy(img + 3, "EXFAT   ", 8);
-	lr_le64enc(img + 72, SECS);
-	lr_le32enc(img + 80, 24);
-	lr_le32enc(img + 84, 1);
-	lr_le32enc(img + 88, 32);
-	lr_le32enc(img + 92, 32);
-	lr_le32enc(img + 96, 2);
-	lr_le32enc(img + 100, 0x1234abcd);
-	lr_le16enc(img + 104, 0x100);
-	img[108] = 9;
-	img[109] = 0;
-	img[110] = 1;
-	img[510] = 0x55;
-	img[511] = 0xaa;
+	timg_put(img, boot, TIMG_NITEMS(boot));
 	boot_sum(img);
 	fat(img, 0, 0xfffffff8);
 	fat(img, 1, 0xffffffff);
@@ -220,28 +216,18 @@ make_exfat(void)
 	return (img);
 }
 
-struct names {
-	char	buf[1024];
-	int	n;
-};
-
 static int
 collect(void *arg, const struct fmt_exfat_dirent *e)
 {
-	struct names *nm = arg;
-
-	strncat(nm->buf, e->name, sizeof(nm->buf) - strlen(nm->buf) - 2);
-	strcat(nm->buf, "|");
-	nm->n++;
-	return (0);
+	return (timg_names_add(arg, e->name));
 }
 
 static int
-open_img(struct fmt_exfat *fs, struct mem *m, bool upcase, struct diag *d)
+open_img(struct fmt_exfat *fs, struct timg *m, bool upcase, struct diag *d)
 {
 	struct fmt_src src;
 
-	fmt_mem_src(&src, &m->fm, m->b, m->len);
+	timg_src(&src, m);
 	return (fmt_exfat_open(fs, &src, upcase ? &lr_libc_allocator : NULL,
 	    d));
 }
@@ -249,11 +235,11 @@ open_img(struct fmt_exfat *fs, struct mem *m, bool upcase, struct diag *d)
 static void
 test_good(void)
 {
-	struct mem m = { make_exfat(), IMGSZ };
+	struct timg m = { make_exfat(), IMGSZ };
 	static struct fmt_exfat fs;
 	struct fmt_exfat_dirent e;
 	struct fmt_extent ext[4];
-	struct names nm;
+	struct timg_names nm;
 	struct diag d;
 	size_t n;
 
@@ -327,7 +313,7 @@ test_good(void)
 static void
 test_hostile(void)
 {
-	struct mem m = { make_exfat(), IMGSZ };
+	struct timg m = { make_exfat(), IMGSZ };
 	static struct fmt_exfat fs;
 	struct fmt_exfat_dirent e;
 	struct fmt_extent ext[8];
@@ -335,23 +321,24 @@ test_hostile(void)
 	size_t n;
 	int i;
 
+	static const struct timg_bad bad[] = {
+		/* exfat_looped_chain_is_eloop: 25 -> 26 -> 25 */
+		{ "loop.bin", ELOOP, "Loop.bin" },
+		/* exfat_datalength_larger_than_chain_is_einval */
+		{ "short.bin", EINVAL, "Short.bin: DataLength 2000" },
+		/* exfat_first_cluster_past_cluster_count_is_einval */
+		{ "past.bin", EINVAL, "cluster 200" },
+		/* exfat_nofatchain_run_past_heap_is_einval */
+		{ "pastrun.bin", EINVAL, "past the cluster heap" },
+	};
+
 	CHECK_EQ(open_img(&fs, &m, true, &d), 0);
-	/* exfat_looped_chain_is_eloop: 25 -> 26 -> 25 */
-	CHECK_EQ(fmt_exfat_lookup(&fs, "loop.bin", &e, &d), 0);
-	CHECK_EQ(fmt_exfat_extents(&fs, &e, ext, 8, &n, &d), ELOOP);
-	CHECK_MSG(&d, "Loop.bin");
-	/* exfat_datalength_larger_than_chain_is_einval */
-	CHECK_EQ(fmt_exfat_lookup(&fs, "short.bin", &e, &d), 0);
-	CHECK_EQ(fmt_exfat_extents(&fs, &e, ext, 8, &n, &d), EINVAL);
-	CHECK_MSG(&d, "Short.bin: DataLength 2000");
-	/* exfat_first_cluster_past_cluster_count_is_einval */
-	CHECK_EQ(fmt_exfat_lookup(&fs, "past.bin", &e, &d), 0);
-	CHECK_EQ(fmt_exfat_extents(&fs, &e, ext, 8, &n, &d), EINVAL);
-	CHECK_MSG(&d, "cluster 200");
-	/* exfat_nofatchain_run_past_heap_is_einval */
-	CHECK_EQ(fmt_exfat_lookup(&fs, "pastrun.bin", &e, &d), 0);
-	CHECK_EQ(fmt_exfat_extents(&fs, &e, ext, 8, &n, &d), EINVAL);
-	CHECK_MSG(&d, "past the cluster heap");
+	for (i = 0; i < (int)TIMG_NITEMS(bad); i++) {
+		CHECK_EQ(fmt_exfat_lookup(&fs, bad[i].path, &e, &d), 0);
+		CHECK_EQ(fmt_exfat_extents(&fs, &e, ext, 8, &n, &d),
+		    bad[i].error);
+		CHECK_MSG(&d, bad[i].msg);
+	}
 	/* exfat_entry_set_bad_checksum_is_einval */
 	CHECK_EQ(fmt_exfat_lookup(&fs, "evil/ok.txt", &e, &d), 0);
 	m.b[CLU(28) + 32 + 8] ^= 1;	/* ValidDataLength */
@@ -423,7 +410,7 @@ test_hostile(void)
 static void
 test_label_with_terminal_escapes(void)
 {
-	struct mem m = { make_exfat(), IMGSZ };
+	struct timg m = { make_exfat(), IMGSZ };
 	static struct fmt_exfat fs;
 	static const uint16_t evil[] = { 0x1b, '[', '2', 'J', 'X', 0x0a };
 	struct diag d;
@@ -442,13 +429,10 @@ main(int argc, char **argv)
 {
 	if (argc > 1) {
 		uint8_t *img = make_exfat();
-		FILE *f = fopen(argv[1], "wb");
+		int error = timg_write(NULL, argv[1], img, IMGSZ);
 
-		if (f == NULL || fwrite(img, 1, IMGSZ, f) != IMGSZ)
-			return (2);
-		fclose(f);
 		free(img);
-		return (0);
+		return (error);
 	}
 	test_good();
 	test_label_with_terminal_escapes();

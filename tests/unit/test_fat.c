@@ -9,18 +9,12 @@
 #include <liveroot/util.h>
 
 #include "t.h"
+#include "timg.h"
 
 #define SECS	64
 #define IMGSZ	(SECS * 512)
 #define ROOT	(2 * 512)	/* reserved 1, one FAT of 1 sector */
 #define DATA	(3 * 512)	/* root: 16 entries = 1 sector */
-
-/* An image in an exact-size buffer, read through the library's fmt_mem. */
-struct mem {
-	uint8_t		*b;
-	size_t		 len;
-	struct fmt_mem	 fm;
-};
 
 static void
 fat12_set(uint8_t *img, uint32_t c, uint32_t v)
@@ -149,39 +143,29 @@ make_fat12(void)
 	return (img);
 }
 
-struct names {
-	char	buf[1024];
-	int	n;
-};
-
 static int
 collect(void *arg, const struct fmt_fat_dirent *e)
 {
-	struct names *nm = arg;
-
-	strncat(nm->buf, e->name, sizeof(nm->buf) - strlen(nm->buf) - 2);
-	strcat(nm->buf, "|");
-	nm->n++;
-	return (0);
+	return (timg_names_add(arg, e->name));
 }
 
 static int
-open_img(struct fmt_fat *fs, struct mem *m, struct diag *d)
+open_img(struct fmt_fat *fs, struct timg *m, struct diag *d)
 {
 	struct fmt_src src;
 
-	fmt_mem_src(&src, &m->fm, m->b, m->len);
+	timg_src(&src, m);
 	return (fmt_fat_open(fs, &src, d));
 }
 
 static void
 test_good(void)
 {
-	struct mem m = { make_fat12(), IMGSZ };
+	struct timg m = { make_fat12(), IMGSZ };
 	static struct fmt_fat fs;
 	struct fmt_fat_dirent e;
 	struct fmt_extent ext[4];
-	struct names nm;
+	struct timg_names nm;
 	struct diag d;
 	size_t n;
 
@@ -240,7 +224,7 @@ test_good(void)
 static void
 test_hostile(void)
 {
-	struct mem m = { make_fat12(), IMGSZ };
+	struct timg m = { make_fat12(), IMGSZ };
 	static struct fmt_fat fs;
 	struct fmt_fat_dirent e;
 	struct fmt_extent ext[8];
@@ -248,27 +232,25 @@ test_hostile(void)
 	size_t n;
 	int i;
 
+	static const struct timg_bad bad[] = {
+		/* looped_fat_chain_is_eloop: 10 -> 11 -> 10 */
+		{ "loop.bin", ELOOP, "LOOP.BIN" },
+		/* size_larger_than_chain_is_einval */
+		{ "short.bin", EINVAL, "SHORT.BIN: size 5000 bytes is larger" },
+		/* chain_links_past_cluster_count_is_einval */
+		{ "past.bin", EINVAL, "past the cluster count" },
+		/* first_cluster_past_cluster_count_is_einval */
+		{ "firstbad.bin", EINVAL, "first cluster 999" },
+		/* chain_into_free_cluster_is_einval */
+		{ "free.bin", EINVAL, "free cluster" },
+	};
+
 	CHECK_EQ(open_img(&fs, &m, &d), 0);
-	/* looped_fat_chain_is_eloop: 10 -> 11 -> 10 */
-	CHECK_EQ(fmt_fat_lookup(&fs, "loop.bin", &e, &d), 0);
-	CHECK_EQ(fmt_fat_extents(&fs, &e, ext, 8, &n, &d), ELOOP);
-	CHECK_MSG(&d, "LOOP.BIN");
-	/* size_larger_than_chain_is_einval */
-	CHECK_EQ(fmt_fat_lookup(&fs, "short.bin", &e, &d), 0);
-	CHECK_EQ(fmt_fat_extents(&fs, &e, ext, 8, &n, &d), EINVAL);
-	CHECK_MSG(&d, "SHORT.BIN: size 5000 bytes is larger");
-	/* chain_links_past_cluster_count_is_einval */
-	CHECK_EQ(fmt_fat_lookup(&fs, "past.bin", &e, &d), 0);
-	CHECK_EQ(fmt_fat_extents(&fs, &e, ext, 8, &n, &d), EINVAL);
-	CHECK_MSG(&d, "past the cluster count");
-	/* first_cluster_past_cluster_count_is_einval */
-	CHECK_EQ(fmt_fat_lookup(&fs, "firstbad.bin", &e, &d), 0);
-	CHECK_EQ(fmt_fat_extents(&fs, &e, ext, 8, &n, &d), EINVAL);
-	CHECK_MSG(&d, "first cluster 999");
-	/* chain_into_free_cluster_is_einval */
-	CHECK_EQ(fmt_fat_lookup(&fs, "free.bin", &e, &d), 0);
-	CHECK_EQ(fmt_fat_extents(&fs, &e, ext, 8, &n, &d), EINVAL);
-	CHECK_MSG(&d, "free cluster");
+	for (i = 0; i < (int)TIMG_NITEMS(bad); i++) {
+		CHECK_EQ(fmt_fat_lookup(&fs, bad[i].path, &e, &d), 0);
+		CHECK_EQ(fmt_fat_extents(&fs, &e, ext, 8, &n, &d), bad[i].error);
+		CHECK_MSG(&d, bad[i].msg);
+	}
 	/* subdirectory_chain_looping_is_eloop: SUBDIR's cluster 4 -> 4 */
 	for (i = 6; i < 16; i++)
 		m.b[DATA + 2 * 512 + i * 32] = 0xe5;
@@ -346,7 +328,7 @@ static void
 test_fat32(void)
 {
 	uint8_t *img = make_fat32();
-	struct mem m = { img, F32SECS * 512 };
+	struct timg m = { img, F32SECS * 512 };
 	static struct fmt_fat fs;
 	struct fmt_fat_dirent e;
 	struct fmt_extent ext[4];
@@ -372,19 +354,6 @@ test_fat32(void)
 	free(img);
 }
 
-static int
-write_file(const char *dir, const char *name, const uint8_t *b, size_t len)
-{
-	char path[1024];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if ((f = fopen(path, "wb")) == NULL || fwrite(b, 1, len, f) != len)
-		return (2);
-	fclose(f);
-	return (0);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -393,8 +362,8 @@ main(int argc, char **argv)
 		int error;
 
 		/* Fuzz seeds: the crafted images. */
-		error = write_file(argv[1], "crafted-fat12.img", a, IMGSZ) |
-		    write_file(argv[1], "crafted-fat32.img", b,
+		error = timg_write(argv[1], "crafted-fat12.img", a, IMGSZ) |
+		    timg_write(argv[1], "crafted-fat32.img", b,
 		    F32SECS * 512);
 		free(a);
 		free(b);

@@ -26,18 +26,6 @@ static const uint8_t disk_id[16] = { 'V', 'T', 'O', 'Y', 1, 2, 3, 4, 5, 6,
     7, 8, 9, 10, 11, 12 };
 #define DISK_SIG	0x5a17c0deu
 
-static void
-fix_sum(uint8_t *b, size_t len, size_t at)
-{
-	uint8_t s = 0;
-	size_t i;
-
-	b[at] = 0;
-	for (i = 0; i < len; i++)
-		s += b[i];
-	b[at] = (uint8_t)-s;
-}
-
 /* os_param (+ a location list of one region: nsec ISO sectors at lba). */
 static uint8_t *
 make_param(size_t *lenp, int with_loc, uint32_t sig, uint64_t disk_size,
@@ -55,7 +43,7 @@ make_param(size_t *lenp, int with_loc, uint32_t sig, uint64_t disk_size,
 	lr_le64enc(b + 429, (uint64_t)nsec * 2048);
 	lr_le32enc(b + 445, with_loc ? 44 : 0);
 	lr_le32enc(b + 481, sig);
-	fix_sum(b, 512, 16);
+	t_fix_sum8(b, 512, 16);
 	if (with_loc) {
 		uint8_t *l = b + 512;
 
@@ -123,7 +111,7 @@ test_split_forms(void)
 	memcpy(acpi, "VTOY", 4);
 	lr_le32enc(acpi + 4, (uint32_t)(36 + len));
 	memcpy(acpi + 36, raw, len);
-	fix_sum(acpi, 36 + len, 9);
+	t_fix_sum8(acpi, 36 + len, 9);
 	CHECK_EQ(probe_ventoy_split(acpi, 36 + len, &p, &param, &loc, &loclen,
 	    &form, &d), 0);
 	CHECK(strcmp(form, "ACPI VTOY table") == 0 && param == acpi + 36);
@@ -209,73 +197,59 @@ test_blank_device_described(void)
 	bdev_destroy(b);
 }
 
+/*
+ * An os_param whose location list leads to no ISO on this disk: not found,
+ * or refused with a message naming the device.
+ */
 static void
-test_param_for_another_disk_not_here(void)
+test_param_not_here(void)
 {
+	static const struct {
+		uint32_t	 sig;
+		uint32_t	 nsec;		/* ISO sectors at lba */
+		uint64_t	 lba;
+		unsigned	 strategies;
+		int		 error;
+		const char	*seen;		/* error 0: in r.seen */
+		const char	*msg;		/* else: in the diag */
+	} tc[] = {
+		/* param_for_another_disk_not_here */
+		{ 0x01020304, 4, 4096, LOCATE_VENTOY, 0, "another disk", NULL },
+		/* location_list_past_disk_end_refused: 4 ISO sectors starting
+		 * 1 sector before the end of the disk */
+		{ DISK_SIG, 4, 8 * MiB / 512 - 1, 0, EINVAL, NULL,
+		    "d: ventoy: " },
+		/* location_list_at_no_iso_not_here */
+		{ DISK_SIG, 64, 4096, LOCATE_VENTOY, 0,
+		    "/live.iso: no ISO 9660 at 0x8000", NULL },
+	};
 	struct locate_opts o;
 	struct locate_result r;
-	struct bdev *b = make_disk(8 * MiB);
+	struct bdev *b;
 	struct diag d;
-	size_t len;
-	uint8_t *vp = make_param(&len, 1, 0x01020304, 8 * MiB, 4, 4096);
+	size_t i, len;
+	uint8_t *vp;
 
-	memset(&o, 0, sizeof(o));
-	o.ventoy_param = vp;
-	o.ventoy_param_len = len;
-	o.strategies = LOCATE_VENTOY;
-	CHECK_EQ(probe_locate_device("d", b, &o, &r, &d), 0);
-	CHECK_EQ(r.found, 0);
-	CHECK(strstr(r.seen, "another disk") != NULL);
-	locate_result_free(&r);
-	free(vp);
-	bdev_destroy(b);
-}
-
-static void
-test_location_list_past_disk_end_refused(void)
-{
-	struct locate_opts o;
-	struct locate_result r;
-	struct bdev *b = make_disk(8 * MiB);
-	struct diag d;
-	size_t len;
-	/* 4 ISO sectors starting 1 sector before the end of the disk */
-	uint8_t *vp = make_param(&len, 1, DISK_SIG, 8 * MiB, 4,
-	    8 * MiB / 512 - 1);
-
-	memset(&o, 0, sizeof(o));
-	o.ventoy_param = vp;
-	o.ventoy_param_len = len;
-	diag_clear(&d);
-	CHECK_EQ(probe_locate_device("d", b, &o, &r, &d), EINVAL);
-	CHECK_EQ(r.found, 0);
-	CHECK_MSG(&d, "d: ventoy: ");
-	CHECK(r.ext == NULL);
-	locate_result_free(&r);
-	free(vp);
-	bdev_destroy(b);
-}
-
-static void
-test_location_list_at_no_iso_not_here(void)
-{
-	struct locate_opts o;
-	struct locate_result r;
-	struct bdev *b = make_disk(8 * MiB);
-	struct diag d;
-	size_t len;
-	uint8_t *vp = make_param(&len, 1, DISK_SIG, 8 * MiB, 64, 4096);
-
-	memset(&o, 0, sizeof(o));
-	o.ventoy_param = vp;
-	o.ventoy_param_len = len;
-	o.strategies = LOCATE_VENTOY;
-	CHECK_EQ(probe_locate_device("d", b, &o, &r, &d), 0);
-	CHECK_EQ(r.found, 0);
-	CHECK(strstr(r.seen, "/live.iso: no ISO 9660 at 0x8000") != NULL);
-	locate_result_free(&r);
-	free(vp);
-	bdev_destroy(b);
+	for (i = 0; i < sizeof(tc) / sizeof(tc[0]); i++) {
+		b = make_disk(8 * MiB);
+		vp = make_param(&len, 1, tc[i].sig, 8 * MiB, tc[i].nsec,
+		    tc[i].lba);
+		memset(&o, 0, sizeof(o));
+		o.ventoy_param = vp;
+		o.ventoy_param_len = len;
+		o.strategies = tc[i].strategies;
+		diag_clear(&d);
+		CHECK_EQ(probe_locate_device("d", b, &o, &r, &d), tc[i].error);
+		CHECK_EQ(r.found, 0);
+		CHECK(r.ext == NULL);
+		if (tc[i].error == 0)
+			CHECK(strstr(r.seen, tc[i].seen) != NULL);
+		else
+			CHECK_MSG(&d, tc[i].msg);
+		locate_result_free(&r);
+		free(vp);
+		bdev_destroy(b);
+	}
 }
 
 /* A FAT12 volume of secs 512-byte sectors labelled label at v. */
@@ -460,9 +434,7 @@ main(void)
 	test_split_garbage_refused();
 	test_empty_device_not_found();
 	test_blank_device_described();
-	test_param_for_another_disk_not_here();
-	test_location_list_past_disk_end_refused();
-	test_location_list_at_no_iso_not_here();
+	test_param_not_here();
 	test_findiso_without_fat_not_here();
 	test_inventory_ventoy_shaped();
 	test_format_table();

@@ -239,6 +239,17 @@ at_eof(int fd)
 	return (read(fd, &c, 1) == 0);
 }
 
+/* DISC on fd (eof: the server then closes it); v ends with 0; fd closed. */
+static void
+cl_disc(int fd, struct srv *v, int eof)
+{
+	cl_req(fd, 2, 0, 1, 0, 0, NULL);
+	if (eof)
+		CHECK(at_eof(fd));
+	CHECK_EQ(srv_join(v), 0);
+	close(fd);
+}
+
 static struct bdev *
 mkdev(void)
 {
@@ -328,10 +339,7 @@ test_haggling_and_commands(void)
 	CHECK(memcmp(rb + 100, wb + 100, 4900) == 0);
 
 	/* DISC: orderly end. */
-	cl_req(fd, 2, 0, 1, 0, 0, NULL);
-	CHECK(at_eof(fd));
-	CHECK_EQ(srv_join(&v), 0);
-	close(fd);
+	cl_disc(fd, &v, 1);
 	nbd_server_destroy(s);
 	bdev_destroy(b);
 }
@@ -425,9 +433,7 @@ test_readonly_refusal(void)
 	memset(wb, 0xab, sizeof(wb));
 	CHECK(memcmp(rb, wb, sizeof(rb)) == 0);
 	CHECK_EQ(cl_cmd(fd, 3, 0, 0, 0, NULL, NULL), 0);
-	cl_req(fd, 2, 0, 1, 0, 0, NULL);
-	CHECK_EQ(srv_join(&v), 0);
-	close(fd);
+	cl_disc(fd, &v, 0);
 	nbd_server_destroy(s);
 	bdev_destroy(b);
 }
@@ -449,9 +455,7 @@ test_no_handshake_and_export_name(void)
 	CHECK_EQ(cl_cmd(fd, 1, 0, 1024, 512, wb, NULL), 0);
 	CHECK_EQ(cl_cmd(fd, 0, 0, 1024, 512, NULL, rb), 0);
 	CHECK(memcmp(rb, wb, sizeof(rb)) == 0);
-	cl_req(fd, 2, 0, 1, 0, 0, NULL);
-	CHECK_EQ(srv_join(&v), 0);
-	close(fd);
+	cl_disc(fd, &v, 0);
 
 	fd = srv_start(&v, s, 1);
 	CHECK_EQ(cl_hello(fd, 1), 3);		/* zeroes wanted */
@@ -565,9 +569,7 @@ test_hostile_bad_magic_disconnects(void)
 	/* The other client and the export are unharmed. */
 	CHECK_EQ(cl_cmd(fd2, 0, 0, 0, 512, NULL, rb), 0);
 	CHECK(memcmp(rb, wb, sizeof(rb)) == 0);
-	cl_req(fd2, 2, 0, 1, 0, 0, NULL);
-	CHECK_EQ(srv_join(&v2), 0);
-	close(fd2);
+	cl_disc(fd2, &v2, 0);
 	nbd_server_destroy(s);
 	bdev_destroy(b);
 }
@@ -933,56 +935,6 @@ unix_connect(const char *path)
 	return (fd);
 }
 
-static void
-test_listen_two_clients(void)
-{
-	struct lst l;
-	struct bdev *b = mkdev();
-	pthread_t t;
-	uint8_t wb[512], rb[512];
-	uint64_t size;
-	char path[64];
-	int fd1, fd2, i, ready = 0;
-
-	snprintf(path, sizeof(path), "/tmp/test_nbd.%d.sock", (int)getpid());
-	memset(&l, 0, sizeof(l));
-	pthread_mutex_init(&l.m, NULL);
-	l.path = path;
-	CHECK_EQ(nbd_server_new(b, NULL, &l.s, NULL), 0);
-	nbd_server_set_ready_cb(l.s, lst_ready, &l);
-	pthread_create(&t, NULL, lst_main, &l);
-	for (i = 0; i < 500 && !ready; i++) {
-		pthread_mutex_lock(&l.m);
-		ready = l.ready;
-		pthread_mutex_unlock(&l.m);
-		usleep(2000);
-	}
-	CHECK(ready);
-	CHECK(strncmp(l.where, "unix:", 5) == 0);
-	fd1 = unix_connect(path);
-	fd2 = unix_connect(path);
-	CHECK(fd1 >= 0 && fd2 >= 0);
-	CHECK_EQ(cl_hello(fd1, 3), 3);
-	CHECK_EQ(cl_hello(fd2, 3), 3);
-	CHECK(cl_go(fd1, 7, "", &size, NULL, NULL) > 0);
-	CHECK(cl_go(fd2, 7, "", &size, NULL, NULL) > 0);
-	memset(wb, 0x77, sizeof(wb));
-	CHECK_EQ(cl_cmd(fd1, 1, 0, 2048, 512, wb, NULL), 0);
-	CHECK_EQ(cl_cmd(fd2, 0, 0, 2048, 512, NULL, rb), 0);
-	CHECK(memcmp(rb, wb, sizeof(rb)) == 0);
-	nbd_server_stop(l.s);
-	CHECK(at_eof(fd1));
-	CHECK(at_eof(fd2));
-	pthread_join(t, NULL);
-	CHECK_EQ(l.rc, 0);
-	CHECK(access(path, F_OK) != 0);		/* socket removed */
-	close(fd1);
-	close(fd2);
-	nbd_server_destroy(l.s);
-	pthread_mutex_destroy(&l.m);
-	bdev_destroy(b);
-}
-
 /* Starts nbd_server_listen on a unix socket in a thread; 1 once ready. */
 static int
 lst_start(struct lst *l, pthread_t *t, struct bdev *b,
@@ -1006,6 +958,62 @@ lst_start(struct lst *l, pthread_t *t, struct bdev *b,
 		usleep(2000);
 	}
 	return (ready);
+}
+
+/* Frees what lst_start made (after nbd_server_stop), and b. */
+static void
+lst_free(struct lst *l, struct bdev *b)
+{
+	nbd_server_destroy(l->s);
+	pthread_mutex_destroy(&l->m);
+	bdev_destroy(b);
+}
+
+/* Whether the last log line of l holds sub. */
+static int
+lst_logged(struct lst *l, const char *sub)
+{
+	int found;
+
+	pthread_mutex_lock(&l->m);
+	found = strstr(l->log, sub) != NULL;
+	pthread_mutex_unlock(&l->m);
+	return (found);
+}
+
+static void
+test_listen_two_clients(void)
+{
+	struct lst l;
+	struct bdev *b = mkdev();
+	pthread_t t;
+	uint8_t wb[512], rb[512];
+	uint64_t size;
+	char path[64];
+	int fd1, fd2;
+
+	CHECK(lst_start(&l, &t, b, NULL, path, sizeof(path)));
+	CHECK(strncmp(l.where, "unix:", 5) == 0);
+	fd1 = unix_connect(path);
+	fd2 = unix_connect(path);
+	CHECK(fd1 >= 0 && fd2 >= 0);
+	CHECK_EQ(cl_hello(fd1, 3), 3);
+	CHECK_EQ(cl_hello(fd2, 3), 3);
+	CHECK(cl_go(fd1, 7, "", &size, NULL, NULL) > 0);
+	CHECK(cl_go(fd2, 7, "", &size, NULL, NULL) > 0);
+	memset(wb, 0x77, sizeof(wb));
+	CHECK_EQ(cl_cmd(fd1, 1, 0, 2048, 512, wb, NULL), 0);
+	CHECK_EQ(cl_cmd(fd2, 0, 0, 2048, 512, NULL, rb), 0);
+	CHECK(memcmp(rb, wb, sizeof(rb)) == 0);
+	nbd_server_stop(l.s);
+	CHECK(at_eof(fd1));
+	CHECK(at_eof(fd2));
+	pthread_join(t, NULL);
+	CHECK_EQ(l.rc, 0);
+	CHECK(access(path, F_OK) != 0);		/* socket removed */
+	close(fd1);
+	close(fd2);
+	lst_free(&l, b);
 }
 
 /*
@@ -1035,10 +1043,8 @@ test_max_clients(void)
 	CHECK(fd3 >= 0);
 	CHECK(at_eof(fd3));		/* closed without a greeting */
 	close(fd3);
-	pthread_mutex_lock(&l.m);
-	CHECK(strstr(l.log, "refused") != NULL);
-	CHECK(strstr(l.log, "2 clients") != NULL);
-	pthread_mutex_unlock(&l.m);
+	CHECK(lst_logged(&l, "refused"));
+	CHECK(lst_logged(&l, "2 clients"));
 	CHECK_EQ(STAT(l.s, refused), 1);
 	CHECK(cl_go(fd2, 7, "", &size, NULL, NULL) > 0);
 	CHECK_EQ(cl_cmd(fd1, 0, 0, 0, 512, NULL, rb), 0);
@@ -1066,9 +1072,7 @@ test_max_clients(void)
 	CHECK_EQ(l.rc, 0);
 	close(fd2);
 	close(fd3);
-	nbd_server_destroy(l.s);
-	pthread_mutex_destroy(&l.m);
-	bdev_destroy(b);
+	lst_free(&l, b);
 }
 
 /* A client cut off by the send timeout under listen is logged. */
@@ -1095,16 +1099,12 @@ test_listen_logs_a_cut_client(void)
 		n = l.nlog;
 		pthread_mutex_unlock(&l.m);
 	}
-	pthread_mutex_lock(&l.m);
-	CHECK(strstr(l.log, "client #1") != NULL);
-	CHECK(strstr(l.log, "send timeout") != NULL);
-	pthread_mutex_unlock(&l.m);
+	CHECK(lst_logged(&l, "client #1"));
+	CHECK(lst_logged(&l, "send timeout"));
 	nbd_server_stop(l.s);
 	pthread_join(t, NULL);
 	close(fd);
-	nbd_server_destroy(l.s);
-	pthread_mutex_destroy(&l.m);
-	bdev_destroy(b);
+	lst_free(&l, b);
 }
 
 int

@@ -51,25 +51,13 @@ parse(const char *spec, struct fbsd_source *s, struct diag *d)
 	return (error);
 }
 
+/*
+ * The plan of cmdline and the source spec into l: its commands (text 0;
+ * the error of plan_freebsd_commands, -1 when spec does not parse) or its
+ * text lines (text 1; spec NULL: before the probe).
+ */
 static int
-plan(const char *cmdline, const char *spec, struct lines *l)
-{
-	struct live_config c;
-	struct fbsd_source s;
-	struct diag d;
-
-	config_init(&c);
-	config_parse_cmdline(&c, cmdline);
-	memset(l, 0, sizeof(*l));
-	if (parse(spec, &s, &d) != 0)
-		return (-1);
-	diag_clear(&d);
-	return (plan_freebsd_commands(&c, &s, 512ULL << 20, collect, l, &d));
-}
-
-/* The plan's text lines; spec NULL: before the probe. */
-static void
-plan_text(const char *cmdline, const char *spec, struct lines *l)
+plan_out(const char *cmdline, const char *spec, int text, struct lines *l)
 {
 	struct live_config c;
 	struct fbsd_source s;
@@ -79,9 +67,26 @@ plan_text(const char *cmdline, const char *spec, struct lines *l)
 	config_parse_cmdline(&c, cmdline);
 	memset(l, 0, sizeof(*l));
 	if (spec != NULL && parse(spec, &s, &d) != 0)
-		return;
-	plan_freebsd_lines(&c, spec != NULL ? &s : NULL, 512ULL << 20,
-	    4ULL << 30, collect, l);
+		return (-1);
+	if (text) {
+		plan_freebsd_lines(&c, spec != NULL ? &s : NULL, 512ULL << 20,
+		    4ULL << 30, collect, l);
+		return (0);
+	}
+	diag_clear(&d);
+	return (plan_freebsd_commands(&c, &s, 512ULL << 20, collect, l, &d));
+}
+
+static int
+plan(const char *cmdline, const char *spec, struct lines *l)
+{
+	return (plan_out(cmdline, spec, 0, l));
+}
+
+static void
+plan_text(const char *cmdline, const char *spec, struct lines *l)
+{
+	(void)plan_out(cmdline, spec, 1, l);
 }
 
 static int

@@ -63,6 +63,21 @@ test_zero_crc(void)
 	CHECK(lr_crc32(lr_crc32(0, "1234", 4), "56789", 5) == 0xCBF43926u);
 }
 
+/* lr_scopy: what fits, always NUL-terminated, never past len. */
+static void
+test_scopy(void)
+{
+	char b[8];
+
+	memset(b, 'x', sizeof(b));
+	lr_scopy(b, 4, "abcdef");
+	CHECK(strcmp(b, "abc") == 0 && b[4] == 'x');
+	lr_scopy(b, sizeof(b), "hi");
+	CHECK(strcmp(b, "hi") == 0);
+	lr_scopy(b, 1, "hi");
+	CHECK(b[0] == '\0');
+}
+
 /* Compare every query against a naive per-bit model. */
 static void
 test_bitmap(void)
@@ -237,6 +252,7 @@ main(void)
 	test_endian();
 	test_checked();
 	test_zero_crc();
+	test_scopy();
 	test_bitmap();
 	test_sparse();
 	test_diag();

@@ -327,42 +327,40 @@ test_toc(void)
 		CHECK_EQ(cl[0].len, fmt_uzip_max_clen(UZIP_CODEC_ZLIB, 512));
 		img_free(&im);
 	}
-	/* toc[n]: ignored by v2 and v3 (image size is the end) ... */
+	/*
+	 * toc[n] of a one-cluster image of D1 + 100 bytes: ignored by v2 and
+	 * v3 (the image size is the end); used by v4 when non-zero, where it
+	 * must lie inside the image; zero in v4 means the image size.
+	 */
 	{
-		uint64_t toc[2] = { D1, 7 };
+		static const struct {
+			char		letter, ver;
+			uint64_t	end;		/* toc[1] */
+			int		error;
+			uint64_t	len;		/* of cluster 0 */
+		} tc[] = {
+			{ 'V', '2', 7, 0, 100 },
+			{ 'L', '3', 7, 0, 100 },
+			{ 'Z', '4', D1 + 60, 0, 60 },
+			{ 'Z', '4', D1 + 101, EINVAL, 0 },
+			{ 'Z', '4', 0, 0, 100 },
+		};
+		size_t k;
 
-		img_make(&im, 'V', '2', 16384, 1, toc);
-		CHECK_EQ(img_parse(&im, D1 + 100, cl, &ti, &d), 0);
-		CHECK_EQ(cl[0].len, 100);
-		img_free(&im);
-		img_make(&im, 'L', '3', 16384, 1, toc);
-		CHECK_EQ(img_parse(&im, D1 + 100, cl, &ti, &d), 0);
-		CHECK_EQ(cl[0].len, 100);
-		img_free(&im);
-	}
-	/* ... used by v4 when non-zero, must lie inside the image ... */
-	{
-		uint64_t toc[2] = { D1, D1 + 60 };
+		for (k = 0; k < sizeof(tc) / sizeof(tc[0]); k++) {
+			uint64_t toc[2] = { D1, tc[k].end };
 
-		img_make(&im, 'Z', '4', 16384, 1, toc);
-		CHECK_EQ(img_parse(&im, D1 + 100, cl, &ti, &d), 0);
-		CHECK_EQ(cl[0].len, 60);
-		CHECK_EQ(ti.data_end, D1 + 60);
-		img_free(&im);
-		toc[1] = D1 + 101;
-		img_make(&im, 'Z', '4', 16384, 1, toc);
-		CHECK_EQ(img_parse(&im, D1 + 100, cl, &ti, &d), EINVAL);
-		CHECK_MSG(&d, "end of data");
-		img_free(&im);
-	}
-	/* ... and zero in v4 means the image size. */
-	{
-		uint64_t toc[2] = { D1, 0 };
-
-		img_make(&im, 'Z', '4', 16384, 1, toc);
-		CHECK_EQ(img_parse(&im, D1 + 100, cl, &ti, &d), 0);
-		CHECK_EQ(cl[0].len, 100);
-		img_free(&im);
+			img_make(&im, tc[k].letter, tc[k].ver, 16384, 1, toc);
+			CHECK_EQ(img_parse(&im, D1 + 100, cl, &ti, &d),
+			    tc[k].error);
+			if (tc[k].error != 0)
+				CHECK_MSG(&d, "end of data");
+			else {
+				CHECK_EQ(cl[0].len, tc[k].len);
+				CHECK_EQ(ti.data_end, D1 + tc[k].len);
+			}
+			img_free(&im);
+		}
 	}
 }
 

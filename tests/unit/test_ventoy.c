@@ -11,18 +11,6 @@
 #include "t.h"
 
 static void
-fix_sum(uint8_t *b, size_t len, size_t at)
-{
-	uint8_t s = 0;
-	size_t i;
-
-	b[at] = 0;
-	for (i = 0; i < len; i++)
-		s = (uint8_t)(s + b[i]);
-	b[at] = (uint8_t)(0x100 - s);
-}
-
-static void
 make_param(uint8_t *p, uint64_t image_size, uint32_t loclen)
 {
 	int i;
@@ -40,7 +28,7 @@ make_param(uint8_t *p, uint64_t image_size, uint32_t loclen)
 	lr_le32enc(p + 445, loclen);
 	p[449] = 0x5a;
 	lr_le32enc(p + 481, 0xdeadbeef);
-	fix_sum(p, 512, 16);
+	t_fix_sum8(p, 512, 16);
 }
 
 /* Location list with n regions; returns its length. */
@@ -78,7 +66,7 @@ make_acpi(uint8_t *t)
 	t[8] = 1;
 	memcpy(t + 10, "VENTOY", 6);
 	make_param(t + 36, IMG_SIZE, (uint32_t)ll);
-	fix_sum(t, len, 9);
+	t_fix_sum8(t, len, 9);
 	return (len);
 }
 
