@@ -1,21 +1,17 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * stack.c - see stack.h.  The stack is built bottom-up (file, then uzip when
- * the magic says so, then rowr); a half-built stack unwinds in reverse, and
- * each constructor owns its lower only once it succeeded (bdev.h).
+ * stack.c - see stack.h: the stack options of a verb become one struct
+ * stack_spec, which the library's stack_open() builds.
  */
-#include <sys/file.h>
-
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <liveroot/bdev.h>
-#include <liveroot/fmt_uzip.h>
 #include <liveroot/rowr.h>
+#include <liveroot/stack.h>
 #include <liveroot/uzip.h>
 
 #include "cli.h"
@@ -160,205 +156,73 @@ stack_opts_free(struct stack_opts *so)
 	}
 }
 
-/* Opens the lower file; stacks uzip when its magic says so. */
+/* The RAM upper's "mem:SIZE" (a size, or N% of the lower) into the spec. */
 static int
-open_lower(const struct stack_opts *so, int writable, struct bdev **out,
-    struct diag *d)
+spec_ram(const char *upper, struct stack_spec *s, struct diag *d)
 {
-	struct bdev_uzip_opts uo = { .cache_clusters = so->cache,
-	    .workers = so->workers };
-	struct bdev *f, *u;
-	uint8_t hdr[FMT_UZIP_HDRLEN];
-	int error, isuzip = 0;
+	const char *v = upper + 4;
+	size_t n = strlen(v);
+	uint64_t pct;
 
-	if ((error = bdev_file_open(so->lower, BDEV_FILE_RDONLY, 0, &f,
-	    d)) != 0)
-		return (error);
-	if (!so->raw && f->size >= sizeof(hdr) &&
-	    bdev_read(f, hdr, sizeof(hdr), 0, NULL) == 0 &&
-	    fmt_uzip_probe(hdr, sizeof(hdr)))
-		isuzip = 1;
-	if (isuzip) {
-		if ((error = bdev_uzip_new(f, &uo, &u, d)) != 0) {
-			bdev_destroy(f);
-			return (diag_prefix(d, "%s: ", so->lower));
-		}
-		*out = u;
+	s->upper = STACK_UPPER_RAM;
+	if (n > 1 && v[n - 1] == '%' &&
+	    cli_parse_size_pct(v, 100, &pct) == 0) {
+		s->ram_pct = (unsigned)pct;	/* 0%: ram_cap 0 */
 		return (0);
 	}
-	if (writable) {
-		bdev_destroy(f);
-		return (bdev_file_open(so->lower, 0, 0, out, d));
-	}
-	*out = f;
-	return (0);
-}
-
-static int
-build_mem_overlay(const struct stack_opts *so, struct bdev *lower,
-    struct bdev **out, struct diag *d)
-{
-	struct bdev_rowr_opts ro = { .granule = so->granule };
-	struct bdev *mem, *top;
-	uint64_t cap;
-	int error;
-
-	if (cli_parse_size_pct(so->upper + 4, lower->size, &cap) != 0)
-		return (diag_set(d, EINVAL, "--upper %s: '%s' is not a size "
-		    "(64M, 2G) or a share of the lower (10%%)", so->upper,
-		    so->upper + 4));
-	if ((error = bdev_mem_new(lower->size, cap, &mem, d)) != 0)
-		return (error);
-	if ((error = bdev_rowr_new(lower, mem, &ro, &top, d)) != 0) {
-		bdev_destroy(mem);
-		return (error);
-	}
-	*out = top;
-	return (0);
-}
-
-/* 1 when the file at path starts with a uzip magic. */
-static int
-is_uzip_file(const char *path)
-{
-	uint8_t hdr[FMT_UZIP_HDRLEN];
-	struct bdev *f;
-	int yes = 0;
-
-	if (bdev_file_open(path, BDEV_FILE_RDONLY, 0, &f, NULL) != 0)
+	if (cli_parse_size(v, &s->ram_cap) == 0)
 		return (0);
-	if (f->size >= sizeof(hdr) &&
-	    bdev_read(f, hdr, sizeof(hdr), 0, NULL) == 0)
-		yes = fmt_uzip_probe(hdr, sizeof(hdr));
-	bdev_destroy(f);
-	return (yes);
-}
-
-/* The upper of an existing overlay, locked like rowr's own helpers do. */
-static int
-open_locked_upper(const char *path, int rdonly, struct bdev **out,
-    struct diag *d)
-{
-	int fd, error;
-
-	if ((fd = open(path, (rdonly ? O_RDONLY : O_RDWR) | O_CLOEXEC)) < 0)
-		return (diag_set(d, errno, "upper %s: %s", path,
-		    strerror(errno)));
-	if (flock(fd, (rdonly ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0) {
-		error = errno == EWOULDBLOCK ? EBUSY : errno;
-		close(fd);
-		return (diag_set(d, error, "overlay %s is in use by another "
-		    "process (an NBD server?): stop it first", path));
-	}
-	if ((error = bdev_file_from_fd(fd, path, rdonly ? BDEV_FILE_RDONLY :
-	    0, out, d)) != 0)
-		close(fd);
-	return (error);
-}
-
-/*
- * A persistent overlay over a uzip lower.  rowr's file helpers open the
- * lower raw; here the lower is decompressed first, so the union has the
- * image's uncompressed size.  The map records the lower's path.
- */
-static int
-build_uzip_file_overlay(const struct stack_opts *so, const char *lower_path,
-    const char *map, int create, struct bdev **out, struct diag *d)
-{
-	struct bdev_rowr_opts ro = { .granule = so->granule };
-	struct stack_opts lo = *so;
-	struct bdev *lower = NULL, *upper = NULL;
-	char *abs = NULL;
-	int error, made = 0;
-
-	lo.lower = lower_path;
-	lo.raw = 0;
-	if ((error = open_lower(&lo, 0, &lower, d)) != 0)
-		return (error);
-	if (create) {
-		if ((abs = realpath(lower_path, NULL)) == NULL) {
-			error = diag_set(d, errno, "%s: %s", lower_path,
-			    strerror(errno));
-			goto fail;
-		}
-		made = access(so->upper, F_OK) != 0;
-		if ((error = bdev_file_open(so->upper, BDEV_FILE_CREATE,
-		    lower->size, &upper, d)) != 0)
-			goto fail;
-	} else if ((error = open_locked_upper(so->upper, so->readonly, &upper,
-	    d)) != 0)
-		goto fail;
-	if ((error = bdev_rowr_open_persistent(lower, upper, map, abs, &ro,
-	    create ? BDEV_ROWR_CREATE : 0, out, d)) != 0)
-		goto fail;
-	free(abs);
-	return (0);
-fail:
-	bdev_destroy(upper);
-	bdev_destroy(lower);
-	if (made)
-		(void)unlink(so->upper);
-	free(abs);
-	return (error);
-}
-
-static int
-build_file_overlay(const struct stack_opts *so, struct bdev **out,
-    struct diag *d)
-{
-	struct bdev_rowr_opts ro = { .granule = so->granule };
-	struct bdev_rowr_info *info = NULL;
-	const char *lower_path = so->lower;
-	char *map;
-	int error, exists;
-
-	if ((map = bdev_rowr_map_path(so->upper)) == NULL)
-		return (diag_set(d, ENOMEM, "out of memory"));
-	exists = access(map, F_OK) == 0;
-	if (exists) {
-		if ((info = malloc(sizeof(*info))) == NULL) {
-			error = diag_set(d, ENOMEM, "out of memory");
-			goto out;
-		}
-		if ((error = bdev_rowr_read_info(map, info, d)) != 0)
-			goto out;
-		lower_path = info->lower_path;
-	} else if (lower_path == NULL) {
-		error = diag_set(d, EINVAL, "%s: no overlay there yet; give "
-		    "--lower to create one", so->upper);
-		goto out;
-	}
-	if (!so->raw && is_uzip_file(lower_path)) {
-		error = build_uzip_file_overlay(so, lower_path, map, !exists,
-		    out, d);
-		goto out;
-	}
-	if (!exists && (error = bdev_rowr_create_files(so->lower, so->upper,
-	    &ro, d)) != 0)
-		goto out;
-	error = bdev_rowr_open_files(so->upper, so->readonly, out, d);
-out:
-	free(info);
-	free(map);
-	return (error);
+	return (diag_set(d, EINVAL, "--upper %s: '%s' is not a size (64M, "
+	    "2G) or a share of the lower (10%%)", upper, v));
 }
 
 int
-stack_build(const struct stack_opts *so, struct bdev **out, struct diag *d)
+stack_spec_of(const struct stack_opts *so, struct stack_spec *s,
+    struct diag *d)
 {
-	struct bdev *lower = NULL;
-	int error;
+	const char *upper = so->overlay != NULL ? so->overlay : so->upper;
 
+	memset(s, 0, sizeof(*s));
 	if (so->overlay != NULL) {
-		struct stack_opts oo = *so;
-		char *map;
-		int exists;
-
 		if (so->upper != NULL || so->lower != NULL ||
 		    so->writable_lower)
 			return (diag_set(d, EINVAL, "--overlay names the whole "
 			    "stack: drop --lower, --upper and "
 			    "--writable-lower"));
+	} else if (so->lower == NULL)
+		return (diag_set(d, EINVAL, "no --lower image given"));
+	else if (so->writable_lower && (so->upper != NULL || so->readonly))
+		return (diag_set(d, EINVAL, "--writable-lower writes into the "
+		    "lower itself: drop it, or drop %s", so->readonly ?
+		    "--readonly" : "--upper"));
+	s->lower = so->lower;
+	s->uzip = so->raw ? STACK_UZIP_NO : STACK_UZIP_AUTO;
+	s->granule = so->granule;
+	s->cache = so->cache;
+	s->workers = so->workers;
+	s->flags = (so->readonly ? STACK_READONLY : 0) |
+	    (so->writable_lower ? STACK_WRITABLE_LOWER : 0);
+	if (upper != NULL && strncmp(upper, "mem:", 4) == 0)
+		return (spec_ram(upper, s, d));
+	if (upper != NULL) {
+		s->upper = STACK_UPPER_FILE;
+		s->upper_path = upper;
+		if (so->overlay == NULL)
+			s->flags |= STACK_CREATE;
+	}
+	return (0);
+}
+
+int
+stack_build(const struct stack_opts *so, struct bdev **out, struct diag *d)
+{
+	struct stack_spec s;
+	char *map;
+	int error, exists;
+
+	if ((error = stack_spec_of(so, &s, d)) != 0)
+		return (error);
+	if (so->overlay != NULL) {
 		if ((map = bdev_rowr_map_path(so->overlay)) == NULL)
 			return (diag_set(d, ENOMEM, "out of memory"));
 		exists = access(map, F_OK) == 0;
@@ -368,30 +232,8 @@ stack_build(const struct stack_opts *so, struct bdev **out, struct diag *d)
 			    "map %s.rowrmap: create one with --lower FILE "
 			    "--upper %s", so->overlay, so->overlay,
 			    so->overlay));
-		oo.upper = so->overlay;
-		oo.overlay = NULL;
-		return (build_file_overlay(&oo, out, d));
 	}
-	if (so->lower == NULL)
-		return (diag_set(d, EINVAL, "no --lower image given"));
-	if (so->writable_lower && (so->upper != NULL || so->readonly))
-		return (diag_set(d, EINVAL, "--writable-lower writes into the "
-		    "lower itself: drop it, or drop %s", so->readonly ?
-		    "--readonly" : "--upper"));
-	if (so->upper != NULL && strncmp(so->upper, "mem:", 4) != 0)
-		return (build_file_overlay(so, out, d));
-	if ((error = open_lower(so, so->upper == NULL && so->writable_lower,
-	    &lower, d)) != 0)
-		return (error);
-	if (so->upper == NULL) {
-		*out = lower;
-		return (0);
-	}
-	if ((error = build_mem_overlay(so, lower, out, d)) != 0) {
-		bdev_destroy(lower);
-		return (error);
-	}
-	return (0);
+	return (stack_open(&s, out, d));
 }
 
 void

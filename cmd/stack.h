@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * stack.h - build a block stack from command-line options, shared by the
- * verbs that expose one (serve, mount-file).
+ * stack.h - the block-stack options shared by the verbs that expose one
+ * (serve, mount-file): argv becomes a struct stack_spec (liveroot/stack.h),
+ * which the library builds.
  *
  *   --lower FILE        the read-only base: a raw image or device, or a uzip
  *                       image (recognised by its magic; stacked under
@@ -88,7 +89,16 @@ int	stack_absolute(struct stack_opts *so, struct diag *d);
 int	stack_abspath(const char *path, char **out, struct diag *d);
 void	stack_opts_free(struct stack_opts *so);
 
-/* Builds the stack; a diag names the file and the fix on failure. */
+/*
+ * The options as a library stack spec (liveroot/stack.h); the paths point
+ * into so.  0, or EINVAL with a diag naming the options to drop.
+ */
+struct stack_spec;
+int	stack_spec_of(const struct stack_opts *so, struct stack_spec *s,
+	    struct diag *d);
+
+/* Builds the stack (stack_spec_of, then stack_open); a diag names the file
+ * and the fix on failure. */
 int	stack_build(const struct stack_opts *so, struct bdev **out,
 	    struct diag *d);
 

@@ -16,6 +16,7 @@
 
 #include <liveroot/rowr.h>
 #include <liveroot/rowrmap.h>
+#include <liveroot/stack.h>
 
 #include "cli.h"
 #include "verbs.h"
@@ -155,7 +156,7 @@ ov_create(int argc, char **argv)
 		{ "granule", required_argument, NULL, 'g' },
 		END_OPT,
 	};
-	struct bdev_rowr_opts ro = { 0 };
+	struct stack_spec ss = { .upper = STACK_UPPER_FILE };
 	struct ov_opts o;
 	struct diag d;
 	uint64_t g;
@@ -172,10 +173,12 @@ ov_create(int argc, char **argv)
 			    "65536 (e.g. 4096 or 64K)", o.granule);
 			return (CLI_ERROR);
 		}
-		ro.granule = (uint32_t)g;
+		ss.granule = (uint32_t)g;
 	}
+	ss.lower = argv[i];
+	ss.upper_path = argv[i + 1];
 	diag_clear(&d);
-	if (bdev_rowr_create_files(argv[i], argv[i + 1], &ro, &d) != 0)
+	if (stack_create(&ss, &d) != 0)
 		return (overlay_diag(&d, d.code, argv[i + 1]));
 	return (CLI_OK);
 }
@@ -322,6 +325,7 @@ static int
 ov_revert_commit(int argc, char **argv, int commit)
 {
 	static const struct option lo[] = { QUIET_OPT, END_OPT };
+	struct stack_spec ss = { .upper = STACK_UPPER_FILE };
 	struct bdev_rowr_info info;
 	struct bdev_rowr_stats st;
 	struct cli_progress p;
@@ -345,8 +349,9 @@ ov_revert_commit(int argc, char **argv, int commit)
 	free(mp);
 	if (error != 0)
 		return (overlay_diag(&d, error, argv[i]));
-	if ((error = bdev_rowr_open_files_flags(argv[i], commit ?
-	    BDEV_ROWR_LOWER_RW | BDEV_ROWR_RESUME : 0, &b, &d)) != 0)
+	ss.upper_path = argv[i];
+	ss.flags = commit ? STACK_LOWER_RW | STACK_RESUME : 0;
+	if ((error = stack_open(&ss, &b, &d)) != 0)
 		return (overlay_diag(&d, error, argv[i]));
 	if (!o.quiet && info.lower_kind == LR_ROWRMAP_ID_NONE)
 		warn_no_identity(&info, argv[i], 1);

@@ -29,6 +29,7 @@
 #include "bdev.h"
 #include "config.h"
 #include "diag.h"
+#include "stack.h"
 
 enum probe_outcome {
 	PROBE_FOUND = 0,
@@ -106,6 +107,7 @@ struct live_plan {
 	uint64_t		ram_bytes;
 	uint64_t		overlay_cap;	/* RAM upper cap */
 	uint32_t		granule;
+	uint32_t		nbd_blksize;	/* logical block size served */
 	char			nbd_dev[32];
 	char			fstype[16];
 	char			newroot[64];
@@ -121,6 +123,14 @@ struct live_plan {
 void	plan_build(const struct live_config *c, const struct probe_source *src,
 	    int uzip, uint64_t ram_bytes, enum plan_platform platform,
 	    struct live_plan *p);
+
+/*
+ * The root stack the plan describes (the found image -> uzip as p->uzip
+ * says -> rowr over a RAM upper of p->overlay_cap bytes, p->granule): the
+ * one spec both the printed plan (its uzip and rowr lines) and the boot
+ * (liveroot-init's NBD server) are made of.
+ */
+void	plan_stack_spec(const struct live_plan *p, struct stack_spec *s);
 
 /* The plan as numbered text lines ("1. source: ..."), one call per line. */
 void	plan_lines(const struct live_plan *p,

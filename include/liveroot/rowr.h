@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * rowr.h - the rowr overlay layer: a read-only lower plus a writable upper
- * with a written-granule map (geom_rowr / gunion semantics, see FORMATS.md
- * section 2).
+ * with a written-granule map (geom_rowr / gunion semantics; the map's
+ * on-disk form is in rowrmap.h).
  *
  * Reads of never-written granules come from the lower, reads of written ones
  * from the upper; a read spanning both is split per run of the map.  A write
@@ -27,12 +27,12 @@
  * with a message naming the size to use.  Map memory is one bit per granule,
  * 32 KiB per GiB at the default 4 KiB granule.
  *
- * Persistence (bdev_rowr_open_persistent and the *_files helpers): the map is
- * kept in a sidecar file (UPPER.rowrmap for the file helpers), format in
- * docs/liveroot-overlay.8 and rowrmap.h.  bdev_flush() on a persistent
- * overlay flushes the upper, then saves the map atomically (a temporary
- * MAP.tmp created with O_EXCL|O_NOFOLLOW, fsync, rename, fsync of the
- * directory), so everything acknowledged before a flush survives a crash,
+ * Persistence (bdev_rowr_open_persistent; stack_open for overlays on
+ * files): the map is kept in a sidecar file (UPPER.rowrmap for overlays on
+ * files), format in docs/liveroot-overlay.8 and rowrmap.h.  bdev_flush() on
+ * a persistent overlay flushes the upper, then saves the map atomically (a
+ * temporary MAP.tmp created with O_EXCL|O_NOFOLLOW, fsync, rename, fsync of
+ * the directory), so everything acknowledged before a flush survives a crash,
  * as on a disk with a volatile write cache.  Closing (bdev_destroy) saves too.
  *
  * The lower's identity is recorded in the map and checked at every open.
@@ -177,21 +177,12 @@ int	bdev_rowr_check_lower(const char *map_path, struct diag *d);
 char	*bdev_rowr_map_path(const char *upper_path);
 
 /*
- * Make a persistent overlay on files: the lower (opened read-only to get its
- * size), the upper (created sparse at the union size if absent; refused if
- * smaller) and UPPER.rowrmap (must not exist).
+ * Open an upper file, flock'ed against a second writer: shared when
+ * rdonly, else exclusive (EBUSY, naming it, while another process holds
+ * it).  Overlays on files are built by stack_open (stack.h).
  */
-int	bdev_rowr_create_files(const char *lower_path,
-	    const char *upper_path, const struct bdev_rowr_opts *o,
+int	bdev_rowr_open_upper(const char *path, int rdonly, struct bdev **out,
 	    struct diag *d);
-
-/* Open an overlay made by bdev_rowr_create_files, by its upper's path.
- * The upper is locked (flock) against a second writer. */
-int	bdev_rowr_open_files(const char *upper_path, int readonly,
-	    struct bdev **out, struct diag *d);
-/* The same with BDEV_ROWR_* flags (RDONLY, LOWER_RW). */
-int	bdev_rowr_open_files_flags(const char *upper_path, int flags,
-	    struct bdev **out, struct diag *d);
 
 #define BDEV_ROWR_DESTROY_REMOVE 0x01	/* also delete the upper file */
 #define BDEV_ROWR_DESTROY_FORCE	0x02	/* even if a commit is pending */

@@ -15,6 +15,9 @@
 
 #include <liveroot/chain.h>
 #include <liveroot/fmt_uzip.h>
+#include <liveroot/initramfs.h>
+
+#include "human.h"
 
 static int
 is_device_strategy(enum live_strategy s)
@@ -192,12 +195,18 @@ plan_build(const struct live_config *c, const struct probe_source *src,
 	p->ram_bytes = ram_bytes;
 	p->overlay_cap = config_overlay_bytes(c, ram_bytes);
 	p->granule = 4096;
+	/*
+	 * 512-byte logical blocks: a file system with 1 KiB blocks (mke2fs
+	 * picks them for small images) cannot mount on a device with larger
+	 * logical blocks; the page cache still sends 4 KiB requests.
+	 */
+	p->nbd_blksize = 512;
 	snprintf(p->nbd_dev, sizeof(p->nbd_dev), "%s",
 	    platform == PLAN_LINUX ? "/dev/nbd0" :
 	    "gunion live.union");
 	snprintf(p->fstype, sizeof(p->fstype), "%s",
 	    platform == PLAN_LINUX ? "ext4" : "ufs");
-	snprintf(p->newroot, sizeof(p->newroot), "/newroot");
+	snprintf(p->newroot, sizeof(p->newroot), "%s", INITRAMFS_NEWROOT);
 	p->handoff = c->handoff;
 	if (p->handoff == LIVE_HANDOFF_AUTO)
 		p->handoff = platform == PLAN_LINUX ?
@@ -223,27 +232,22 @@ emit(void (*line)(void *, const char *), void *arg, unsigned *n,
 	line(arg, buf);
 }
 
-static void
-human(uint64_t v, char *buf, size_t len)
+void
+plan_stack_spec(const struct live_plan *p, struct stack_spec *s)
 {
-	static const char *const u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	size_t i = 0;
-	double x = (double)v;
-
-	while (x >= 1024 && i + 1 < sizeof(u) / sizeof(u[0])) {
-		x /= 1024;
-		i++;
-	}
-	if (i == 0)
-		snprintf(buf, len, "%" PRIu64 " B", v);
-	else
-		snprintf(buf, len, "%.1f %s", x, u[i]);
+	memset(s, 0, sizeof(*s));
+	s->uzip = p->uzip == 1 ? STACK_UZIP_YES : p->uzip == 0 ?
+	    STACK_UZIP_NO : STACK_UZIP_AUTO;
+	s->upper = STACK_UPPER_RAM;
+	s->ram_cap = p->overlay_cap;
+	s->granule = p->granule;
 }
 
 void
 plan_lines(const struct live_plan *p, void (*line)(void *, const char *),
     void *arg)
 {
+	struct stack_spec ss;
 	char order[80], a[32], b[32];
 	unsigned n = 0;
 	size_t i, o = 0;
@@ -253,7 +257,7 @@ plan_lines(const struct live_plan *p, void (*line)(void *, const char *),
 		o += (size_t)snprintf(order + o, sizeof(order) - o, "%s%s",
 		    i ? "," : "", config_strategy_name(p->probe[i]));
 	if (p->have_source) {
-		human(p->source.size, a, sizeof(a));
+		probe_human(p->source.size, a, sizeof(a));
 		emit(line, arg, &n, "source: %s on %s (%s, %zu extents)%s%s",
 		    config_strategy_name(p->source.strategy),
 		    p->source.device, a, p->source.nextents,
@@ -264,18 +268,19 @@ plan_lines(const struct live_plan *p, void (*line)(void *, const char *),
 	if (p->toram)
 		emit(line, arg, &n, "toram: copy the image into RAM first "
 		    "(the medium may then be removed)");
-	if (p->uzip == 1)
+	plan_stack_spec(p, &ss);		/* what the boot builds */
+	if (ss.uzip == STACK_UZIP_YES)
 		emit(line, arg, &n, "uzip: decompress (read-only)");
-	else if (p->uzip == 0)
+	else if (ss.uzip == STACK_UZIP_NO)
 		emit(line, arg, &n, "uzip: no, the image is a raw file "
 		    "system");
 	else
 		emit(line, arg, &n, "uzip: if the image starts with the uzip "
 		    "magic");
-	human(p->overlay_cap, a, sizeof(a));
-	human(p->ram_bytes, b, sizeof(b));
+	probe_human(ss.ram_cap, a, sizeof(a));
+	probe_human(p->ram_bytes, b, sizeof(b));
 	emit(line, arg, &n, "rowr: RAM upper capped at %s (%" PRIu64
-	    " bytes; RAM %s), granule %u", a, p->overlay_cap, b, p->granule);
+	    " bytes; RAM %s), granule %u", a, ss.ram_cap, b, ss.granule);
 	if (p->platform == PLAN_LINUX) {
 		emit(line, arg, &n, "nbd: serve the stack to the kernel on %s "
 		    "(socketpair; server process outlives the hand-off)",

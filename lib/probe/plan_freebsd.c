@@ -833,6 +833,189 @@ emit_overlay(struct out *o, const struct live_config *c,
 	say(o, "fi");
 }
 
+/*
+ * The source's commands; prov gets the provider holding the image's bytes.
+ * Returns 1 when the image is a file on MEDIA (the caller attaches it), 0
+ * when prov already holds it, -1 for an unknown strategy.
+ */
+static int
+emit_source(struct out *o, const struct live_config *c,
+    const struct fbsd_source *s, const char *url, char *prov, size_t provlen)
+{
+	char q1[QLEN], q2[QLEN], msg[QLEN];
+	uint64_t total = 0;
+	size_t i;
+
+	switch (s->strategy) {
+	case LIVE_S_PRELOAD:
+		say(o, "# the loader preloaded the image as a memory disk "
+		    "(md_image): RAM, it survives reroot");
+		snprintf(msg, sizeof(msg), "no %s: the loader preloaded no "
+		    "image (loader.conf: NAME_type=\"md_image\")", s->device);
+		say(o, "wait_dev %s 0 || nomedium %s", shq(o, s->device, q1,
+		    sizeof(q1)), shq(o, msg, q2, sizeof(q2)));
+		snprintf(prov, provlen, "%s", dev_name(s->device));
+		if (c->toram)
+			say(o, "# live.toram: the image is already in RAM");
+		break;
+	case LIVE_S_NET:
+		say(o, "# the network is up (the loader's boot.netif.*, or "
+		    "dhclient); fetch -s prints the size without fetching");
+		shq(o, url, q1, sizeof(q1));
+		snprintf(msg, sizeof(msg), "fetch -s %s failed: no network, or "
+		    "the server does not have it", url);
+		say(o, "size=$(fetch -s %s) || nomedium %s", q1, shq(o, msg,
+		    q2, sizeof(q2)));
+		say(o, "# a swap-backed md in whole MiB (mdconfig(8): swap "
+		    "is preferable to malloc; dd pads the last block)");
+		say(o, "mdconfig -a -t swap -s " MIB_OF_SIZE " -u %d",
+		    MD_IMAGE);
+		say(o, "# sh(1) may lack pipefail: a failed fetch ends this "
+		    "script");
+		say(o, "{ fetch -o - %s || kill $$; } | dd of=/dev/md%d "
+		    "ibs=64k obs=1m conv=osync", q1, MD_IMAGE);
+		if (c->sha256[0] != '\0') {
+			say(o, "# live.sha256: hash exactly the fetched "
+			    "bytes");
+			say(o, "test \"$(dd if=/dev/md%d bs=1m 2>/dev/null | "
+			    "head -c \"$size\" | sha256 -q)\" = %s || die "
+			    "\"the fetched image's sha256 differs from "
+			    "live.sha256: a damaged or wrong image\"",
+			    MD_IMAGE, c->sha256);
+		} else
+			say(o, "# no live.sha256: the download is not "
+			    "verified");
+		if (c->toram)
+			say(o, "# live.toram: the image is already in RAM");
+		snprintf(prov, provlen, "md%d", MD_IMAGE);
+		break;
+	case LIVE_S_LOCAL:
+	case LIVE_S_VENTOY:
+		if (s->next == 0) {
+			say(o, "# the cd9660 medium holding the image");
+			emit_wait_medium(o, c, s->device);
+			say(o, "mkdir -p %s", MEDIA);
+			say(o, "mount_cd9660 %s %s", shq(o, s->device, q1,
+			    sizeof(q1)), MEDIA);
+			return (1);
+		}
+		say(o, "# the disk holding the image's extents");
+		emit_wait_medium(o, c, s->device);
+		say(o, "# the image's extents on %s (from liveroot "
+		    "locate): one gnop window each, provider NAME.nop",
+		    s->device);
+		for (i = 0; i < s->next; i++) {
+			say(o, "gnop create -o %" PRIu64 " -s %" PRIu64
+			    " -Z lrext%zu %s", s->ext[i].off, s->ext[i].len, i,
+			    shq(o, s->device, q1, sizeof(q1)));
+			total += s->ext[i].len;
+		}
+		if (s->next == 1)
+			snprintf(prov, provlen, "lrext0.nop");
+		else {
+			say(o, "# joined in order (gconcat create: no "
+			    "on-disk metadata), provider concat/lrimg");
+			q1[0] = '\0';
+			for (i = 0; i < s->next; i++) {
+				snprintf(q2, sizeof(q2), "%s lrext%zu.nop", q1,
+				    i);
+				snprintf(q1, sizeof(q1), "%s", q2);
+			}
+			say(o, "gconcat create lrimg%s", q1);
+			snprintf(prov, provlen, "concat/lrimg");
+		}
+		if (c->toram) {
+			say(o, "# live.toram: copy the image into a "
+			    "swap-backed md (mdconfig(8): swap is preferable "
+			    "to malloc)");
+			say(o, "mdconfig -a -t swap -s %" PRIu64 "m -u %d",
+			    (total + 1048575) / 1048576, MD_IMAGE);
+			say(o, "dd if=/dev/%s of=/dev/md%d bs=1m conv=osync",
+			    prov, MD_IMAGE);
+			say(o, "# the disk may now go: the gnop windows "
+			    "orphan, md%d does not", MD_IMAGE);
+			snprintf(prov, provlen, "md%d", MD_IMAGE);
+		}
+		break;
+	case LIVE_S_FINDISO:
+		say(o, "# the partition holding the ISO file, read-only");
+		emit_wait_medium(o, c, s->device);
+		say(o, "mkdir -p %s", PART);
+		say(o, "mount -t %s -o ro %s %s", s->fstype, shq(o,
+		    s->device, q1, sizeof(q1)), PART);
+		say(o, "# the ISO file as a read-only vnode md, then its "
+		    "cd9660 file system");
+		snprintf(q2, sizeof(q2), "%s%s", PART, s->path);
+		say(o, "mdconfig -a -t vnode -o readonly -f %s -u %d",
+		    shq(o, q2, q1, sizeof(q1)), MD_ISO);
+		say(o, "mkdir -p %s", MEDIA);
+		say(o, "mount_cd9660 /dev/md%d %s", MD_ISO, MEDIA);
+		return (1);
+	default:
+		return (-1);
+	}
+	return (0);
+}
+
+/* The image file on MEDIA (local, findiso) as md MD_IMAGE, or copied to RAM. */
+static void
+emit_image_file(struct out *o, const struct live_config *c,
+    const struct fbsd_source *s, const char *img, char *prov, size_t provlen)
+{
+	char q1[QLEN];
+
+	shq(o, img, q1, sizeof(q1));
+	if (c->toram) {
+		emit_ram_copy(o, q1);
+		say(o, "umount %s", MEDIA);
+		if (s->strategy == LIVE_S_FINDISO) {
+			say(o, "mdconfig -d -u %d", MD_ISO);
+			say(o, "umount %s", PART);
+		}
+	} else {
+		say(o, "# a read-only vnode md over the image file: it needs "
+		    "%s mounted as long as the live system runs", MEDIA);
+		say(o, "mdconfig -a -t vnode -o readonly -f %s -u %d", q1,
+		    MD_IMAGE);
+	}
+	snprintf(prov, provlen, "md%d", MD_IMAGE);
+}
+
+/* The hand-off: reboot -r, or init_chroot with the live root's /boot. */
+static void
+emit_handoff(struct out *o, const struct live_config *c,
+    const struct decision *dc)
+{
+	char q1[QLEN];
+
+	if (dc->h == LIVE_HANDOFF_REROOT) {
+		say(o, "# reboot -r: init kills every process, unmounts all "
+		    "but devfs, mounts vfs.root.mountfrom, runs init_path; md "
+		    "and GEOM state survive");
+		say(o, "kenv vfs.root.mountfrom=ufs:$root");
+		if (strcmp(c->init, "/sbin/init") != 0)
+			say(o, "kenv init_path=%s", shq(o, c->init, q1,
+			    sizeof(q1)));
+		say(o, "reboot -r");
+		return;
+	}
+	if (dc->safe)
+		say(o, "# live.handoff=chroot: reroot would be safe here");
+	else
+		say(o, "# chroot: %s; reboot -r would unmount it", dc->vnode);
+	say(o, "mkdir -p %s", NEWROOT);
+	say(o, "mount -t ufs \"$root\" %s", NEWROOT);
+	say(o, "# firmware and module autoload open /boot/... against the "
+	    "kernel's root (the old root): show the live root's /boot there");
+	say(o, "mount -t nullfs -o ro %s/boot /boot", NEWROOT);
+	say(o, "# init(8) reads init_chroot after this script returns and "
+	    "chroots itself (PID 1) into the live root");
+	if (strcmp(c->init, "/sbin/init") != 0)
+		say(o, "# live.init=%s is not used: init(8) stays PID 1 and "
+		    "runs /etc/rc inside the chroot", c->init);
+	say(o, "kenv init_chroot=%s", NEWROOT);
+}
+
 int
 plan_freebsd_commands(const struct live_config *c,
     const struct fbsd_source *s, uint64_t overlay_cap,
@@ -840,11 +1023,10 @@ plan_freebsd_commands(const struct live_config *c,
 {
 	struct out o = { line, arg, 0, 0 };
 	struct decision dc;
-	char q1[QLEN], q2[QLEN], msg[QLEN], order[80], img[320], prov[160];
+	char q1[QLEN], msg[QLEN], order[80], img[320], prov[160];
 	char lower[170];
 	const char *url;
-	uint64_t total = 0;
-	size_t i;
+	int r;
 
 	decide(c, s, &dc);
 	url = s->url[0] != '\0' ? s->url : c->url;
@@ -879,135 +1061,10 @@ plan_freebsd_commands(const struct live_config *c,
 	else
 		say(&o, "kldload -n nullfs");
 
-	/* The source: prov = the provider holding the image's bytes. */
-	switch (s->strategy) {
-	case LIVE_S_PRELOAD:
-		say(&o, "# the loader preloaded the image as a memory disk "
-		    "(md_image): RAM, it survives reroot");
-		snprintf(msg, sizeof(msg), "no %s: the loader preloaded no "
-		    "image (loader.conf: NAME_type=\"md_image\")", s->device);
-		say(&o, "wait_dev %s 0 || nomedium %s", shq(&o, s->device, q1,
-		    sizeof(q1)), shq(&o, msg, q2, sizeof(q2)));
-		snprintf(prov, sizeof(prov), "%s", dev_name(s->device));
-		if (c->toram)
-			say(&o, "# live.toram: the image is already in RAM");
-		break;
-	case LIVE_S_NET:
-		say(&o, "# the network is up (the loader's boot.netif.*, or "
-		    "dhclient); fetch -s prints the size without fetching");
-		shq(&o, url, q1, sizeof(q1));
-		snprintf(msg, sizeof(msg), "fetch -s %s failed: no network, or "
-		    "the server does not have it", url);
-		say(&o, "size=$(fetch -s %s) || nomedium %s", q1, shq(&o, msg,
-		    q2, sizeof(q2)));
-		say(&o, "# a swap-backed md in whole MiB (mdconfig(8): swap "
-		    "is preferable to malloc; dd pads the last block)");
-		say(&o, "mdconfig -a -t swap -s " MIB_OF_SIZE " -u %d",
-		    MD_IMAGE);
-		say(&o, "# sh(1) may lack pipefail: a failed fetch ends this "
-		    "script");
-		say(&o, "{ fetch -o - %s || kill $$; } | dd of=/dev/md%d "
-		    "ibs=64k obs=1m conv=osync", q1, MD_IMAGE);
-		if (c->sha256[0] != '\0') {
-			say(&o, "# live.sha256: hash exactly the fetched "
-			    "bytes");
-			say(&o, "test \"$(dd if=/dev/md%d bs=1m 2>/dev/null | "
-			    "head -c \"$size\" | sha256 -q)\" = %s || die "
-			    "\"the fetched image's sha256 differs from "
-			    "live.sha256: a damaged or wrong image\"",
-			    MD_IMAGE, c->sha256);
-		} else
-			say(&o, "# no live.sha256: the download is not "
-			    "verified");
-		if (c->toram)
-			say(&o, "# live.toram: the image is already in RAM");
-		snprintf(prov, sizeof(prov), "md%d", MD_IMAGE);
-		break;
-	case LIVE_S_LOCAL:
-	case LIVE_S_VENTOY:
-		if (s->next == 0) {
-			say(&o, "# the cd9660 medium holding the image");
-			emit_wait_medium(&o, c, s->device);
-			say(&o, "mkdir -p %s", MEDIA);
-			say(&o, "mount_cd9660 %s %s", shq(&o, s->device, q1,
-			    sizeof(q1)), MEDIA);
-			goto image_file;
-		}
-		say(&o, "# the disk holding the image's extents");
-		emit_wait_medium(&o, c, s->device);
-		say(&o, "# the image's extents on %s (from liveroot "
-		    "locate): one gnop window each, provider NAME.nop",
-		    s->device);
-		for (i = 0; i < s->next; i++) {
-			say(&o, "gnop create -o %" PRIu64 " -s %" PRIu64
-			    " -Z lrext%zu %s", s->ext[i].off, s->ext[i].len, i,
-			    shq(&o, s->device, q1, sizeof(q1)));
-			total += s->ext[i].len;
-		}
-		if (s->next == 1)
-			snprintf(prov, sizeof(prov), "lrext0.nop");
-		else {
-			say(&o, "# joined in order (gconcat create: no "
-			    "on-disk metadata), provider concat/lrimg");
-			q1[0] = '\0';
-			for (i = 0; i < s->next; i++) {
-				snprintf(q2, sizeof(q2), "%s lrext%zu.nop", q1,
-				    i);
-				snprintf(q1, sizeof(q1), "%s", q2);
-			}
-			say(&o, "gconcat create lrimg%s", q1);
-			snprintf(prov, sizeof(prov), "concat/lrimg");
-		}
-		if (c->toram) {
-			say(&o, "# live.toram: copy the image into a "
-			    "swap-backed md (mdconfig(8): swap is preferable "
-			    "to malloc)");
-			say(&o, "mdconfig -a -t swap -s %" PRIu64 "m -u %d",
-			    (total + 1048575) / 1048576, MD_IMAGE);
-			say(&o, "dd if=/dev/%s of=/dev/md%d bs=1m conv=osync",
-			    prov, MD_IMAGE);
-			say(&o, "# the disk may now go: the gnop windows "
-			    "orphan, md%d does not", MD_IMAGE);
-			snprintf(prov, sizeof(prov), "md%d", MD_IMAGE);
-		}
-		break;
-	case LIVE_S_FINDISO:
-		say(&o, "# the partition holding the ISO file, read-only");
-		emit_wait_medium(&o, c, s->device);
-		say(&o, "mkdir -p %s", PART);
-		say(&o, "mount -t %s -o ro %s %s", s->fstype, shq(&o,
-		    s->device, q1, sizeof(q1)), PART);
-		say(&o, "# the ISO file as a read-only vnode md, then its "
-		    "cd9660 file system");
-		snprintf(q2, sizeof(q2), "%s%s", PART, s->path);
-		say(&o, "mdconfig -a -t vnode -o readonly -f %s -u %d",
-		    shq(&o, q2, q1, sizeof(q1)), MD_ISO);
-		say(&o, "mkdir -p %s", MEDIA);
-		say(&o, "mount_cd9660 /dev/md%d %s", MD_ISO, MEDIA);
-		goto image_file;
-	default:
+	if ((r = emit_source(&o, c, s, url, prov, sizeof(prov))) < 0)
 		return (diag_set(d, EINVAL, "unknown strategy"));
-	}
-	goto lower;
-
-image_file:
-	shq(&o, img, q1, sizeof(q1));
-	if (c->toram) {
-		emit_ram_copy(&o, q1);
-		say(&o, "umount %s", MEDIA);
-		if (s->strategy == LIVE_S_FINDISO) {
-			say(&o, "mdconfig -d -u %d", MD_ISO);
-			say(&o, "umount %s", PART);
-		}
-	} else {
-		say(&o, "# a read-only vnode md over the image file: it needs "
-		    "%s mounted as long as the live system runs", MEDIA);
-		say(&o, "mdconfig -a -t vnode -o readonly -f %s -u %d", q1,
-		    MD_IMAGE);
-	}
-	snprintf(prov, sizeof(prov), "md%d", MD_IMAGE);
-
-lower:
+	if (r == 1)
+		emit_image_file(&o, c, s, img, prov, sizeof(prov));
 	if (dc.uzip) {
 		snprintf(lower, sizeof(lower), "%s.uzip", prov);
 		say(&o, "# geom_uzip tastes %s and creates %s (g_uzip.c); "
@@ -1029,32 +1086,7 @@ lower:
 	}
 	emit_overlay(&o, c, &dc, lower, overlay_cap);
 
-	if (dc.h == LIVE_HANDOFF_REROOT) {
-		say(&o, "# reboot -r: init kills every process, unmounts all "
-		    "but devfs, mounts vfs.root.mountfrom, runs init_path; md "
-		    "and GEOM state survive");
-		say(&o, "kenv vfs.root.mountfrom=ufs:$root");
-		if (strcmp(c->init, "/sbin/init") != 0)
-			say(&o, "kenv init_path=%s", shq(&o, c->init, q1,
-			    sizeof(q1)));
-		say(&o, "reboot -r");
-		goto done;
-	}
-	if (dc.safe)
-		say(&o, "# live.handoff=chroot: reroot would be safe here");
-	else
-		say(&o, "# chroot: %s; reboot -r would unmount it", dc.vnode);
-	say(&o, "mkdir -p %s", NEWROOT);
-	say(&o, "mount -t ufs \"$root\" %s", NEWROOT);
-	say(&o, "# firmware and module autoload open /boot/... against the "
-	    "kernel's root (the old root): show the live root's /boot there");
-	say(&o, "mount -t nullfs -o ro %s/boot /boot", NEWROOT);
-	say(&o, "# init(8) reads init_chroot after this script returns and "
-	    "chroots itself (PID 1) into the live root");
-	if (strcmp(c->init, "/sbin/init") != 0)
-		say(&o, "# live.init=%s is not used: init(8) stays PID 1 and "
-		    "runs /etc/rc inside the chroot", c->init);
-	say(&o, "kenv init_chroot=%s", NEWROOT);
+	emit_handoff(&o, c, &dc);
 done:
 	if (o.overflow)
 		return (diag_set(d, EINVAL, "a value too long for a command "

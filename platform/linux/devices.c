@@ -8,7 +8,8 @@
  * recorded once by name and logged "device X appeared"; an "add" or
  * "change" (a CD's medium) marks it dirty so the caller probes only what is
  * new.  loop, ram, nbd and zram devices are the machine's own and ignored.
- * devtmpfs has made /dev/NAME before the kernel sends the event.
+ * devtmpfs has made /dev/NAME before the kernel sends the event.  The
+ * message itself is read by fmt_uevent_parse (lib/fmt/uevent.c).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -22,6 +23,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <liveroot/fmt_uevent.h>
 
 #include "lrinit.h"
 
@@ -151,52 +154,26 @@ lri_devs_scan(struct lri_devs *ds)
 	return (n);
 }
 
-static int
-handle(struct lri_devs *ds, char *msg, size_t len)
+int
+lri_devs_event(struct lri_devs *ds, const void *msg, size_t len)
 {
-	const char *action = NULL, *subsys = NULL, *devname = NULL,
-	    *devtype = NULL;
-	size_t i = 0, l;
+	struct fmt_uevent ev;
 	struct lri_dev *d;
 
-	if (len == 0 || len >= 8192)
+	if (fmt_uevent_parse(msg, len, &ev) != 0)
 		return (0);
-	msg[len] = '\0';
-	/* "add@/devices/..." then KEY=VALUE strings, NUL separated.  Events
-	 * from udevd (libudev magic) are not ours: only the kernel's. */
-	if (strncmp(msg, "libudev", 7) == 0)
-		return (0);
-	while (i < len) {
-		char *s = msg + i;
-
-		l = strlen(s);
-		if (strncmp(s, "ACTION=", 7) == 0)
-			action = s + 7;
-		else if (strncmp(s, "SUBSYSTEM=", 10) == 0)
-			subsys = s + 10;
-		else if (strncmp(s, "DEVNAME=", 8) == 0)
-			devname = s + 8;
-		else if (strncmp(s, "DEVTYPE=", 8) == 0)
-			devtype = s + 8;
-		i += l + 1;
-	}
-	if (action == NULL || subsys == NULL || devname == NULL ||
-	    strcmp(subsys, "block") != 0)
-		return (0);
-	if (strncmp(devname, "/dev/", 5) == 0)
-		devname += 5;
-	if (strcmp(action, "remove") == 0) {
-		if ((d = find(ds, devname)) != NULL && !d->gone) {
+	if (ev.action == FMT_UEVENT_REMOVE) {
+		if ((d = find(ds, ev.devname)) != NULL && !d->gone) {
 			d->gone = 1;
 			d->dirty = 0;
-			lri_log("device %s removed", devname);
+			lri_log("device %s removed", ev.devname);
 		}
 		return (0);
 	}
-	if (strcmp(action, "add") != 0 && strcmp(action, "change") != 0)
+	if (ev.action != FMT_UEVENT_ADD && ev.action != FMT_UEVENT_CHANGE)
 		return (0);
-	return (note(ds, devname, devtype != NULL &&
-	    strcmp(devtype, "partition") == 0, strcmp(action, "change") == 0));
+	return (note(ds, ev.devname, ev.partition,
+	    ev.action == FMT_UEVENT_CHANGE));
 }
 
 int
@@ -235,7 +212,7 @@ lri_devs_wait(struct lri_devs *ds, int timeout_ms)
 		}
 		if (r <= 0)
 			break;
-		n += handle(ds, buf, (size_t)r);
+		n += lri_devs_event(ds, buf, (size_t)r);
 	}
 	return (n);
 }

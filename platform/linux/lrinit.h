@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * lrinit.h - the Linux platform layer of liveroot-init (private to it).
+ * lrinit.h - the Linux platform layer of liveroot-init: the library
+ * liveroot_linux (platform/linux/meson.build), used by liveroot-init and
+ * its unit tests.
  *
  * Thin wrappers around what only the kernel can do: the console log with
  * uptime stamps, module loading with dependencies, block device discovery
- * by netlink uevents, the NBD attach with a server process that outlives
- * the hand-off, the network link and DHCP, and the hand-off itself.  Every
- * decision that needs no kernel (config, order, plan) lives in lib/probe.
+ * by netlink uevents (the message read by fmt_uevent.h), the search's I/O,
+ * the NBD attach with a server process that outlives the hand-off, the
+ * network link and DHCP, PID 1's chores and the hand-off itself.  Every
+ * decision that needs no kernel (config, order, plan, retries, hints)
+ * lives in lib/probe.
  *
  * PID 1 stays single-threaded: every thread (uzip workers, NBD workers,
  * NBD_DO_IT) lives in the forked server process.
@@ -23,7 +27,9 @@
 #include <liveroot/config.h>
 #include <liveroot/diag.h>
 #include <liveroot/initramfs.h>
+#include <liveroot/locate.h>
 #include <liveroot/os.h>
+#include <liveroot/report.h>
 
 /* --- log.c: "[   3.214] liveroot: ..." on the console and in memory ----- */
 void	lri_log(const char *fmt, ...) LR_PRINTF(1, 2);
@@ -72,16 +78,19 @@ int	lri_devs_scan(struct lri_devs *ds);
 /* Wait up to timeout_ms for uevents; returns the number of block devices
  * that appeared or changed (0 on timeout). */
 int	lri_devs_wait(struct lri_devs *ds, int timeout_ms);
+/* One uevent message: 1 when a disk is new or changed (to probe), else 0. */
+int	lri_devs_event(struct lri_devs *ds, const void *msg, size_t len);
 
 /* --- nbdattach.c -------------------------------------------------------- */
 struct lri_stack_opts {
-	uint64_t	overlay_cap;
-	const char	*nbd_dev;	/* "/dev/nbd0" */
+	struct stack_spec spec;		/* the plan's (plan_stack_spec) */
+	uint32_t	blksize;	/* the plan's NBD logical block size */
+	const char	*nbd_dev;	/* the plan's, "/dev/nbd0" */
 	char		**argv;		/* main's argv, for the '@' name */
 };
 /*
- * Fork the server process: it stacks uzip (when the image has the magic)
- * and rowr (RAM upper capped at overlay_cap) on img, attaches the stack to
+ * Fork the server process: it builds the stack spec describes on img
+ * (stack_open_on: uzip, then rowr over a capped RAM upper), attaches it to
  * nbd_dev over a socketpair and serves it for the life of the system.
  * img is consumed (the parent's copy is dropped).  On return 0 the device
  * is live; *size is its size.
@@ -115,6 +124,31 @@ int	lri_chroot_child(const char *newroot, const char *init, pid_t *pid,
  * (bounded by timeout_s).  The interface name goes to ifname. */
 int	lri_net_up(unsigned timeout_s, char *ifname, size_t len,
 	    struct diag *d);
+
+/* --- boot.c: PID 1's chores -------------------------------------------- */
+void	lri_early_mounts(void);
+/* live.toram: copy the image into RAM when it fits beside keep bytes. */
+void	lri_to_ram(struct probe_source *src, uint64_t keep);
+/* Only reap children, forever. */
+void	lri_rest_forever(void) __attribute__((noreturn));
+/* A failed boot: the rescue shell (live.shell=1), else a halt. */
+void	lri_rescue(int shell) __attribute__((noreturn));
+
+/* --- search.c: the search's I/O; what it sees goes into the report ----- */
+/* Ventoy's os_param, kept in *param (allocated) for locate. */
+void	lri_os_param_read(struct probe_report *r, unsigned char **param,
+	    size_t *plen);
+enum probe_outcome lri_strategy_preload(const struct live_config *c,
+	    struct probe_report *r, struct probe_source *out, struct diag *d);
+enum probe_outcome lri_strategy_net(const struct live_config *c,
+	    struct probe_report *r, struct probe_source *out, struct diag *d);
+/* Open /dev/NAME and search it with lo; a device that is not ready is
+ * given a retry time (dv->retry_at). */
+enum probe_outcome lri_probe_dev(struct lri_dev *dv,
+	    const struct locate_opts *lo, struct probe_source *out,
+	    struct diag *d);
+/* Log every device after a failed search; count the disks into r. */
+void	lri_devs_list(struct lri_devs *ds, struct probe_report *r);
 
 /* --- small helpers (log.c; files: os_read_file, os_mkdir_p of os.h) ---- */
 uint64_t lri_ram_bytes(void);

@@ -29,26 +29,11 @@
 #include <liveroot/fmt_moddep.h>
 
 #include "lrinit.h"
+#include "modules_int.h"
 
 #ifndef MODULE_INIT_COMPRESSED_FILE
 #define MODULE_INIT_COMPRESSED_FILE 4
 #endif
-
-struct mod {
-	char	*name;		/* normalized: '-' -> '_' */
-	char	*path;		/* relative to the module dir */
-	char	*deps;		/* space separated paths */
-	int	state;		/* 0 todo, 1 loading, 2 done, 3 failed */
-};
-
-struct modctx {
-	char		dir[300];
-	struct mod	*m;
-	size_t		n;
-	char		*dep_text;
-	char		*builtin;
-	struct lri_mod_stats *st;
-};
 
 static void
 normalize(char *s)
@@ -59,8 +44,8 @@ normalize(char *s)
 }
 
 /* Reads modules.dep: one struct mod a line, pointing into dep_text. */
-static int
-parse_dep(struct modctx *c)
+int
+lri_mod_parse_dep(struct modctx *c)
 {
 	struct fmt_moddep_iter it;
 	struct fmt_moddep_ent e;
@@ -95,8 +80,8 @@ parse_dep(struct modctx *c)
 	return (0);
 }
 
-static struct mod *
-find_mod(struct modctx *c, const char *name)
+struct mod *
+lri_mod_find(struct modctx *c, const char *name)
 {
 	size_t i;
 
@@ -106,8 +91,8 @@ find_mod(struct modctx *c, const char *name)
 	return (NULL);
 }
 
-static struct mod *
-find_by_path(struct modctx *c, const char *path, size_t len)
+struct mod *
+lri_mod_find_path(struct modctx *c, const char *path, size_t len)
 {
 	size_t i;
 
@@ -118,8 +103,8 @@ find_by_path(struct modctx *c, const char *path, size_t len)
 	return (NULL);
 }
 
-static int
-is_builtin(struct modctx *c, const char *name)
+int
+lri_mod_builtin(struct modctx *c, const char *name)
 {
 	struct fmt_moddep_ent e;
 
@@ -152,7 +137,7 @@ load_one(struct modctx *c, struct mod *m, const char *args, int depth)
 	}
 	/* modprobe's order: the last dependency first. */
 	for (i = ndeps; i-- > 0;) {
-		if ((dm = find_by_path(c, deps[i], lens[i])) == NULL) {
+		if ((dm = lri_mod_find_path(c, deps[i], lens[i])) == NULL) {
 			lri_log("module %s: dependency %.*s is not in "
 			    "modules.dep", m->name, (int)lens[i], deps[i]);
 			continue;
@@ -215,7 +200,7 @@ lri_modules_load(const char *list_path, struct lri_mod_stats *st)
 		return (errno);
 	}
 	snprintf(c.dir, sizeof(c.dir), INITRAMFS_MODULE_DIR "/%s", u.release);
-	if ((e = parse_dep(&c)) != 0) {
+	if ((e = lri_mod_parse_dep(&c)) != 0) {
 		lri_log("cannot read %s/modules.dep (%s): run depmod -b ROOT %s "
 		    "when building the initramfs; loading no modules", c.dir,
 		    strerror(e), u.release);
@@ -244,8 +229,8 @@ lri_modules_load(const char *list_path, struct lri_mod_stats *st)
 		} else
 			args = "";
 		normalize(name);
-		if ((m = find_mod(&c, name)) == NULL) {
-			if (is_builtin(&c, name))
+		if ((m = lri_mod_find(&c, name)) == NULL) {
+			if (lri_mod_builtin(&c, name))
 				st->builtin++;
 			else {
 				st->missing++;

@@ -3,9 +3,10 @@
  * nbdattach.c - the root stack served to the kernel's nbd driver.
  *
  * PID 1 forks the server process, which owns everything with threads:
- *   image bytes -> uzip (if the magic says so) -> rowr (RAM upper, capped)
- *   -> NBD server on one end of a socketpair; the other end goes to the
- *   kernel with NBD_SET_SOCK and a thread sits in NBD_DO_IT.
+ *   image bytes -> uzip -> rowr (RAM upper, capped), as the plan's stack
+ *   spec says (stack_open_on) -> NBD server on one end of a socketpair;
+ *   the other end goes to the kernel with NBD_SET_SOCK and a thread sits
+ *   in NBD_DO_IT.  Block size and flags come from the plan and the stack.
  * The server reports "OK <size> <uzip>" or "ERR <message>" on a pipe and
  * then serves for the life of the system: it must outlive switch_root, so
  * it locks its memory (MCL_ONFAULT: pages shared copy-on-write with PID 1
@@ -36,8 +37,7 @@
 
 #include <liveroot/chain.h>
 #include <liveroot/nbd.h>
-#include <liveroot/rowr.h>
-#include <liveroot/uzip.h>
+#include <liveroot/stack.h>
 
 #include "lrinit.h"
 
@@ -206,13 +206,11 @@ static void
 server_main(struct bdev *img, const struct lri_stack_opts *o, int rep,
     int kside, int sside)
 {
-	struct bdev_uzip_opts uo = { 0, 0 };
-	struct bdev_rowr_opts ro = { 0 };
 	struct nbd_export_opts no = { "", 0, 4 };
-	struct bdev *top = img, *u = NULL, *upper = NULL, *rw = NULL;
+	struct bdev *rw = NULL;
 	struct nbd_server *srv = NULL;
 	struct diag d;
-	unsigned char magic[16];
+	unsigned long flags;
 	uint32_t blksize;
 	pthread_t th;
 	int nbd, uz = 0, e;
@@ -220,19 +218,8 @@ server_main(struct bdev *img, const struct lri_stack_opts *o, int rep,
 	diag_clear(&d);
 	rename_self(o->argv);
 	setsid();
-	if (bdev_size(img) >= sizeof(magic) &&
-	    bdev_read(img, magic, sizeof(magic), 0, &d) == 0 &&
-	    plan_is_uzip_magic(magic, sizeof(magic))) {
-		if ((e = bdev_uzip_new(img, &uo, &u, &d)) != 0) {
-			report(rep, "ERR %s", d.msg);
-			_exit(1);
-		}
-		top = u;
-		uz = 1;
-	}
-	if ((e = bdev_mem_new(bdev_size(top), o->overlay_cap, &upper, &d)) !=
-	    0 || (e = bdev_rowr_new(top, upper, &ro, &rw, &d)) != 0) {
-		report(rep, "ERR overlay: %s", d.msg);
+	if ((e = stack_open_on(img, &o->spec, &rw, &uz, &d)) != 0) {
+		report(rep, "ERR %s", d.msg);
 		_exit(1);
 	}
 	{
@@ -246,18 +233,17 @@ server_main(struct bdev *img, const struct lri_stack_opts *o, int rep,
 		    rw, "errlog(%s)", rw->desc);
 		rw = &l->b;
 	}
-	/*
-	 * 512-byte logical blocks: a file system with 1 KiB blocks (mke2fs
-	 * picks them for small images) cannot mount on a device with larger
-	 * logical blocks; the page cache still sends 4 KiB requests.
-	 */
-	blksize = 512;
-	if (bdev_size(rw) % 512 != 0) {
+	blksize = o->blksize != 0 ? o->blksize : 512;
+	if (bdev_size(rw) % blksize != 0) {
 		report(rep, "ERR the root image is %llu bytes, not a multiple "
-		    "of 512: not a file system image",
-		    (unsigned long long)bdev_size(rw));
+		    "of %u: not a file system image",
+		    (unsigned long long)bdev_size(rw), blksize);
 		_exit(1);
 	}
+	flags = NBD_FLAG_HAS_FLAGS | NBD_FLAG_SEND_FLUSH | NBD_FLAG_SEND_FUA |
+	    NBD_FLAG_SEND_TRIM;
+	if (rw->readonly)
+		flags |= NBD_FLAG_READ_ONLY;
 	if ((nbd = open(o->nbd_dev, O_RDWR | O_CLOEXEC)) < 0) {
 		report(rep, "ERR cannot open %s: %s (is the nbd module in "
 		    INITRAMFS_MODULES "?)", o->nbd_dev, strerror(errno));
@@ -266,9 +252,8 @@ server_main(struct bdev *img, const struct lri_stack_opts *o, int rep,
 	if (ioctl(nbd, NBD_SET_BLKSIZE, (unsigned long)blksize) != 0 ||
 	    ioctl(nbd, NBD_SET_SIZE_BLOCKS,
 	    (unsigned long)(bdev_size(rw) / blksize)) != 0 ||
-	    ioctl(nbd, NBD_SET_FLAGS, (unsigned long)(NBD_FLAG_HAS_FLAGS |
-	    NBD_FLAG_SEND_FLUSH | NBD_FLAG_SEND_FUA | NBD_FLAG_SEND_TRIM)) !=
-	    0 || ioctl(nbd, NBD_SET_SOCK, (unsigned long)kside) != 0) {
+	    ioctl(nbd, NBD_SET_FLAGS, flags) != 0 ||
+	    ioctl(nbd, NBD_SET_SOCK, (unsigned long)kside) != 0) {
 		report(rep, "ERR %s: NBD setup ioctl failed: %s (device in "
 		    "use?)", o->nbd_dev, strerror(errno));
 		_exit(1);

@@ -230,6 +230,42 @@ check "serve refuses another uzip image" grep -q "made on another lower" err.txt
 cp za.save za.uzip
 check "the right image again" "$LIVEROOT" overlay status -q upz.img
 
+# Regression: `overlay create X.uzip UPPER` recorded the compressed file as
+# the lower (the map's size was the file's), and `serve --overlay UPPER`,
+# which decompresses it, refused it as the wrong size.  The overlay's lower
+# is the decompressed image; its identity is the image file's.
+"$LIVEROOT" serve --lower za.uzip --unix "$SOCK" >/dev/null 2>&1 &
+SRV=$!
+i=0
+while [ ! -S "$SOCK" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+nbdcopy "$URI" zdec.img
+serve_stop
+rm -f "$SOCK"
+check "create on a uzip image" "$LIVEROOT" overlay create za.uzip upc.img
+"$LIVEROOT" overlay status --json upc.img >st.json
+check "... the union is the decompressed image" \
+    test "$(json_field st.json size)" = "$(stat -c %s zdec.img)"
+check "... identified as a uzip image" \
+    test "$(json_field st.json lower_identity)" = uzip
+check "serve --overlay opens it" union upc.img zu.img
+check "... and reads the decompressed bytes" cmp zdec.img zu.img
+check "... which begin with the image's" cmp -n 1000000 za.bin zu.img
+serve_start upc.img && qemu-io -f raw "$URI" -c 'write -P 0x5a 4096 8192' \
+    >qemu-io.log 2>&1
+serve_stop
+python3 -c '
+d = bytearray(open("zdec.img", "rb").read())
+d[4096:12288] = b"\x5a" * 8192
+open("zexp.img", "wb").write(d)'
+check "a write through it persists" union upc.img zu.img
+check "... over the decompressed lower" cmp zexp.img zu.img
+"$LIVEROOT" overlay commit -q upc.img 2>err.txt
+check "commit into a uzip image is refused" test $? = 2
+check "... saying why" grep -q "za.uzip is a uzip image, which is read-only: nothing can be committed into it" err.txt
+check "revert on it" "$LIVEROOT" overlay revert -q upc.img
+check "... gives the image back" union upc.img zu.img
+check "... byte for byte" cmp zdec.img zu.img
+
 # --- the map's temporary file ----------------------------------------------------
 # Regression: UPPER.rowrmap.tmp was opened with O_TRUNC and followed: a
 # symbolic link planted there had its target overwritten by the map.

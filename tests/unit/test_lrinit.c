@@ -6,8 +6,9 @@
  * modules.dep / modules.builtin parsing (names with '-' and '_', the
  * compressed suffixes, dependency paths), and the boot log: saved mode
  * 0600 even over an older 0644 file, and URLs in it without their query
- * string or user:password@.  The platform files are included whole so
- * their static helpers are reachable; nothing is loaded or mounted.
+ * string or user:password@.  It links the platform library
+ * (liveroot_linux); modules_int.h exposes the module table to it; nothing
+ * is loaded or mounted.  test_uevent.c checks the message parser itself.
  */
 #define _GNU_SOURCE
 #include <stdlib.h>
@@ -15,9 +16,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../platform/linux/devices.c"
-#include "../../platform/linux/log.c"
-#include "../../platform/linux/modules.c"
+#include <fcntl.h>
+
+#include <liveroot/fmt_moddep.h>
+#include <liveroot/os.h>
+
+#include "lrinit.h"
+#include "modules_int.h"
 
 #include "t.h"
 
@@ -53,7 +58,7 @@ test_uevents(void)
 	ds.fd = -1;
 
 	n = mkev(buf, sizeof(buf), "add", "sda", "block", "disk");
-	CHECK_EQ(handle(&ds, buf, n), 1);
+	CHECK_EQ(lri_devs_event(&ds, buf, n), 1);
 	CHECK_EQ(ds.n, 1);
 	CHECK(strcmp(ds.dev[0].name, "sda") == 0);
 	CHECK_EQ(ds.dev[0].partition, 0);
@@ -61,60 +66,60 @@ test_uevents(void)
 
 	/* A partition is recorded, not marked for probing. */
 	n = mkev(buf, sizeof(buf), "add", "sda1", "block", "partition");
-	CHECK_EQ(handle(&ds, buf, n), 1);
+	CHECK_EQ(lri_devs_event(&ds, buf, n), 1);
 	CHECK_EQ(ds.n, 2);
 	CHECK_EQ(ds.dev[1].partition, 1);
 	CHECK_EQ(ds.dev[1].dirty, 0);
 
 	/* The same add twice is not new. */
 	n = mkev(buf, sizeof(buf), "add", "sda", "block", "disk");
-	CHECK_EQ(handle(&ds, buf, n), 0);
+	CHECK_EQ(lri_devs_event(&ds, buf, n), 0);
 	CHECK_EQ(ds.n, 2);
 
 	/* A CD's medium change: probe again. */
 	ds.dev[0].dirty = 0;
 	n = mkev(buf, sizeof(buf), "change", "sda", "block", "disk");
-	CHECK_EQ(handle(&ds, buf, n), 1);
+	CHECK_EQ(lri_devs_event(&ds, buf, n), 1);
 	CHECK_EQ(ds.dev[0].dirty, 1);
 
 	/* Removal, then the device coming back. */
 	n = mkev(buf, sizeof(buf), "remove", "sda", "block", "disk");
-	CHECK_EQ(handle(&ds, buf, n), 0);
+	CHECK_EQ(lri_devs_event(&ds, buf, n), 0);
 	CHECK_EQ(ds.dev[0].gone, 1);
 	CHECK_EQ(ds.dev[0].dirty, 0);
 	n = mkev(buf, sizeof(buf), "add", "sda", "block", "disk");
-	CHECK_EQ(handle(&ds, buf, n), 1);
+	CHECK_EQ(lri_devs_event(&ds, buf, n), 1);
 	CHECK_EQ(ds.dev[0].gone, 0);
 	CHECK_EQ(ds.dev[0].dirty, 1);
 
 	/* Not ours: other subsystems, the machine's own devices, udev. */
 	n = mkev(buf, sizeof(buf), "add", "eth0", "net", NULL);
-	CHECK_EQ(handle(&ds, buf, n), 0);
+	CHECK_EQ(lri_devs_event(&ds, buf, n), 0);
 	n = mkev(buf, sizeof(buf), "add", "loop3", "block", "disk");
-	CHECK_EQ(handle(&ds, buf, n), 0);
+	CHECK_EQ(lri_devs_event(&ds, buf, n), 0);
 	n = mkev(buf, sizeof(buf), "add", "nbd0", "block", "disk");
-	CHECK_EQ(handle(&ds, buf, n), 0);
+	CHECK_EQ(lri_devs_event(&ds, buf, n), 0);
 	n = mkev(buf, sizeof(buf), "add", "ram0", "block", "disk");
-	CHECK_EQ(handle(&ds, buf, n), 0);
+	CHECK_EQ(lri_devs_event(&ds, buf, n), 0);
 	memcpy(buf, "libudev", 7);
-	CHECK_EQ(handle(&ds, buf, n), 0);
+	CHECK_EQ(lri_devs_event(&ds, buf, n), 0);
 	CHECK_EQ(ds.n, 2);
 
 	/* DEVNAME with a /dev/ prefix, and no DEVTYPE (a disk). */
 	n = mkev(buf, sizeof(buf), "add", "/dev/vdb", "block", NULL);
-	CHECK_EQ(handle(&ds, buf, n), 1);
+	CHECK_EQ(lri_devs_event(&ds, buf, n), 1);
 	CHECK(strcmp(ds.dev[2].name, "vdb") == 0);
 
 	/* Truncated messages: no crash, nothing recorded. */
 	n = mkev(buf, sizeof(buf), "add", "sdz", "block", "disk");
-	CHECK_EQ(handle(&ds, buf, 5), 0);
-	CHECK_EQ(handle(&ds, buf, 0), 0);
+	CHECK_EQ(lri_devs_event(&ds, buf, 5), 0);
+	CHECK_EQ(lri_devs_event(&ds, buf, 0), 0);
 	CHECK_EQ(ds.n, 3);
 
 	/* A name longer than the record is ignored, not truncated. */
 	n = mkev(buf, sizeof(buf), "add",
 	    "averyveryverylongdevicename0123456789", "block", "disk");
-	CHECK_EQ(handle(&ds, buf, n), 0);
+	CHECK_EQ(lri_devs_event(&ds, buf, n), 0);
 	CHECK_EQ(ds.n, 3);
 }
 
@@ -167,20 +172,20 @@ test_moddep(void)
 	memset(&st, 0, sizeof(st));
 	c.st = &st;
 	snprintf(c.dir, sizeof(c.dir), "%s", dir);
-	CHECK_EQ(parse_dep(&c), 0);
+	CHECK_EQ(lri_mod_parse_dep(&c), 0);
 	CHECK_EQ(c.n, 5);
-	m = find_mod(&c, "ext4");
+	m = lri_mod_find(&c, "ext4");
 	CHECK(m != NULL && strstr(m->deps, "jbd2.ko") != NULL);
-	CHECK(find_mod(&c, "usb_storage") != NULL);
-	CHECK(find_mod(&c, "usb-storage") == NULL);	/* callers normalize */
-	d = find_by_path(&c, "kernel/fs/mbcache.ko", 20);
+	CHECK(lri_mod_find(&c, "usb_storage") != NULL);
+	CHECK(lri_mod_find(&c, "usb-storage") == NULL);	/* callers normalize */
+	d = lri_mod_find_path(&c, "kernel/fs/mbcache.ko", 20);
 	CHECK(d != NULL && strcmp(d->name, "mbcache") == 0);
-	CHECK(find_by_path(&c, "kernel/fs/mbcache.k", 19) == NULL);
+	CHECK(lri_mod_find_path(&c, "kernel/fs/mbcache.k", 19) == NULL);
 	snprintf(path, sizeof(path), "%s/modules.builtin", dir);
 	CHECK_EQ(os_read_file(path, 1 << 20, &c.builtin, NULL, NULL), 0);
-	CHECK(is_builtin(&c, "isofs"));
-	CHECK(is_builtin(&c, "loop"));
-	CHECK(!is_builtin(&c, "ext4"));
+	CHECK(lri_mod_builtin(&c, "isofs"));
+	CHECK(lri_mod_builtin(&c, "loop"));
+	CHECK(!lri_mod_builtin(&c, "ext4"));
 	for (size_t i = 0; i < c.n; i++)
 		free(c.m[i].name);
 	free(c.m);

@@ -16,6 +16,7 @@
 #include <liveroot/faulty.h>
 #include <liveroot/rowr.h>
 #include <liveroot/rowrmap.h>
+#include <liveroot/stack.h>
 #include <liveroot/util.h>
 
 #include "t.h"

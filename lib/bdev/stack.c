@@ -1,0 +1,369 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * stack.c - build the block stack a struct stack_spec describes (stack.h):
+ * the lower file or the given device, bdev_uzip when the spec says so, then
+ * rowr over a RAM upper or a persistent overlay on files.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <liveroot/bdev.h>
+#include <liveroot/fmt_uzip.h>
+#include <liveroot/rowr.h>
+#include <liveroot/stack.h>
+#include <liveroot/uzip.h>
+
+/* 1 when the device starts with a uzip magic. */
+static int
+has_uzip_magic(struct bdev *b)
+{
+	uint8_t hdr[FMT_UZIP_HDRLEN];
+
+	return (b->size >= sizeof(hdr) &&
+	    bdev_read(b, hdr, sizeof(hdr), 0, NULL) == 0 &&
+	    fmt_uzip_probe(hdr, sizeof(hdr)));
+}
+
+/*
+ * Stacks uzip on img as s->uzip says; *out is img itself or the uzip layer
+ * (which then owns img).  img stays the caller's on failure.
+ */
+static int
+stack_uzip(struct bdev *img, const struct stack_spec *s, struct bdev **out,
+    int *isuzip, struct diag *d)
+{
+	struct bdev_uzip_opts uo = { .cache_clusters = s->cache,
+	    .workers = s->workers };
+	int error;
+
+	*isuzip = 0;
+	*out = img;
+	if (s->uzip == STACK_UZIP_NO)
+		return (0);
+	if (!has_uzip_magic(img)) {
+		if (s->uzip == STACK_UZIP_YES)
+			return (diag_set(d, EINVAL, "not a uzip image (no "
+			    "uzip magic at its start)"));
+		return (0);
+	}
+	if ((error = bdev_uzip_new(img, &uo, out, d)) != 0) {
+		*out = img;
+		return (error);
+	}
+	*isuzip = 1;
+	return (0);
+}
+
+/* Opens the lower at path (writable when asked and not a uzip image). */
+static int
+open_lower(const struct stack_spec *s, const char *path, int writable,
+    struct bdev **out, struct diag *d)
+{
+	struct bdev *f;
+	int error, uz;
+
+	if ((error = bdev_file_open(path, BDEV_FILE_RDONLY, 0, &f, d)) != 0)
+		return (error);
+	if ((error = stack_uzip(f, s, out, &uz, d)) != 0) {
+		bdev_destroy(f);
+		return (diag_prefix(d, "%s: ", path));
+	}
+	if (uz && (s->flags & STACK_LOWER_RW)) {
+		bdev_destroy(*out);
+		return (diag_set(d, EROFS, "%s is a uzip image, which is "
+		    "read-only: nothing can be committed into it; keep the "
+		    "overlay, or revert or drop it", path));
+	}
+	if (uz || !writable)
+		return (0);
+	bdev_destroy(f);
+	return (bdev_file_open(path, 0, 0, out, d));
+}
+
+static int
+ram_overlay(const struct stack_spec *s, struct bdev *lower, struct bdev **out,
+    struct diag *d)
+{
+	struct bdev_rowr_opts ro = { .granule = s->granule };
+	struct bdev *mem;
+	uint64_t cap;
+	int error;
+
+	cap = s->ram_pct != 0 ? (uint64_t)((long double)lower->size *
+	    LR_MIN(s->ram_pct, 100u) / 100) : s->ram_cap;
+	if ((error = bdev_mem_new(lower->size, cap, &mem, d)) != 0)
+		return (error);
+	if ((error = bdev_rowr_new(lower, mem, &ro, out, d)) != 0)
+		bdev_destroy(mem);
+	return (error);
+}
+
+/* Makes a new overlay (upper file and map) on the lower at lower_path. */
+static int
+create_overlay(const struct stack_spec *s, const char *lower_path,
+    const char *map, struct diag *d)
+{
+	struct bdev_rowr_opts ro = { .granule = s->granule };
+	struct bdev *lower = NULL, *upper = NULL, *b;
+	struct stat lst, ust;
+	const char *up = s->upper_path;
+	char *abs = NULL;
+	int error, created = 0;
+
+	if ((error = open_lower(s, lower_path, 0, &lower, d)) != 0) {
+		diag_prefix(d, "lower: ");
+		goto out;
+	}
+	if ((abs = realpath(lower_path, NULL)) == NULL) {
+		error = diag_set(d, errno, "%s: %s", lower_path,
+		    strerror(errno));
+		goto out;
+	}
+	if (stat(up, &ust) == 0) {
+		if (stat(abs, &lst) == 0 && lst.st_dev == ust.st_dev &&
+		    lst.st_ino == ust.st_ino) {
+			error = diag_set(d, EINVAL, "the upper %s is the lower "
+			    "itself: name another file", up);
+			goto out;
+		}
+		if (S_ISREG(ust.st_mode) && (uint64_t)ust.st_size <
+		    lower->size) {
+			error = diag_set(d, EINVAL, "the upper %s is %ju "
+			    "bytes, smaller than the union (the lower %s, %ju "
+			    "bytes): make it at least %ju bytes (truncate -s "
+			    "%ju %s), or remove it and let create make it", up,
+			    (uintmax_t)ust.st_size, lower_path,
+			    (uintmax_t)lower->size, (uintmax_t)lower->size,
+			    (uintmax_t)lower->size, up);
+			goto out;
+		}
+	} else
+		created = 1;
+	if ((error = bdev_file_open(up, created ? BDEV_FILE_CREATE : 0,
+	    lower->size, &upper, d)) != 0) {
+		diag_prefix(d, "upper: ");
+		goto out;
+	}
+	if ((error = bdev_rowr_open_persistent(lower, upper, map, abs, &ro,
+	    BDEV_ROWR_CREATE, &b, d)) != 0)
+		goto out;
+	lower = upper = NULL;
+	bdev_destroy(b);
+out:
+	bdev_destroy(upper);
+	bdev_destroy(lower);
+	if (error != 0 && created)
+		(void)unlink(up);
+	free(abs);
+	return (error);
+}
+
+/* Opens an existing overlay on files; the map names the lower. */
+static int
+open_overlay(const struct stack_spec *s, const char *lower_path,
+    const char *map, struct bdev **out, struct diag *d)
+{
+	struct bdev *lower = NULL, *upper = NULL;
+	int error;
+
+	if ((error = open_lower(s, lower_path, (s->flags & STACK_LOWER_RW) !=
+	    0, &lower, d)) != 0)
+		return (diag_prefix(d, "overlay %s: lower: ", s->upper_path));
+	if ((error = bdev_rowr_open_upper(s->upper_path,
+	    (s->flags & STACK_READONLY) != 0, &upper, d)) != 0)
+		goto fail;
+	if ((error = bdev_rowr_open_persistent(lower, upper, map, NULL, NULL,
+	    (s->flags & STACK_RESUME) ? BDEV_ROWR_RESUME : 0, out, d)) != 0)
+		goto fail;
+	return (0);
+fail:
+	bdev_destroy(upper);
+	bdev_destroy(lower);
+	return (error);
+}
+
+static int
+file_overlay(const struct stack_spec *s, struct bdev **out, struct diag *d)
+{
+	struct bdev_rowr_info *info = NULL;
+	const char *lower_path = s->lower, *mp = s->map_path;
+	char *map = NULL;
+	int error;
+
+	if (mp == NULL && (mp = map = bdev_rowr_map_path(s->upper_path)) ==
+	    NULL)
+		return (diag_set(d, ENOMEM, "out of memory"));
+	if (access(mp, F_OK) == 0 || !(s->flags & STACK_CREATE)) {
+		if ((info = malloc(sizeof(*info))) == NULL) {
+			error = diag_set(d, ENOMEM, "out of memory");
+			goto out;
+		}
+		if ((error = bdev_rowr_read_info(mp, info, d)) != 0)
+			goto out;
+		lower_path = info->lower_path;
+	} else if (lower_path == NULL) {
+		error = diag_set(d, EINVAL, "%s: no overlay there yet: name "
+		    "its lower to create one", s->upper_path);
+		goto out;
+	} else if ((error = create_overlay(s, lower_path, mp, d)) != 0)
+		goto out;
+	error = open_overlay(s, lower_path, mp, out, d);
+out:
+	free(info);
+	free(map);
+	return (error);
+}
+
+int
+stack_open_on(struct bdev *img, const struct stack_spec *s,
+    struct bdev **out, int *uzip, struct diag *d)
+{
+	struct bdev *lower;
+	int error, uz;
+
+	if (s->upper == STACK_UPPER_FILE) {
+		bdev_destroy(img);
+		return (diag_set(d, EINVAL, "a persistent overlay is opened "
+		    "by its files, not on an open device"));
+	}
+	if ((error = stack_uzip(img, s, &lower, &uz, d)) != 0) {
+		bdev_destroy(img);
+		return (error);
+	}
+	if (s->upper == STACK_UPPER_RAM &&
+	    (error = ram_overlay(s, lower, out, d)) != 0) {
+		bdev_destroy(lower);
+		return (error);
+	}
+	if (s->upper == STACK_UPPER_NONE)
+		*out = lower;
+	if (uzip != NULL)
+		*uzip = uz;
+	return (0);
+}
+
+int
+stack_check_on(struct bdev *img, const struct stack_spec *s, struct diag *d)
+{
+	struct stack_spec c = *s;
+	struct bdev *b;
+	int error;
+
+	c.upper = STACK_UPPER_NONE;
+	c.cache = 1;
+	c.workers = 1;
+	bdev_ref(img);		/* stack_open_on consumes this reference */
+	if ((error = stack_open_on(img, &c, &b, NULL, d)) != 0)
+		return (error);
+	bdev_destroy(b);
+	return (0);
+}
+
+int
+stack_open(const struct stack_spec *s, struct bdev **out, struct diag *d)
+{
+	struct bdev *lower;
+	int error;
+
+	if (s->upper == STACK_UPPER_FILE) {
+		if (s->upper_path == NULL)
+			return (diag_set(d, EINVAL, "no upper file named"));
+		return (file_overlay(s, out, d));
+	}
+	if (s->lower == NULL)
+		return (diag_set(d, EINVAL, "no lower image named"));
+	if ((error = open_lower(s, s->lower, s->upper == STACK_UPPER_NONE &&
+	    (s->flags & STACK_WRITABLE_LOWER), &lower, d)) != 0)
+		return (error);
+	if (s->upper == STACK_UPPER_NONE) {
+		*out = lower;
+		return (0);
+	}
+	if ((error = ram_overlay(s, lower, out, d)) != 0)
+		bdev_destroy(lower);
+	return (error);
+}
+
+static int
+str_equal(const char *a, const char *b)
+{
+	return (a == b || (a != NULL && b != NULL && strcmp(a, b) == 0));
+}
+
+int
+stack_spec_equal(const struct stack_spec *a, const struct stack_spec *b)
+{
+	return (str_equal(a->lower, b->lower) && a->uzip == b->uzip &&
+	    a->upper == b->upper && a->ram_cap == b->ram_cap &&
+	    a->ram_pct == b->ram_pct &&
+	    str_equal(a->upper_path, b->upper_path) &&
+	    str_equal(a->map_path, b->map_path) && a->granule == b->granule &&
+	    a->cache == b->cache && a->workers == b->workers &&
+	    a->flags == b->flags);
+}
+
+/* --- overlays on files, by the upper's path ------------------------------ */
+
+int
+stack_create(const struct stack_spec *s, struct diag *d)
+{
+	char *map = NULL;
+	const char *mp = s->map_path;
+	struct stat st;
+	int error;
+
+	if (s->upper != STACK_UPPER_FILE || s->upper_path == NULL ||
+	    s->lower == NULL)
+		return (diag_set(d, EINVAL, "a persistent overlay needs a "
+		    "lower and an upper file"));
+	if (mp == NULL && (mp = map = bdev_rowr_map_path(s->upper_path)) ==
+	    NULL)
+		return (diag_set(d, ENOMEM, "out of memory"));
+	if (stat(mp, &st) == 0)
+		error = diag_set(d, EEXIST, "%s is already an overlay (%s "
+		    "exists): use it, or drop it first", s->upper_path, mp);
+	else
+		error = create_overlay(s, s->lower, mp, d);
+	free(map);
+	return (error);
+}
+
+int
+bdev_rowr_create_files(const char *lower_path, const char *upper_path,
+    const struct bdev_rowr_opts *o, struct diag *d)
+{
+	struct stack_spec s = { .lower = lower_path, .upper = STACK_UPPER_FILE,
+	    .upper_path = upper_path, .granule = o != NULL ? o->granule : 0 };
+
+	return (stack_create(&s, d));
+}
+
+int
+bdev_rowr_open_files_flags(const char *upper_path, int flags,
+    struct bdev **out, struct diag *d)
+{
+	struct stack_spec s = { .upper = STACK_UPPER_FILE,
+	    .upper_path = upper_path };
+
+	if (flags & BDEV_ROWR_RDONLY)
+		s.flags |= STACK_READONLY;
+	if (flags & BDEV_ROWR_LOWER_RW)
+		s.flags |= STACK_LOWER_RW;
+	if (flags & BDEV_ROWR_RESUME)
+		s.flags |= STACK_RESUME;
+	return (stack_open(&s, out, d));
+}
+
+int
+bdev_rowr_open_files(const char *upper_path, int readonly, struct bdev **out,
+    struct diag *d)
+{
+	return (bdev_rowr_open_files_flags(upper_path,
+	    readonly ? BDEV_ROWR_RDONLY : 0, out, d));
+}
