@@ -129,6 +129,26 @@ stack_abspath(const char *path, char **out, struct diag *d)
 }
 
 int
+stack_getopt(struct stack_opts *so, int argc, char **argv,
+    const char *shortopts, const struct option *lo)
+{
+	int ch, r;
+
+	if (!so->started) {
+		optind = 1;
+		opterr = 0;
+		so->started = 1;
+	}
+	while ((ch = getopt_long(argc, argv, shortopts, lo, NULL)) != -1) {
+		if ((r = stack_opt(so, ch, optarg)) < 0)
+			return (-2);
+		if (r == 0)
+			return (ch);
+	}
+	return (-1);
+}
+
+int
 stack_absolute(struct stack_opts *so, struct diag *d)
 {
 	const char **paths[3] = { &so->lower, &so->upper, &so->overlay };

@@ -40,6 +40,7 @@ struct stack_opts {
 	unsigned	 cache;		/* uzip cache clusters */
 	unsigned	 workers;	/* uzip decompression workers */
 	char		*owned[3];	/* paths made absolute (stack_absolute) */
+	int		 started;	/* stack_getopt has reset getopt */
 };
 
 /* The option lines for a verb's usage text. */
@@ -74,6 +75,15 @@ enum {
  * option, 0 when it is not, -1 after printing an error (cli_err).
  */
 int	stack_opt(struct stack_opts *so, int ch, const char *arg);
+
+/*
+ * getopt_long over argv (optind reset, opterr off) that consumes the stack
+ * options into so and returns the verb's own next option; -1 at the end,
+ * -2 after a stack option's error was printed.  shortopts must start with
+ * ':' and include STACK_SHORTOPTS; lo must include STACK_LONGOPTS.
+ */
+int	stack_getopt(struct stack_opts *so, int argc, char **argv,
+	    const char *shortopts, const struct option *lo);
 
 /*
  * Makes the lower, upper and overlay paths absolute (realpath when the

@@ -380,7 +380,7 @@ verb_mount_file(int argc, char **argv)
 	struct diag d;
 	const char *fuseopts = NULL, *name = "disk";
 	char *mnt = NULL, status = 1;
-	int ch, r, fg = 0, single = 0, verbose = 0, quiet = 0, pfd[2];
+	int ch, fg = 0, single = 0, verbose = 0, quiet = 0, pfd[2];
 	int error, rc = CLI_ERROR;
 	pid_t pid;
 
@@ -388,15 +388,11 @@ verb_mount_file(int argc, char **argv)
 		return (usage());
 	memset(&so, 0, sizeof(so));
 	diag_clear(&d);
-	optind = 1;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":fsvqho:" STACK_SHORTOPTS, lo,
-	    NULL)) != -1) {
-		if ((r = stack_opt(&so, ch, optarg)) < 0)
-			return (CLI_ERROR);
-		if (r > 0)
-			continue;
+	while ((ch = stack_getopt(&so, argc, argv, ":fsvqho:" STACK_SHORTOPTS,
+	    lo)) != -1) {
 		switch (ch) {
+		case -2:
+			return (CLI_ERROR);
 		case 'f':
 			fg = 1;
 			break;

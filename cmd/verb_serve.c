@@ -250,22 +250,18 @@ verb_serve(int argc, char **argv)
 	char *unix_path = NULL, *tcp = NULL, *host = NULL, *port = NULL;
 	unsigned long n;
 	long fd = -1;
-	int ch, r, verbose = 0, quiet = 0, handshake = 1, error;
+	int ch, verbose = 0, quiet = 0, handshake = 1, error;
 	int rc = CLI_ERROR;
 
 	if (cli_wants_help(argc, argv))
 		return (usage());
 	memset(&so, 0, sizeof(so));
 	diag_clear(&d);
-	optind = 1;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":qvfh" STACK_SHORTOPTS, lo,
-	    NULL)) != -1) {
-		if ((r = stack_opt(&so, ch, optarg)) < 0)
-			return (CLI_ERROR);
-		if (r > 0)
-			continue;
+	while ((ch = stack_getopt(&so, argc, argv, ":qvfh" STACK_SHORTOPTS,
+	    lo)) != -1) {
 		switch (ch) {
+		case -2:
+			return (CLI_ERROR);
 		case 'q':
 			quiet = 1;
 			break;

@@ -1126,15 +1126,46 @@ probe_other(uint64_t done, uint64_t total, void *arg)
  * again, and that run completes it.  The interruption here is a lower whose
  * third write fails (the kill test is tests/integration/overlay_commit.sh).
  */
+/* Commits the persistent overlay UP into the file LP through a lower whose
+ * nth write fails: the commit must fail with EIO. */
+static void
+commit_failing(const char *lp, const char *up, const char *mp, unsigned n)
+{
+	struct bdev_faulty_opts fo = { 0 };
+	struct bdev *r, *lower, *flower, *upper;
+	struct diag d;
+
+	CHECK_EQ(bdev_file_open(lp, 0, 0, &lower, NULL), 0);
+	fo.fail_write_after = n;
+	CHECK_EQ(bdev_faulty_new(lower, &fo, &flower, NULL), 0);
+	CHECK_EQ(bdev_file_open(up, 0, 0, &upper, NULL), 0);
+	CHECK_EQ(bdev_rowr_open_persistent(flower, upper, mp, NULL, NULL, 0,
+	    &r, &d), 0);
+	CHECK_EQ(bdev_rowr_commit(r, NULL, NULL, &d), EIO);
+	bdev_destroy(r);
+}
+
+/* Re-runs the interrupted commit of UP: it must complete. */
+static void
+commit_resume(const char *up)
+{
+	struct bdev *r;
+	struct diag d;
+
+	CHECK_EQ(bdev_rowr_open_files_flags(up, BDEV_ROWR_LOWER_RW |
+	    BDEV_ROWR_RESUME, &r, &d), 0);
+	CHECK_EQ(bdev_rowr_commit(r, NULL, NULL, &d), 0);
+	bdev_destroy(r);
+}
+
 static void
 test_interrupted_commit(void)
 {
 	enum { SZ = 4 << 20 };
 	static uint8_t model[SZ], want[SZ], chunk[1 << 20];
 	char lp[300], up[300], mp[320];
-	struct bdev_faulty_opts fo = { 0 };
 	struct bdev_rowr_info info;
-	struct bdev *r, *lower, *flower, *upper;
+	struct bdev *r;
 	struct diag d;
 	int i;
 
@@ -1155,14 +1186,7 @@ test_interrupted_commit(void)
 	bdev_destroy(r);
 
 	/* Commit into a lower whose third write fails: torn. */
-	CHECK_EQ(bdev_file_open(lp, 0, 0, &lower, NULL), 0);
-	fo.fail_write_after = 3;
-	CHECK_EQ(bdev_faulty_new(lower, &fo, &flower, NULL), 0);
-	CHECK_EQ(bdev_file_open(up, 0, 0, &upper, NULL), 0);
-	CHECK_EQ(bdev_rowr_open_persistent(flower, upper, mp, NULL, NULL, 0,
-	    &r, &d), 0);
-	CHECK_EQ(bdev_rowr_commit(r, NULL, NULL, &d), EIO);
-	bdev_destroy(r);
+	commit_failing(lp, up, mp, 3);
 	CHECK(!file_is(lp, model, SZ) && !file_is(lp, want, SZ));
 
 	/* Every open refuses, naming the fix without a command. */
@@ -1186,10 +1210,7 @@ test_interrupted_commit(void)
 	bdev_destroy(r);
 
 	/* Running it again completes it: the lower is the union. */
-	CHECK_EQ(bdev_rowr_open_files_flags(up, BDEV_ROWR_LOWER_RW |
-	    BDEV_ROWR_RESUME, &r, &d), 0);
-	CHECK_EQ(bdev_rowr_commit(r, NULL, NULL, &d), 0);
-	bdev_destroy(r);
+	commit_resume(up);
 	CHECK(file_is(lp, want, SZ));
 	CHECK_EQ(bdev_rowr_read_info(mp, &info, &d), 0);
 	CHECK(!info.commit_pending);
@@ -1204,19 +1225,9 @@ test_interrupted_commit(void)
 	CHECK_EQ(bdev_write(r, chunk, 4096, 0, NULL), 0);
 	memcpy(want, chunk, 4096);
 	bdev_destroy(r);
-	CHECK_EQ(bdev_file_open(lp, 0, 0, &lower, NULL), 0);
-	fo.fail_write_after = 1;
-	CHECK_EQ(bdev_faulty_new(lower, &fo, &flower, NULL), 0);
-	CHECK_EQ(bdev_file_open(up, 0, 0, &upper, NULL), 0);
-	CHECK_EQ(bdev_rowr_open_persistent(flower, upper, mp, NULL, NULL, 0,
-	    &r, &d), 0);
-	CHECK_EQ(bdev_rowr_commit(r, NULL, NULL, &d), EIO);
-	bdev_destroy(r);
+	commit_failing(lp, up, mp, 1);
 	CHECK_EQ(bdev_rowr_open_files(up, 1, &r, &d), BDEV_ROWR_ECOMMIT);
-	CHECK_EQ(bdev_rowr_open_files_flags(up, BDEV_ROWR_LOWER_RW |
-	    BDEV_ROWR_RESUME, &r, &d), 0);
-	CHECK_EQ(bdev_rowr_commit(r, NULL, NULL, &d), 0);
-	bdev_destroy(r);
+	commit_resume(up);
 	CHECK(file_is(lp, want, SZ));
 	/* A forced destroy drops a pending overlay. */
 	CHECK_EQ(bdev_rowr_destroy_files(up, BDEV_ROWR_DESTROY_REMOVE |
