@@ -32,6 +32,30 @@ fill_pattern(uint8_t *p, size_t n, uint64_t seed)
 		p[i] = (uint8_t)(t_rand(&seed) >> 56);
 }
 
+static void
+put_file(const char *path, const uint8_t *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	if (f == NULL || fwrite(data, 1, len, f) != len || fclose(f) != 0)
+		abort();
+}
+
+/*
+ * The files of a persistent-overlay test: TMP/TAGlower holding the pattern
+ * of seed (also left in model), TMP/TAGupper and its map path.
+ */
+static void
+ovl_files(const char *tag, char lp[300], char up[300], char mp[320],
+    uint8_t *model, size_t sz, uint64_t seed)
+{
+	snprintf(lp, 300, "%s/%slower", tmpdir, tag);
+	snprintf(up, 300, "%s/%supper", tmpdir, tag);
+	snprintf(mp, 320, "%s.rowrmap", up);
+	fill_pattern(model, sz, seed);
+	put_file(lp, model, sz);
+}
+
 /* A lower whose contents are a copy of model (read-only). */
 static struct bdev *
 mk_lower(const uint8_t *model, size_t size, int writable)
@@ -724,13 +748,7 @@ test_persistent(void)
 	FILE *f;
 	uint8_t byte;
 
-	snprintf(lp, sizeof(lp), "%s/plower", tmpdir);
-	snprintf(up, sizeof(up), "%s/pupper", tmpdir);
-	snprintf(mp, sizeof(mp), "%s.rowrmap", up);
-	fill_pattern(model, SZ, 8);
-	f = fopen(lp, "w");
-	fwrite(model, 1, SZ, f);
-	fclose(f);
+	ovl_files("p", lp, up, mp, model, SZ, 8);
 	CHECK_EQ(bdev_rowr_create_files(lp, up, &o, &d), 0);
 	CHECK(stat(up, &st) == 0 && st.st_size == SZ);	/* made sparse */
 	CHECK_EQ(bdev_rowr_create_files(lp, up, &o, &d), EEXIST);
@@ -803,14 +821,6 @@ test_persistent(void)
 
 /* --- the map's version 2 fields, the lower's identity, commit safety ----- */
 
-static void
-put_file(const char *path, const uint8_t *data, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-
-	if (f == NULL || fwrite(data, 1, len, f) != len || fclose(f) != 0)
-		abort();
-}
 
 static int
 file_is(const char *path, const uint8_t *model, size_t size)
@@ -1043,11 +1053,7 @@ test_v1_map(void)
 	FILE *f;
 	uint32_t crc;
 
-	snprintf(lp, sizeof(lp), "%s/v1lower", tmpdir);
-	snprintf(up, sizeof(up), "%s/v1upper", tmpdir);
-	snprintf(mp, sizeof(mp), "%s.rowrmap", up);
-	fill_pattern(model, SZ, 5);
-	put_file(lp, model, SZ);
+	ovl_files("v1", lp, up, mp, model, SZ, 5);
 	memset(model, 0xEE, 8192);	/* granules 0 and 1, in the upper */
 	put_file(up, model, SZ);
 	memset(hdr, 0, sizeof(hdr));
@@ -1169,11 +1175,7 @@ test_interrupted_commit(void)
 	struct diag d;
 	int i;
 
-	snprintf(lp, sizeof(lp), "%s/clower", tmpdir);
-	snprintf(up, sizeof(up), "%s/cupper", tmpdir);
-	snprintf(mp, sizeof(mp), "%s.rowrmap", up);
-	fill_pattern(model, SZ, 31);
-	put_file(lp, model, SZ);
+	ovl_files("c", lp, up, mp, model, SZ, 31);
 	memcpy(want, model, SZ);
 	CHECK_EQ(bdev_rowr_create_files(lp, up, NULL, &d), 0);
 	CHECK_EQ(bdev_rowr_open_files(up, 0, &r, &d), 0);
@@ -1309,13 +1311,9 @@ test_tmp_symlink(void)
 	FILE *f;
 	uint8_t x = 1;
 
-	snprintf(lp, sizeof(lp), "%s/slower", tmpdir);
-	snprintf(up, sizeof(up), "%s/supper", tmpdir);
-	snprintf(mp, sizeof(mp), "%s.rowrmap", up);
+	ovl_files("s", lp, up, mp, model, SZ, 51);
 	snprintf(tp, sizeof(tp), "%s.tmp", mp);
 	snprintf(vp, sizeof(vp), "%s/victim", tmpdir);
-	fill_pattern(model, SZ, 51);
-	put_file(lp, model, SZ);
 	put_file(vp, (const uint8_t *)"precious", 8);
 	CHECK_EQ(bdev_rowr_create_files(lp, up, NULL, &d), 0);
 	CHECK_EQ(symlink(vp, tp), 0);
