@@ -68,7 +68,10 @@ static const char mklive_usage[] =
 "                           verified with at boot (default\n"
 "                           " MKLIVE_DEFAULT_CA ")\n"
 "      --initramfs-only     build only OUT/initramfs.img (no TREE needed)\n"
-"      --keep-ext4          keep OUT/rootfs.ext4\n"
+"      --keep-ext4          keep OUT/rootfs.ext4 (freebsd: OUT/system.ffs)\n"
+"      --platform NAME      linux (default) or freebsd: OUT/cdroot/ with\n"
+"                           system.uzip (makefs -t ffs), boot/loader.conf,\n"
+"                           and README.freebsd, finished on a FreeBSD host\n"
 "      --json               print the outputs as JSON on stdout\n"
 "  -v, --verbose            say each step (also shown when stderr is a tty)\n"
 "  -q, --quiet              no step lines and no summary (errors and warnings\n"
@@ -155,6 +158,8 @@ mklive_hint(const struct mklive_opts *o, const struct mklive_result *r,
 	case MKLIVE_IN_EXTRA:
 		diag_prefix(d, "--extra-initramfs %s: ", o->extra[r->bad_index]);
 		break;
+	case MKLIVE_IN_TREE:
+		break;
 	case MKLIVE_IN_NETBOOT:
 		diag_set(d, E2BIG, "--net-base/--cmdline too long");
 		break;
@@ -190,6 +195,22 @@ static void
 print_result(const struct mklive_opts *o, const struct mklive_result *r,
     int json, int quiet)
 {
+	if (o->platform == MKLIVE_FREEBSD) {
+		if (json) {
+			printf("{\"platform\":\"freebsd\",\"cdroot\":");
+			cli_json_str(stdout, r->cdroot);
+			printf(",\"system_uzip_bytes\":%ju,\"ffs_bytes\":%ju,"
+			    "\"sha256\":\"%s\"}\n", (uintmax_t)r->uzip_bytes,
+			    (uintmax_t)r->ext4_bytes, r->sha256);
+		} else if (!quiet)
+			printf("system.uzip %s (%ju KiB from a %ju MiB FFS)\n"
+			    "cdroot      %s (boot/loader.conf, ramdisk.files)\n"
+			    "next        %s: the FreeBSD commands\n", r->uzip,
+			    (uintmax_t)(r->uzip_bytes >> 10),
+			    (uintmax_t)(r->ext4_bytes >> 20), r->cdroot,
+			    r->readme);
+		return;
+	}
 	if (json) {
 		printf("{\"kernel_version\":");
 		cli_json_str(stdout, r->kver);
@@ -236,6 +257,7 @@ struct mklive_args {
 	struct mklive_ui	ui;
 	const char		*free_s;
 	const char		*codec;
+	const char		*platform;
 	const char		*addmods[MKLIVE_MAXEXTRA];
 	int			 naddmods;
 	int			 usermods;
@@ -255,7 +277,7 @@ mklive_parse(struct mklive_args *a, int argc, char **argv)
 {
 	enum { O_FREE = 256, O_KDIR, O_INIT, O_BB, O_MODS, O_ADDMODS,
 	    O_EXTRA, O_COMPRESS, O_NETBASE, O_CMDLINE, O_IONLY, O_KEEP,
-	    O_JSON, O_CA };
+	    O_JSON, O_CA, O_PLATFORM };
 	static const struct option lo[] = {
 		{ "out", required_argument, NULL, 'o' },
 		{ "label", required_argument, NULL, 'L' },
@@ -275,6 +297,7 @@ mklive_parse(struct mklive_args *a, int argc, char **argv)
 		{ "initramfs-only", no_argument, NULL, O_IONLY },
 		{ "keep-ext4", no_argument, NULL, O_KEEP },
 		{ "json", no_argument, NULL, O_JSON },
+		{ "platform", required_argument, NULL, O_PLATFORM },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -365,6 +388,9 @@ mklive_parse(struct mklive_args *a, int argc, char **argv)
 		case O_JSON:
 			a->json = 1;
 			break;
+		case O_PLATFORM:
+			a->platform = optarg;
+			break;
 		case 'v':
 			a->ui.verbose = 1;
 			break;
@@ -444,6 +470,19 @@ mklive_check(struct mklive_args *a)
 		return (EINVAL);
 	}
 	o->codec = codec;
+	if (strcmp(a->platform, "linux") != 0 &&
+	    strcmp(a->platform, "freebsd") != 0) {
+		cli_err("--platform %s: linux or freebsd", a->platform);
+		return (EINVAL);
+	}
+	o->platform = a->platform[0] == 'f' ? MKLIVE_FREEBSD : MKLIVE_LINUX;
+	if (o->platform == MKLIVE_FREEBSD && o->epoch != NULL &&
+	    (o->epoch[0] == '\0' || strspn(o->epoch, "0123456789") !=
+	    strlen(o->epoch))) {
+		cli_err("SOURCE_DATE_EPOCH=%s: not seconds since 1970 (digits); "
+		    "fix or unset it", o->epoch);
+		return (EINVAL);
+	}
 	if (pack_compressor(o->compress) == NULL) {
 		cli_err("--compress %s: one of zstd, gzip, none", o->compress);
 		return (EINVAL);
@@ -485,6 +524,8 @@ mklive_check(struct mklive_args *a)
 		    "system of)", o->tree);
 		return (ENOTDIR);
 	}
+	if (o->platform == MKLIVE_FREEBSD)	/* no initramfs: no init */
+		return (mklive_free(a));
 	n = readlink("/proc/self/exe", a->self_dir, sizeof(a->self_dir) - 1);
 	a->self_dir[n > 0 ? n : 0] = '\0';
 	if ((s = strrchr(a->self_dir, '/')) != NULL)
@@ -520,6 +561,8 @@ verb_mklive(int argc, char **argv)
 	a.o.out = "live";
 	a.o.label = "LIVEROOT";
 	a.codec = "zstd";
+	a.platform = "linux";
+	a.o.epoch = getenv("SOURCE_DATE_EPOCH");
 	a.o.blksz = 65536;
 	a.o.busybox = "/bin/busybox";
 	a.o.compress = "zstd";

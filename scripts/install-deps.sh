@@ -10,7 +10,7 @@ set -eu
 PKGS="
 build-essential meson ninja-build pkg-config clang llvm libclang-rt-14-dev
 zlib1g-dev liblzma-dev libzstd-dev libcurl4-openssl-dev libssl-dev libfuse3-dev fuse3
-e2fsprogs xz-utils zstd squashfs-tools cloop-utils time
+e2fsprogs xz-utils zstd squashfs-tools cloop-utils time makefs
 xorriso exfatprogs exfat-fuse dosfstools mtools gdisk fdisk
 libnbd-bin libnbd-dev nbdkit qemu-utils qemu-system-x86 socat nginx-light busybox-static
 linux-headers-amd64 cpio kmod curl ca-certificates openssl lld

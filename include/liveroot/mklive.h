@@ -44,7 +44,15 @@ enum mklive_event {
 	MKLIVE_EV_UZIP_END,
 };
 
-/* What the free space of the ext4 file system is. */
+/* What mklive_build() makes. */
+enum mklive_platform {
+	MKLIVE_LINUX = 0,	/* initramfs, rootfs.uzip, live.iso, netboot/ */
+	MKLIVE_FREEBSD,		/* cdroot/ (system.uzip, boot/loader.conf,
+				   boot/ramdisk.files), ramdisk/liveroot-init.sh,
+				   README.freebsd: freebsd.c (makefs) */
+};
+
+/* What the free space of the ext4 (FreeBSD: FFS) file system is. */
 enum mklive_free {
 	MKLIVE_FREE_DEFAULT,	/* 64 MiB or 25% of the content, the larger */
 	MKLIVE_FREE_BYTES,	/* free */
@@ -74,6 +82,9 @@ struct mklive_opts {
 	int		 nextra;
 	int		 keep_ext4;	/* keep OUT/rootfs.ext4 */
 	int		 talk;		/* tools print to our stderr as they run */
+	enum mklive_platform platform;
+	const char	*epoch;		/* SOURCE_DATE_EPOCH (decimal) for makefs
+					   -T, or NULL */
 	void		(*report)(void *arg, enum mklive_event ev,
 			    const char *text, uint64_t done, uint64_t total);
 	void		*arg;
@@ -89,6 +100,7 @@ enum mklive_input {
 	MKLIVE_IN_CA_PEM,	/* the CA bundle holds no certificate */
 	MKLIVE_IN_EXTRA,	/* extra[bad_index] could not be copied */
 	MKLIVE_IN_NETBOOT,	/* net_base and cmdline make boot.ipxe too long */
+	MKLIVE_IN_TREE,		/* FreeBSD: the tree has no /sbin/init */
 };
 
 struct mklive_result {
@@ -99,10 +111,12 @@ struct mklive_result {
 	char		 uzip[4096];		/* OUT/rootfs.uzip */
 	char		 iso[4096];		/* OUT/live.iso */
 	char		 netboot[4096];		/* OUT/netboot */
+	char		 cdroot[4096];		/* FreeBSD: OUT/cdroot */
+	char		 readme[4096];		/* FreeBSD: OUT/README.freebsd */
 	char		 sha256[65];	/* of rootfs.uzip, hex */
 	uint64_t	 initramfs_bytes;
 	uint64_t	 uzip_bytes;
-	uint64_t	 ext4_bytes;
+	uint64_t	 ext4_bytes;	/* FreeBSD: the FFS image's */
 	int		 nloaded;	/* boot modules found in the kernel */
 	enum mklive_input bad_input;	/* on failure: the input at fault */
 	int		 bad_index;	/* ... its index (MKLIVE_IN_EXTRA) */
@@ -110,7 +124,8 @@ struct mklive_result {
 
 /*
  * Builds OUT/initramfs.img and, with a tree, OUT/rootfs.uzip, OUT/live.iso
- * and OUT/netboot/.  The caller has checked the options (label length,
+ * and OUT/netboot/; MKLIVE_FREEBSD: OUT/cdroot/system.uzip and the files
+ * MKLIVE_FREEBSD names, from the tree alone (tools: makefs).  The caller has checked the options (label length,
  * module count, that the inputs exist).  Returns 0 with r filled, or an
  * errno with d saying what failed and r->bad_input naming the input.
  */

@@ -29,6 +29,22 @@ struct tree_size {
 };
 
 static int
+tree_measure(const char *dir, struct tree_size *ts, int depth, struct diag *d);
+
+int
+mk_tree_measure(const char *dir, uint64_t *bytes, uint64_t *inodes,
+    struct diag *d)
+{
+	struct tree_size ts = { *bytes, *inodes };
+	int e;
+
+	e = tree_measure(dir, &ts, 0, d);
+	*bytes = ts.bytes;
+	*inodes = ts.inodes;
+	return (e);
+}
+
+static int
 tree_measure(const char *dir, struct tree_size *ts, int depth, struct diag *d)
 {
 	DIR *dp;
@@ -84,8 +100,8 @@ ext4_journal_bytes(uint64_t blocks)
 	return (32768 * 4096ULL);
 }
 
-static uint64_t
-free_bytes(const struct mklive_opts *o, uint64_t content)
+uint64_t
+mk_free_bytes(const struct mklive_opts *o, uint64_t content)
 {
 	uint64_t f;
 
@@ -111,7 +127,7 @@ mk_ext4(struct mk *m, const char *img)
 
 	if ((e = tree_measure(tree, &ts, 0, m->d)) != 0)
 		return (e);
-	freeb = free_bytes(m->o, ts.bytes);
+	freeb = mk_free_bytes(m->o, ts.bytes);
 	/* metadata: inode tables (256 B an inode, 4 KiB ratio on small
 	 * file systems), bitmaps, group descriptors; then the journal */
 	meta = ts.inodes * 256 + ts.bytes / 16 + (4ULL << 20);

@@ -5,7 +5,7 @@
  *
  *   tools checked -> kernel cache read -> OUT made -> initramfs (staged,
  *   archived, staging removed) -> [tree: ext4 -> rootfs.uzip -> ISO ->
- *   netboot]
+ *   netboot]; MKLIVE_FREEBSD: freebsd.c alone (no kernel, no initramfs)
  *
  * The order is mkuzip's: main orchestrates, one file per concern
  * (initramfs.c, modules.c, ext4.c, iso.c, netboot.c).  When a step after
@@ -139,7 +139,7 @@ mk_event(struct mk *m, enum mklive_event ev)
 		m->o->report(m->o->arg, ev, NULL, 0, 0);
 }
 
-static int
+int
 mk_uzip(struct mk *m, const char *in)
 {
 	struct uzip_write_opts uo;
@@ -208,6 +208,8 @@ mklive_build(const struct mklive_opts *o, struct mklive_result *r,
 	if (strlen(o->out) > MKLIVE_MAXOUT)
 		return (diag_set(d, ENAMETOOLONG, "%.40s...: path too long (at "
 		    "most %d bytes)", o->out, MKLIVE_MAXOUT));
+	if (o->platform == MKLIVE_FREEBSD)
+		return (mk_freebsd(&m));
 	if ((e = os_check_tools(tools, sizeof(tools) / sizeof(tools[0]),
 	    d)) != 0 || (e = mk_kernel(&m)) != 0 ||
 	    (e = os_mkdir_p(o->out, 0755, d)) != 0)

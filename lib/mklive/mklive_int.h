@@ -35,6 +35,13 @@ int	mk_stage_modules(struct mk *m);			/* modules.c */
 int	mk_initramfs(struct mk *m);			/* initramfs.c */
 void	mk_remove_staging(struct mk *m);		/* initramfs.c */
 int	mk_ext4(struct mk *m, const char *img);		/* ext4.c */
+/* The tree's data in 4 KiB blocks and its inodes, added to *bytes, *inodes. */
+int	mk_tree_measure(const char *dir, uint64_t *bytes, uint64_t *inodes,
+	    struct diag *d);
+/* The free space --free asks for, for content bytes. */
+uint64_t mk_free_bytes(const struct mklive_opts *o, uint64_t content);
+int	mk_uzip(struct mk *m, const char *in);		/* mklive.c */
+int	mk_freebsd(struct mk *m);			/* freebsd.c */
 int	mk_iso(struct mk *m);				/* iso.c */
 int	mk_netboot(struct mk *m);			/* netboot.c */
 
