@@ -38,10 +38,12 @@ static const char mklive_usage[] =
 "       liveroot mklive --initramfs-only [options]\n"
 "\n"
 "Build a live system from the directory TREE: an ext4 image of it, that\n"
-"image as rootfs.uzip, a bootable-by-QEMU ISO holding rootfs.uzip (and the\n"
-"kernel and initramfs under /boot), the initramfs with liveroot-init as\n"
-"/init, and a netboot directory (kernel, initramfs, rootfs.uzip, its\n"
-"sha256, an iPXE script).\n"
+"image as rootfs.uzip, the initramfs with liveroot-init as /init, a hybrid\n"
+"ISO (live.iso) that boots from BIOS and UEFI (Secure Boot too, through\n"
+"Debian's signed shim, GRUB and kernel) as a CD or written as it is to a\n"
+"USB stick, with a GRUB menu and /boot/grub/loopback.cfg for multiboot\n"
+"sticks, and a netboot directory (kernel, initramfs, rootfs.uzip, its\n"
+"sha256, an iPXE script).  SOURCE_DATE_EPOCH makes the build reproducible.\n"
 "\n"
 "options:\n"
 "  -o, --out DIR            output directory (default ./live)\n"
@@ -50,11 +52,16 @@ static const char mklive_usage[] =
 "                           N% of the content (default: 64M or 25%, larger)\n"
 "  -A, --codec NAME         rootfs.uzip codec: zstd (default), zlib, lzma\n"
 "  -s, --cluster-size N     rootfs.uzip cluster size (default 65536)\n"
-"      --kernel-dir DIR     kernel cache of scripts/kernel.sh (default\n"
+"      --kernel VMLINUZ     the kernel (a bzImage, e.g. /boot/vmlinuz-VERSION)\n"
+"      --modules-dir DIR    its modules: /lib/modules/VERSION (with --kernel)\n"
+"      --kver VERSION       an installed kernel: /boot/vmlinuz-VERSION and\n"
+"                           /lib/modules/VERSION\n"
+"      --kernel-dir DIR     kernel cache of scripts/kernel.sh (default, when\n"
+"                           no --kernel/--kver:\n"
 "                           $LIVEROOT_CACHE/kernel, ./cache/kernel, or the\n"
 "                           cache/kernel of the source tree)\n"
 "      --init PATH          the /init binary (default: liveroot-init next to\n"
-"                           this program)\n"
+"                           this program, else in " LIVEROOT_LIBEXECDIR ")\n"
 "      --busybox PATH       static busybox (default /bin/busybox)\n"
 "      --modules LIST       modules to load at boot, comma separated, each\n"
 "                           'name [args]' (replaces the default set)\n"
@@ -63,7 +70,17 @@ static const char mklive_usage[] =
 "      --compress NAME      initramfs compression: zstd (default), gzip, none\n"
 "      --net-base URL       where boot.ipxe fetches from (default\n"
 "                           http://10.0.2.100, QEMU's guestfwd address)\n"
-"      --cmdline ARGS       extra kernel arguments for boot.ipxe\n"
+"      --cmdline ARGS       extra kernel arguments for every GRUB entry and\n"
+"                           boot.ipxe\n"
+"      --serial             GRUB talks on the serial port (ttyS0, 115200)\n"
+"                           and boots its serial-console entry by default;\n"
+"                           boot.ipxe passes console=ttyS0\n"
+"      --boot LIST          firmware live.iso boots from: bios,uefi (the\n"
+"                           default), bios, uefi, or none (-kernel only)\n"
+"      --shim FILE          UEFI first stage (default " MKLIVE_SHIM ")\n"
+"      --grub-efi FILE      UEFI GRUB (default " MKLIVE_GRUB_EFI ")\n"
+"      --init-path PATH     the live system's init inside TREE (default\n"
+"                           /sbin/init, which must exist)\n"
 "      --ca FILE            CA bundle (PEM) that https:// live.url= is\n"
 "                           verified with at boot (default\n"
 "                           " MKLIVE_DEFAULT_CA ")\n"
@@ -88,6 +105,7 @@ static const char *const mklive_default_modules[] = {
 struct mklive_ui {
 	int			verbose;	/* -v */
 	int			quiet;		/* -q: no step lines, no summary */
+	int			iso_pct;	/* xorriso's last, 0.1%; -1 none */
 	struct cli_progress	p;
 };
 
@@ -116,11 +134,26 @@ mklive_report(void *arg, enum mklive_event ev, const char *text,
 		mkuzip_signals(1);
 		break;
 	case MKLIVE_EV_UZIP_PROGRESS:
+		ui->p.total = total;	/* a percentage once it is known */
 		cli_progress_cb(done, total, &ui->p);
 		break;
 	case MKLIVE_EV_UZIP_END:
 		mkuzip_signals(0);
 		cli_progress_done(&ui->p);
+		break;
+	case MKLIVE_EV_ISO_START:	/* xorriso's own percentage */
+		ui->iso_pct = -1;
+		break;
+	case MKLIVE_EV_ISO_PROGRESS:
+		if (ui->quiet || !isatty(STDERR_FILENO) || total == 0)
+			break;
+		ui->iso_pct = (int)(done * 1000 / total);
+		fprintf(stderr, "\rliveroot mklive: live.iso %5.1f%% ",
+		    ui->iso_pct / 10.0);
+		break;
+	case MKLIVE_EV_ISO_END:
+		if (ui->iso_pct >= 0)
+			fprintf(stderr, "\rliveroot mklive: live.iso 100.0%%\n");
 		break;
 	}
 }
@@ -159,6 +192,20 @@ mklive_hint(const struct mklive_opts *o, const struct mklive_result *r,
 		diag_prefix(d, "--extra-initramfs %s: ", o->extra[r->bad_index]);
 		break;
 	case MKLIVE_IN_TREE:
+		break;
+	case MKLIVE_IN_KERNEL:
+		diag_prefix(d, "--kernel: ");
+		break;
+	case MKLIVE_IN_MODDIR:
+		diag_prefix(d, "--modules-dir: ");
+		break;
+	case MKLIVE_IN_BOOTFILE:
+		break;
+	case MKLIVE_IN_LABEL:
+		diag_prefix(d, "--label: ");
+		break;
+	case MKLIVE_IN_CMDLINE:
+		diag_prefix(d, "--cmdline: ");
 		break;
 	case MKLIVE_IN_NETBOOT:
 		diag_set(d, E2BIG, "--net-base/--cmdline too long");
@@ -232,8 +279,6 @@ print_result(const struct mklive_opts *o, const struct mklive_result *r,
 		}
 		printf(",\"vmlinuz\":");
 		cli_json_str(stdout, r->vmlinuz);
-		printf(",\"vmlinux\":");
-		cli_json_str(stdout, r->vmlinux);
 		printf("}\n");
 		return;
 	}
@@ -258,6 +303,10 @@ struct mklive_args {
 	const char		*free_s;
 	const char		*codec;
 	const char		*platform;
+	const char		*kver;		/* --kver */
+	const char		*boot;		/* --boot */
+	char			 kver_kernel[PATH_MAX];
+	char			 kver_mods[PATH_MAX];
 	const char		*addmods[MKLIVE_MAXEXTRA];
 	int			 naddmods;
 	int			 usermods;
@@ -277,7 +326,8 @@ mklive_parse(struct mklive_args *a, int argc, char **argv)
 {
 	enum { O_FREE = 256, O_KDIR, O_INIT, O_BB, O_MODS, O_ADDMODS,
 	    O_EXTRA, O_COMPRESS, O_NETBASE, O_CMDLINE, O_IONLY, O_KEEP,
-	    O_JSON, O_CA, O_PLATFORM };
+	    O_JSON, O_CA, O_PLATFORM, O_KERNEL, O_MODDIR, O_KVER, O_SERIAL,
+	    O_BOOT, O_SHIM, O_GRUBEFI, O_INITPATH };
 	static const struct option lo[] = {
 		{ "out", required_argument, NULL, 'o' },
 		{ "label", required_argument, NULL, 'L' },
@@ -285,6 +335,14 @@ mklive_parse(struct mklive_args *a, int argc, char **argv)
 		{ "codec", required_argument, NULL, 'A' },
 		{ "cluster-size", required_argument, NULL, 's' },
 		{ "kernel-dir", required_argument, NULL, O_KDIR },
+		{ "kernel", required_argument, NULL, O_KERNEL },
+		{ "modules-dir", required_argument, NULL, O_MODDIR },
+		{ "kver", required_argument, NULL, O_KVER },
+		{ "serial", no_argument, NULL, O_SERIAL },
+		{ "boot", required_argument, NULL, O_BOOT },
+		{ "shim", required_argument, NULL, O_SHIM },
+		{ "grub-efi", required_argument, NULL, O_GRUBEFI },
+		{ "init-path", required_argument, NULL, O_INITPATH },
 		{ "init", required_argument, NULL, O_INIT },
 		{ "busybox", required_argument, NULL, O_BB },
 		{ "modules", required_argument, NULL, O_MODS },
@@ -340,6 +398,30 @@ mklive_parse(struct mklive_args *a, int argc, char **argv)
 			break;
 		case O_INIT:
 			o->init = optarg;
+			break;
+		case O_KERNEL:
+			o->kernel = optarg;
+			break;
+		case O_MODDIR:
+			o->modules_dir = optarg;
+			break;
+		case O_KVER:
+			a->kver = optarg;
+			break;
+		case O_SERIAL:
+			o->serial = 1;
+			break;
+		case O_BOOT:
+			a->boot = optarg;
+			break;
+		case O_SHIM:
+			o->shim = optarg;
+			break;
+		case O_GRUBEFI:
+			o->grub_efi = optarg;
+			break;
+		case O_INITPATH:
+			o->init_path = optarg;
 			break;
 		case O_BB:
 			o->busybox = optarg;
@@ -454,6 +536,90 @@ mklive_kdirs(struct mklive_args *a)
 	a->o.kdir_try = a->kdir_tryp;
 }
 
+/* --boot LIST: bios, uefi, both, or none.  0 or EINVAL printed. */
+static int
+mklive_boot(struct mklive_args *a)
+{
+	char list[64], *tok, *save = NULL;
+
+	a->o.boot = MKLIVE_BOOT_BIOS | MKLIVE_BOOT_UEFI;
+	if (a->boot == NULL)
+		return (0);
+	if (strlen(a->boot) >= sizeof(list))
+		goto bad;
+	strcpy(list, a->boot);
+	a->o.boot = 0;
+	if (strcmp(list, "none") == 0)
+		return (0);
+	for (tok = strtok_r(list, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		if (strcmp(tok, "bios") == 0)
+			a->o.boot |= MKLIVE_BOOT_BIOS;
+		else if (strcmp(tok, "uefi") == 0)
+			a->o.boot |= MKLIVE_BOOT_UEFI;
+		else
+			goto bad;
+	}
+	if (a->o.boot != 0)
+		return (0);
+bad:
+	cli_err("--boot %s: bios, uefi, bios,uefi or none", a->boot);
+	return (EINVAL);
+}
+
+/* --kernel/--modules-dir/--kver against each other; 0 or printed. */
+static int
+mklive_kernel_opts(struct mklive_args *a)
+{
+	struct mklive_opts *o = &a->o;
+
+	if (a->kver != NULL) {
+		if (o->kernel != NULL || o->modules_dir != NULL ||
+		    o->kdir != NULL) {
+			cli_err("--kver names the kernel and its modules: give "
+			    "it without --kernel, --modules-dir, --kernel-dir");
+			return (EINVAL);
+		}
+		if (a->kver[0] == '\0' || strchr(a->kver, '/') != NULL ||
+		    strlen(a->kver) > 200) {
+			cli_err("--kver %s: a kernel release such as %s", a->kver,
+			    "6.1.0-57-amd64");
+			return (EINVAL);
+		}
+		snprintf(a->kver_kernel, sizeof(a->kver_kernel),
+		    "/boot/vmlinuz-%s", a->kver);
+		snprintf(a->kver_mods, sizeof(a->kver_mods), "/lib/modules/%s",
+		    a->kver);
+		o->kernel = a->kver_kernel;
+		o->modules_dir = a->kver_mods;
+	} else if (o->modules_dir != NULL && o->kernel == NULL) {
+		cli_err("--modules-dir goes with --kernel VMLINUZ (or use "
+		    "--kver VERSION)");
+		return (EINVAL);
+	} else if (o->kernel != NULL && o->kdir != NULL) {
+		cli_err("--kernel and --kernel-dir both name a kernel: give one");
+		return (EINVAL);
+	}
+	if (o->kernel != NULL && access(o->kernel, R_OK) != 0) {
+		cli_err("%s %s: %s%s", a->kver ? "--kver" : "--kernel",
+		    o->kernel, strerror(errno), a->kver ? ": install the "
+		    "kernel's linux-image package or give --kernel and "
+		    "--modules-dir" : "");
+		return (ENOENT);
+	}
+	if (o->kernel != NULL && o->modules_dir == NULL) {
+		cli_err("--kernel %s needs --modules-dir DIR (its "
+		    "/lib/modules/VERSION)", o->kernel);
+		return (EINVAL);
+	}
+	if (o->init_path != NULL && o->init_path[0] != '/') {
+		cli_err("--init-path %s: an absolute path inside the tree "
+		    "(/sbin/init, /lib/systemd/systemd)", o->init_path);
+		return (EINVAL);
+	}
+	return (0);
+}
+
 /* Checks what mklive_build() takes as given; 0 or an error printed. */
 static int
 mklive_check(struct mklive_args *a)
@@ -470,13 +636,15 @@ mklive_check(struct mklive_args *a)
 		return (EINVAL);
 	}
 	o->codec = codec;
+	if (mklive_boot(a) != 0 || mklive_kernel_opts(a) != 0)
+		return (EINVAL);
 	if (strcmp(a->platform, "linux") != 0 &&
 	    strcmp(a->platform, "freebsd") != 0) {
 		cli_err("--platform %s: linux or freebsd", a->platform);
 		return (EINVAL);
 	}
 	o->platform = a->platform[0] == 'f' ? MKLIVE_FREEBSD : MKLIVE_LINUX;
-	if (o->platform == MKLIVE_FREEBSD && o->epoch != NULL &&
+	if (o->epoch != NULL &&
 	    (o->epoch[0] == '\0' || strspn(o->epoch, "0123456789") !=
 	    strlen(o->epoch))) {
 		cli_err("SOURCE_DATE_EPOCH=%s: not seconds since 1970 (digits); "
@@ -531,13 +699,36 @@ mklive_check(struct mklive_args *a)
 	if ((s = strrchr(a->self_dir, '/')) != NULL)
 		*s = '\0';
 	if (o->init == NULL) {
-		snprintf(a->init, sizeof(a->init), "%s/liveroot-init",
-		    a->self_dir);
+		/*
+		 * liveroot-init next to this program (a build tree), else in
+		 * LIBEXECDIR/liveroot: first the way from this program's
+		 * directory (a relocated or DESTDIR copy), then the absolute
+		 * path of the configured prefix.
+		 */
+		static const char *const sub[3] = { "",
+		    "/" LIVEROOT_BIN2LIBEXEC, "" };
+
+		for (i = 0; i < 3; i++) {
+			if (i < 2 && (a->self_dir[0] == '\0' ||
+			    (i == 1 && LIVEROOT_BIN2LIBEXEC[0] == '\0')))
+				continue;
+			snprintf(a->init, sizeof(a->init), "%s%s/liveroot-init",
+			    i < 2 ? a->self_dir : LIVEROOT_LIBEXECDIR, sub[i]);
+			if (access(a->init, R_OK) == 0)
+				break;
+		}
+		if (i == 3) {
+			cli_err("liveroot-init is neither next to this program "
+			    "(%s) nor in %s: install liveroot (meson install), "
+			    "build it (ninja), or name the /init binary with "
+			    "--init", a->self_dir, LIVEROOT_LIBEXECDIR);
+			return (ENOENT);
+		}
 		o->init = a->init;
 	}
 	if (access(o->init, R_OK) != 0) {
-		cli_err("%s: %s: build liveroot-init (ninja) or name the /init "
-		    "binary with --init", o->init, strerror(errno));
+		cli_err("--init %s: %s: name a readable /init binary (e.g. "
+		    "liveroot-init)", o->init, strerror(errno));
 		return (ENOENT);
 	}
 	if (access(o->busybox, X_OK) != 0) {

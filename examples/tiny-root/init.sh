@@ -18,6 +18,10 @@
 #             the kernel loads firmware example.fwname= (default
 #             liveroot-test.fw) from the live root's /lib/firmware
 #   log       print /run/liveroot/boot.log
+#   toram     (the default after live.toram=1) say the medium may go, wait
+#             for a line on the console (the test ejects the CD, then
+#             sends it), drop the caches and read every file of the root:
+#             the system runs from RAM alone
 # example.hold=1 keeps the system up (a shell on the console) instead of
 # powering off.
 PATH=/sbin:/bin:/usr/sbin:/usr/bin
@@ -39,7 +43,11 @@ arg() {
 	echo "${v:-$2}"
 }
 
-check=$(arg example.check none)
+check=$(arg example.check "")
+if [ -z "$check" ]; then
+	check=none
+	grep -qw 'live.toram=1' /proc/cmdline && check=toram
+fi
 result() {
 	echo "LIVEROOT-CHECK $check: $*"
 }
@@ -120,6 +128,23 @@ firmware)
 		result "FAIL ${line#*lr_fwtest: }"
 	fi
 	;;
+toram)
+	echo "LIVEROOT-TORAM: the root is in RAM; remove the medium, then send a line"
+	if ! read -t 120 -r _line < /dev/console; then
+		result "FAIL no line on the console within 120 s"
+	else
+		sync
+		echo 3 > /proc/sys/vm/drop_caches
+		n=$(find / -xdev -type f | wc -l)
+		if find / -xdev -type f -exec cat {} + > /dev/null 2> /run/cat.err &&
+		    echo after > /root/after-eject && sync &&
+		    [ "$(cat /root/after-eject)" = after ]; then
+			result "PASS $n files read and one written after the medium went (caches dropped)"
+		else
+			result "FAIL after the medium went: $(head -n 2 /run/cat.err | tr '\n' ' ')"
+		fi
+	fi
+	;;
 log)
 	if [ -f /run/liveroot/boot.log ]; then
 		sed 's/^/BOOTLOG: /' /run/liveroot/boot.log
@@ -129,7 +154,7 @@ log)
 	fi
 	;;
 *)
-	result "FAIL unknown check (none overlay64 enospc firmware log)"
+	result "FAIL unknown check (none overlay64 enospc firmware toram log)"
 	;;
 esac
 

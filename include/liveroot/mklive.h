@@ -4,15 +4,26 @@
  *
  *   TREE --mke2fs -d--> rootfs.ext4 --uzip--> rootfs.uzip --xorriso--> live.iso
  *   liveroot-init + its libraries + busybox + modules --cpio newc--> initramfs.img
- *   netboot/ = vmlinuz, vmlinux, initramfs.img, rootfs.uzip(.sha256), boot.ipxe
+ *   netboot/ = vmlinuz, initramfs.img, rootfs.uzip(.sha256), boot.ipxe
+ *
+ * live.iso is a hybrid image (iso.c, grub.c): El Torito BIOS (GRUB
+ * i386-pc) and UEFI (shim + Debian's signed GRUB on a FAT ESP image that
+ * the hybrid GPT also reaches), so it boots as a CD and, copied byte for
+ * byte, as a USB disk, with Secure Boot too; /boot/grub/grub.cfg is the
+ * menu and /boot/grub/loopback.cfg boots the ISO from a file (findiso).
+ * With opts->epoch (SOURCE_DATE_EPOCH) every output is byte-reproducible.
  *
  * The initramfs is the one initramfs.h describes, then each extra
  * directory copied over it; its cpio archive is reproducible (pack.h).
- * The kernel, its modules and modules.dep come from a kernel cache of
- * scripts/kernel.sh: KVER, vmlinuz, vmlinux, root/lib/modules/KVER.
+ * The kernel is opts->kernel (a bzImage; its release read from its setup
+ * header) with the modules of opts->modules_dir (/lib/modules/RELEASE),
+ * or else a kernel cache of scripts/kernel.sh: KVER, vmlinuz,
+ * root/lib/modules/KVER.
  *
  * External tools: mke2fs (e2fsprogs), xorriso, depmod (kmod), ldd
- * (libc-bin), cp and rm (coreutils); a missing one is named with its
+ * (libc-bin), cp and rm (coreutils), and for the boot loaders
+ * grub-mkimage (grub-common), mkfs.fat (dosfstools), mcopy (mtools) and
+ * the files of grub-pc-bin, shim-signed, grub-efi-amd64-signed; a missing one is named with its
  * Debian package before any work.  Every output is written under a
  * temporary name and renamed; on failure the partial outputs are removed.
  * The library prints nothing and installs no signal handler: it reports
@@ -42,7 +53,21 @@ enum mklive_event {
 	MKLIVE_EV_UZIP_START,	/* rootfs.uzip is being written */
 	MKLIVE_EV_UZIP_PROGRESS, /* done of total bytes compressed */
 	MKLIVE_EV_UZIP_END,
+	MKLIVE_EV_ISO_START,	/* xorriso writes live.iso */
+	MKLIVE_EV_ISO_PROGRESS,	/* done of total (10000 = 100.00%) */
+	MKLIVE_EV_ISO_END,
 };
+
+/* What live.iso boots from (mklive_opts.boot); 0: -kernel only. */
+#define MKLIVE_BOOT_BIOS	0x1	/* GRUB i386-pc: El Torito + hybrid MBR */
+#define MKLIVE_BOOT_UEFI	0x2	/* shim + signed GRUB: El Torito EFI + ESP */
+
+/* The boot loader files (defaults: Debian's packages). */
+#define MKLIVE_GRUB_PC_DIR	"/usr/lib/grub/i386-pc"		/* grub-pc-bin */
+#define MKLIVE_SHIM		"/usr/lib/shim/shimx64.efi.signed" /* shim-signed */
+#define MKLIVE_MOKMANAGER	"/usr/lib/shim/mmx64.efi.signed"
+#define MKLIVE_GRUB_EFI		\
+	"/usr/lib/grub/x86_64-efi-signed/gcdx64.efi.signed" /* grub-efi-amd64-signed */
 
 /* What mklive_build() makes. */
 enum mklive_platform {
@@ -67,8 +92,19 @@ struct mklive_opts {
 	uint64_t	 free;		/* bytes, or a percentage (<= 100) */
 	const struct lr_codec *codec;	/* rootfs.uzip's */
 	uint32_t	 blksz;		/* rootfs.uzip cluster size */
+	const char	*kernel;	/* the kernel (bzImage) and */
+	const char	*modules_dir;	/* its modules (/lib/modules/RELEASE);
+					   both NULL: a kernel cache */
 	const char	*kdir;		/* the kernel cache; or NULL and */
 	const char	*const *kdir_try; /* the first of these with a KVER */
+	const char	*init_path;	/* the live system's init (live.init=)
+					   or NULL: /sbin/init, checked */
+	unsigned	 boot;		/* MKLIVE_BOOT_* */
+	int		 serial;	/* GRUB on ttyS0, serial entry default,
+					   console=ttyS0 in boot.ipxe */
+	const char	*grub_pc_dir;	/* NULL: MKLIVE_GRUB_PC_DIR ... */
+	const char	*shim;		/* NULL: MKLIVE_SHIM */
+	const char	*grub_efi;	/* NULL: MKLIVE_GRUB_EFI */
 	const char	*init;		/* the /init binary (liveroot-init) */
 	const char	*busybox;	/* a static busybox */
 	const char	*compress;	/* pack_compressor() name */
@@ -83,8 +119,9 @@ struct mklive_opts {
 	int		 keep_ext4;	/* keep OUT/rootfs.ext4 */
 	int		 talk;		/* tools print to our stderr as they run */
 	enum mklive_platform platform;
-	const char	*epoch;		/* SOURCE_DATE_EPOCH (decimal) for makefs
-					   -T, or NULL */
+	const char	*epoch;		/* SOURCE_DATE_EPOCH (decimal): every
+					   time stamp and id derived from it
+					   (makefs -T, mke2fs, xorriso), or NULL */
 	void		(*report)(void *arg, enum mklive_event ev,
 			    const char *text, uint64_t done, uint64_t total);
 	void		*arg;
@@ -100,13 +137,17 @@ enum mklive_input {
 	MKLIVE_IN_CA_PEM,	/* the CA bundle holds no certificate */
 	MKLIVE_IN_EXTRA,	/* extra[bad_index] could not be copied */
 	MKLIVE_IN_NETBOOT,	/* net_base and cmdline make boot.ipxe too long */
-	MKLIVE_IN_TREE,		/* FreeBSD: the tree has no /sbin/init */
+	MKLIVE_IN_TREE,		/* the tree has no /sbin/init (init_path) */
+	MKLIVE_IN_KERNEL,	/* kernel is not a bzImage / unreadable */
+	MKLIVE_IN_MODDIR,	/* modules_dir is not the kernel's modules */
+	MKLIVE_IN_BOOTFILE,	/* a boot loader file is missing */
+	MKLIVE_IN_LABEL,	/* the label has a character GRUB misreads */
+	MKLIVE_IN_CMDLINE,	/* so has cmdline */
 };
 
 struct mklive_result {
 	char		 kver[128];	/* the kernel's release */
 	char		 vmlinuz[4096];
-	char		 vmlinux[4096];
 	char		 initramfs[4096];	/* OUT/initramfs.img */
 	char		 uzip[4096];		/* OUT/rootfs.uzip */
 	char		 iso[4096];		/* OUT/live.iso */

@@ -101,6 +101,14 @@ struct os_run {
 	int		 talk;
 	void		(*failed_output)(void *arg, const char *text);
 	void		*arg;
+	/* "NAME=value" strings set in the child's environment, or NULL. */
+	char *const	*env;
+	/*
+	 * Each line (cut at '\n' or '\r', at most 511 bytes) of the output
+	 * that is collected or captured, as it arrives (a tool's progress
+	 * lines), or NULL.
+	 */
+	void		(*line)(void *arg, const char *line);
 };
 
 /*

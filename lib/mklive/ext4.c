@@ -4,7 +4,15 @@
  * inodes; symbolic links and special files not followed), the file system
  * sized as content + the free space asked for + ext4's metadata and
  * journal as mke2fs lays them out, rounded up to 1 MiB, and made by
- * `mke2fs -d` (files owned by root, inode tables initialised, no discard).
+ * `mke2fs -d` (files owned by root, inode tables initialised, no discard)
+ * with room for the tree's inodes and as many again per 16 KiB of free
+ * space (-N; mke2fs's own ratio runs out on trees of many small files).
+ * With an epoch (SOURCE_DATE_EPOCH) the build is reproducible: the UUID
+ * and directory hash seed derive from the epoch and the label, mke2fs's
+ * own clock is the epoch (E2FSPROGS_FAKE_TIME), and ext4_clamp.c clamps
+ * the time stamps it copied from the tree.  mke2fs 1.47.0 lays the files
+ * out in the order readdir(3) returns them, so the same tree directory
+ * gives the same image; a fresh copy of the tree may not.
  * The walk is bounded in depth (64) and path length (PATH_MAX).
  */
 #include <sys/stat.h>
@@ -13,6 +21,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -121,8 +130,9 @@ mk_ext4(struct mk *m, const char *img)
 {
 	const char *tree = m->o->tree;
 	struct tree_size ts = { 0, 1 };
-	uint64_t freeb, size, meta;
-	char sizek[32];
+	uint64_t freeb, size, meta, inodes;
+	char sizek[32], ninodes[32], ext[160], fake[48], *env[2] = { NULL };
+	struct os_run run;
 	int e;
 
 	if ((e = tree_measure(tree, &ts, 0, m->d)) != 0)
@@ -137,19 +147,57 @@ mk_ext4(struct mk *m, const char *img)
 	size = (size + (1 << 20) - 1) & ~((uint64_t)(1 << 20) - 1);
 	m->r->ext4_bytes = size;
 	snprintf(sizek, sizeof(sizek), "%juk", (uintmax_t)(size >> 10));
+	/* every file of the tree, its lost+found and reserved inodes, and
+	 * one per 16 KiB of the free space asked for */
+	inodes = ts.inodes + 64 + freeb / 16384;
+	inodes = inodes < 1024 ? 1024 : inodes;
+	if (inodes > UINT32_MAX - 65536)
+		return (diag_set(m->d, EFBIG, "%s: %ju inodes: more than ext4 "
+		    "holds", tree, (uintmax_t)ts.inodes));
+	snprintf(ninodes, sizeof(ninodes), "%ju", (uintmax_t)inodes);
+	snprintf(ext, sizeof(ext), "root_owner=0:0,lazy_itable_init=0,"
+	    "nodiscard");
+	if (m->o->epoch != NULL) {
+		char uuid[40];
+
+		mk_epoch_uuid(m, "ext4", uuid);
+		snprintf(ext, sizeof(ext), "root_owner=0:0,lazy_itable_init=0,"
+		    "nodiscard,hash_seed=%s", uuid);
+		snprintf(fake, sizeof(fake), "E2FSPROGS_FAKE_TIME=%s",
+		    m->o->epoch);
+		env[0] = fake;
+	}
 	mk_step(m, "ext4 image of %s: %ju MiB (%ju MiB content, %ju MiB free)",
 	    tree, (uintmax_t)(size >> 20), (uintmax_t)(ts.bytes >> 20),
 	    (uintmax_t)(freeb >> 20));
 	(void)unlink(img);
 	{
+		char uuid[40];
 		char *argv[] = { "mke2fs", "-q", "-F", "-t", "ext4", "-b",
-		    "4096", "-m", "0", "-L", "liveroot", "-E",
-		    "root_owner=0:0,lazy_itable_init=0,nodiscard",
-		    "-d", (char *)tree, (char *)img, sizek, NULL };
+		    "4096", "-m", "0", "-L", "liveroot", "-N", ninodes, "-E",
+		    ext, "-d", (char *)tree, (char *)img, sizek, NULL, NULL,
+		    NULL };
 
-		if ((e = mk_run(m, argv, NULL, 0, 0, m->d)) != 0)
+		if (m->o->epoch != NULL) {
+			mk_epoch_uuid(m, "ext4", uuid);
+			argv[19] = "-U";
+			argv[20] = uuid;
+		}
+		memset(&run, 0, sizeof(run));
+		run.talk = m->o->talk;
+		run.env = env;
+		if (m->o->report != NULL) {
+			run.failed_output = mk_tool_output;
+			run.arg = m;
+		}
+		if ((e = os_run(argv, &run, m->d)) != 0)
 			return (diag_prefix(m->d, "making the ext4 image of "
 			    "%s: ", tree));
 	}
+	if (m->o->epoch != NULL &&
+	    (e = mk_ext4_clamp(img, (uint32_t)strtoul(m->o->epoch, NULL, 10),
+	    m->d)) != 0)
+		return (diag_prefix(m->d, "clamping the time stamps to "
+		    "SOURCE_DATE_EPOCH: "));
 	return (0);
 }

@@ -214,6 +214,14 @@ stage_tree(struct mk *m)
 	if ((e = stage_file(m, INITRAMFS_VERSION, version, 0644)) != 0 ||
 	    (e = stage_ca(m)) != 0)
 		return (e);
+	if (m->o->init_path != NULL) {	/* --init-path: the live init */
+		char def[PATH_MAX + 32];
+
+		snprintf(def, sizeof(def), "# liveroot mklive --init-path\n"
+		    "live.init=%s\n", m->o->init_path);
+		if ((e = stage_file(m, INITRAMFS_DEFAULTS, def, 0644)) != 0)
+			return (e);
+	}
 	mk_step(m, "initramfs: modules of %s", m->r->kver);
 	return (mk_stage_modules(m));
 }

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * netboot.c - OUT/netboot: what an HTTP server hands an iPXE client.
- * vmlinuz, vmlinux (when the cache has it), initramfs.img and rootfs.uzip
- * (hard links where the file system allows, else copies),
+ * vmlinuz, initramfs.img and rootfs.uzip (hard links where the file
+ * system allows, else copies; no PVH vmlinux: that is QEMU's test
+ * convenience, not what users ship),
  * rootfs.uzip.sha256 (sha256sum's format) and boot.ipxe, which boots the
  * kernel with live.url= and live.sha256= so liveroot-init fetches the root
- * image into RAM and checks it.
+ * image into RAM and checks it; console=ttyS0 only with opts->serial.
  */
 #include <errno.h>
 #include <limits.h>
@@ -46,13 +47,12 @@ mk_netboot(struct mk *m)
 	mk_step(m, "netboot directory %s", r->netboot);
 	if ((e = os_mkdir_p(r->netboot, 0755, m->d)) != 0)
 		return (e);
-	if ((e = os_sha256_file(r->uzip, r->sha256, m->d)) != 0)
+	if (r->sha256[0] == '\0' &&
+	    (e = os_sha256_file(r->uzip, r->sha256, m->d)) != 0)
 		return (diag_prefix(m->d, "sha256 of %s: ", r->uzip));
 	if ((e = link_into(m, r->uzip, "rootfs.uzip")) != 0 ||
 	    (e = link_into(m, r->initramfs, "initramfs.img")) != 0 ||
-	    (e = link_into(m, r->vmlinuz, "vmlinuz")) != 0 ||
-	    (access(r->vmlinux, R_OK) == 0 &&
-	    (e = link_into(m, r->vmlinux, "vmlinux")) != 0))
+	    (e = link_into(m, r->vmlinuz, "vmlinuz")) != 0)
 		return (e);
 	n = snprintf(ipxe, sizeof(ipxe), "%s  rootfs.uzip\n", r->sha256);
 	if ((e = write_into(m, "rootfs.uzip.sha256", ipxe, n)) != 0)
@@ -62,11 +62,12 @@ mk_netboot(struct mk *m)
 	    "# liveroot netboot: kernel and initramfs over HTTP, the root\n"
 	    "# image fetched by liveroot-init into RAM and checked.\n"
 	    "dhcp\n"
-	    "kernel %s/vmlinuz console=ttyS0 live.probe=net "
+	    "kernel %s/vmlinuz%s live.probe=net "
 	    "live.url=%s/rootfs.uzip live.sha256=%s%s%s\n"
 	    "initrd %s/initramfs.img\n"
 	    "boot\n",
-	    o->net_base, o->net_base, r->sha256, o->cmdline ? " " : "",
+	    o->net_base, o->serial ? " console=ttyS0,115200" : "",
+	    o->net_base, r->sha256, o->cmdline ? " " : "",
 	    o->cmdline ? o->cmdline : "", o->net_base);
 	if (n < 0 || (size_t)n >= sizeof(ipxe)) {
 		r->bad_input = MKLIVE_IN_NETBOOT;

@@ -21,6 +21,7 @@
 #include <liveroot/os.h>
 
 #define RUN_COLLECT	4096	/* what a quiet tool's failure shows */
+#define RUN_LINE	512	/* a line handed to os_run.line */
 
 int
 os_find_in_path(const char *name, char *buf, size_t len)
@@ -73,9 +74,12 @@ os_check_tools(const struct os_tool *t, size_t n, struct diag *d)
 /* The child: wire stdout/stderr, exec; an exec error goes up errfd. */
 static void
 run_child(const char *exe, char *const argv[], int piped, int merge,
-    const int pfd[2], int errfd)
+    const int pfd[2], int errfd, char *const *env)
 {
 	int e;
+
+	for (; env != NULL && *env != NULL; env++)
+		(void)putenv(*env);
 
 	if (piped) {
 		dup2(pfd[1], STDOUT_FILENO);
@@ -92,12 +96,28 @@ run_child(const char *exe, char *const argv[], int piped, int merge,
 	_exit(127);
 }
 
+/* Hands r->line each complete line of buf (the partial one kept). */
+static void
+run_lines(const struct os_run *r, char *lb, size_t *ll, const char *buf,
+    size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (buf[i] == '\n' || buf[i] == '\r') {
+			lb[*ll] = '\0';
+			if (*ll > 0)
+				r->line(r->arg, lb);
+			*ll = 0;
+		} else if (*ll < RUN_LINE - 1)
+			lb[(*ll)++] = buf[i];
+	}
+}
+
 /* Reads the pipe to its end; keeps what fits in cap (NUL-terminated). */
 static size_t
-run_drain(int fd, char *cap, size_t caplen)
+run_drain(int fd, char *cap, size_t caplen, const struct os_run *r)
 {
-	char tmp[4096];
-	size_t got = 0, k;
+	char tmp[4096], lb[RUN_LINE];
+	size_t got = 0, k, ll = 0;
 	ssize_t n;
 
 	for (;;) {
@@ -106,6 +126,8 @@ run_drain(int fd, char *cap, size_t caplen)
 			continue;
 		if (n <= 0)
 			break;
+		if (r->line != NULL)
+			run_lines(r, lb, &ll, tmp, (size_t)n);
 		if (got + 1 < caplen) {
 			k = (size_t)n;
 			if (k > caplen - 1 - got)
@@ -155,7 +177,7 @@ os_run(char *const argv[], const struct os_run *r, struct diag *d)
 	fflush(stdout);
 	fflush(stderr);
 	if ((pid = fork()) == 0)
-		run_child(exe, argv, piped, merge, pfd, efd[1]);
+		run_child(exe, argv, piped, merge, pfd, efd[1], r->env);
 	st = errno;
 	close(efd[1]);
 	if (piped)
@@ -167,7 +189,7 @@ os_run(char *const argv[], const struct os_run *r, struct diag *d)
 		return (diag_set(d, st, "fork: %s", strerror(st)));
 	}
 	if (piped) {
-		got = run_drain(pfd[0], cap, caplen);
+		got = run_drain(pfd[0], cap, caplen, r);
 		close(pfd[0]);
 	}
 	while (read(efd[0], &exec_err, sizeof(exec_err)) < 0 && errno == EINTR)

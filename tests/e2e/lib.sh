@@ -126,8 +126,10 @@ e2e_build_images() {
 	sh "$SRCDIR/examples/tiny-root/build.sh" "$img/tree" "$img/extra" ||
 	    return 1
 	# 160 MiB free: the overlay64 check writes 64 MiB with room to spare
+	# --serial: GRUB on ttyS0 and console=ttyS0 in every menu entry and
+	# in boot.ipxe, so that the firmware scenarios see the boot
 	"$LIVEROOT" mklive --init "$E2E_INIT" --kernel-dir "$E2E_KDIR" \
-	    --free 160M -o "$img/live" "$img/tree" > "$img/mklive.log" 2>&1 ||
+	    --serial --free 160M -o "$img/live" "$img/tree" > "$img/mklive.log" 2>&1 ||
 	    { cat "$img/mklive.log"; return 1; }
 	e2e_key > "$img/key"
 }
@@ -199,6 +201,27 @@ e2e_stick() {
 }
 
 # --- running QEMU -----------------------------------------------------------
+
+# e2e_ovmf [ms]: the pflash arguments of Debian's OVMF (package ovmf), with
+# a fresh copy of its variable store for this boot; "ms": the Secure Boot
+# build with Microsoft's keys enrolled (needs -machine q35,smm=on and
+# e2e_sb_args).
+e2e_ovmf() {
+	code=/usr/share/OVMF/OVMF_CODE_4M.fd
+	vars=/usr/share/OVMF/OVMF_VARS_4M.fd
+	if [ "${1:-}" = ms ]; then
+		code=/usr/share/OVMF/OVMF_CODE_4M.ms.fd
+		vars=/usr/share/OVMF/OVMF_VARS_4M.ms.fd
+	fi
+	cp "$vars" "$RUN/ovmf-vars-$E2E_SCEN-${1:-plain}.fd" || return 1
+	echo "-drive if=pflash,format=raw,unit=0,readonly=on,file=$code -drive if=pflash,format=raw,unit=1,file=$RUN/ovmf-vars-$E2E_SCEN-${1:-plain}.fd"
+}
+e2e_sb_args="-machine q35,smm=on -global driver=cfi.pflash01,property=secure,value=on"
+
+# e2e_usb_args IMAGE: a USB stick on an xHCI controller
+e2e_usb_args() {
+	echo "-device qemu-xhci,id=xhci -drive if=none,id=u,file=$1,format=raw -device usb-storage,bus=xhci.0,drive=u"
+}
 
 # e2e_boot NAME [QEMU args...]; E2E_KERNEL/E2E_INITRD override the defaults;
 # E2E_NOKERNEL=1 boots from the firmware only (iPXE).

@@ -104,7 +104,9 @@ check "netboot: the sha256 file matches rootfs.uzip" sh -c "cd '$O/netboot' && s
 sha=$(cut -d' ' -f1 "$O/netboot/rootfs.uzip.sha256")
 check "netboot: boot.ipxe is an iPXE script with live.url and live.sha256" \
     sh -c "head -n 1 '$O/netboot/boot.ipxe' | grep -qx '#!ipxe' && grep -q 'live.url=http://10.0.2.100/rootfs.uzip live.sha256=$sha' '$O/netboot/boot.ipxe'"
-for f in vmlinuz vmlinux initramfs.img rootfs.uzip; do
+check "netboot: no PVH vmlinux (a QEMU test convenience, not for users)" test ! -e "$O/netboot/vmlinux"
+check "netboot: boot.ipxe forces no console=ttyS0 without --serial" sh -c "! grep -q console= '$O/netboot/boot.ipxe'"
+for f in vmlinuz initramfs.img rootfs.uzip; do
 	check "netboot: $f" test -s "$O/netboot/$f"
 done
 
