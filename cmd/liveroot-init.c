@@ -365,6 +365,8 @@ read_config(void)
 	for (i = 0; i < cfg.nproblems; i++)
 		lri_log("%s key %s", config_problem_kind_name(
 		    cfg.problems[i].kind), cfg.problems[i].msg);
+	for (i = 0; i < cfg.nnotes; i++)	/* other tools' arguments */
+		lri_log("%s", cfg.notes[i].msg);
 	if (cfg.problems_dropped)
 		lri_log("(%zu more configuration problems not shown)",
 		    cfg.problems_dropped);

@@ -268,7 +268,15 @@ verb_init_plan(int argc, char **argv)
 			cli_json_str(stdout, c.problems[i].msg);
 			printf("}");
 		}
-		printf("%s],\n  \"steps\": [", c.nproblems ? "\n  " : "");
+		printf("%s],\n  \"notes\": [", c.nproblems ? "\n  " : "");
+		for (i = 0; i < c.nnotes; i++) {
+			printf("%s\n    {\"key\": ", i ? "," : "");
+			cli_json_str(stdout, c.notes[i].key);
+			printf(", \"message\": ");
+			cli_json_str(stdout, c.notes[i].msg);
+			printf("}");
+		}
+		printf("%s],\n  \"steps\": [", c.nnotes ? "\n  " : "");
 		for (i = 0; i < n; i++) {
 			printf("%s\n    {\"devices\": %s, \"strategies\": [",
 			    i ? "," : "", st[i].devices ? "true" : "false");
@@ -310,6 +318,11 @@ verb_init_plan(int argc, char **argv)
 			for (i = 0; i < c.nproblems; i++)
 				printf("  %s: %s\n", config_problem_kind_name(
 				    c.problems[i].kind), c.problems[i].msg);
+		}
+		if (c.nnotes) {
+			printf("other tools' arguments:\n");
+			for (i = 0; i < c.nnotes; i++)
+				printf("  %s\n", c.notes[i].msg);
 		}
 		printf("probe steps:\n");
 		for (i = 0; i < n; i++) {

@@ -68,6 +68,13 @@ struct live_problem {
 	char			msg[LIVE_PROBLEM_LEN];
 };
 
+/* A word of another tool's command line, mapped or not needed (config.c). */
+#define LIVE_MAX_NOTES		16
+struct live_note {
+	char			key[48];
+	char			msg[160];
+};
+
 /* Where a value came from (for init-plan and the boot log). */
 enum live_source {
 	LIVE_SRC_DEFAULT = 0,
@@ -112,6 +119,12 @@ struct live_config {
 	struct live_problem	problems[LIVE_MAX_PROBLEMS];
 	size_t			nproblems;
 	size_t			problems_dropped;	/* beyond the array */
+
+	/* dracut/live-boot/archiso/casper words: "mapped: ..." and "not
+	 * needed: ..." (the ignored ones are problems, "unsupported") */
+	struct live_note	notes[LIVE_MAX_NOTES];
+	size_t			nnotes;
+	size_t			notes_dropped;
 };
 
 /* Fill every key with its default. */

@@ -461,14 +461,182 @@ set_root_alias(struct live_config *c, const char *v, enum live_source src)
 	return (1);
 }
 
+static void LR_PRINTF(3, 4)
+note(struct live_config *c, const char *key, const char *fmt, ...)
+{
+	struct live_note *n;
+	va_list ap;
+
+	if (c->nnotes >= LIVE_MAX_NOTES) {
+		c->notes_dropped++;
+		return;
+	}
+	n = &c->notes[c->nnotes++];
+	snprintf(n->key, sizeof(n->key), "%s", key);
+	va_start(ap, fmt);
+	vsnprintf(n->msg, sizeof(n->msg), fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * The kernel arguments of other live-boot tools (dracut's dmsquash-live,
+ * live-boot, archiso, casper): each is mapped to its liveroot key (a note
+ * says so), or is not needed (a note), or is ignored with what to use
+ * instead (an "unsupported" problem: init-plan exits 1).  Nothing a user
+ * wrote is dropped without a word.  root=live:... is set_root_alias().
+ */
+enum alias_do {
+	A_MAP,		/* value (or fixed) to key k */
+	A_FLAG,		/* a flag; no value or y/yes/1 = "1", n/no/0 = "0" */
+	A_NEEDLESS,	/* liveroot does it anyway */
+	A_IGNORE,	/* not implemented: use hint */
+};
+
+static const struct alias {
+	const char	*name;		/* "toram"; "rd.live." ends in '.': prefix */
+	const char	*tool;
+	enum alias_do	 what;
+	int		 k;		/* A_MAP/A_FLAG: the liveroot key */
+	const char	*fixed;		/* A_MAP: this value, or NULL: theirs */
+	const char	*hint;		/* A_NEEDLESS/A_IGNORE: why, instead */
+} aliases[] = {
+	{ "toram", "live-boot", A_FLAG, K_TORAM, NULL, NULL },
+	{ "copytoram", "archiso", A_FLAG, K_TORAM, NULL, NULL },
+	{ "rd.live.ram", "dracut", A_FLAG, K_TORAM, NULL, NULL },
+	{ "rd.live.debug", "dracut", A_FLAG, K_DEBUG, NULL, NULL },
+	{ "fetch", "live-boot", A_MAP, K_URL, NULL, NULL },
+	{ "persistence", "live-boot", A_MAP, K_PERSIST, "LABEL=persistence",
+	    NULL },
+	{ "persistence-label", "live-boot", A_MAP, K_PERSIST, NULL, NULL },
+	{ "rd.live.overlay", "dracut", A_MAP, K_PERSIST, NULL, NULL },
+	{ "rd.live.overlay.size", "dracut", A_MAP, K_OVERLAY, NULL, NULL },
+	{ "cow_spacesize", "archiso", A_MAP, K_OVERLAY, NULL, NULL },
+	{ "archisolabel", "archiso", A_MAP, K_LABEL, NULL, NULL },
+	{ "img_loop", "archiso", A_MAP, K_ISO, NULL, NULL },
+	{ "iso-scan/filename", "casper", A_MAP, K_ISO, NULL, NULL },
+	{ "rd.live.image", "dracut", A_NEEDLESS, 0, NULL,
+	    "liveroot always boots a live image" },
+	{ "boot", "live-boot/casper", A_NEEDLESS, 0, NULL,
+	    "liveroot-init is the live initramfs" },
+	{ "img_dev", "archiso", A_NEEDLESS, 0, NULL,
+	    "findiso searches every partition for live.iso=" },
+	{ "rd.live.check", "dracut", A_IGNORE, 0, NULL,
+	    "give live.sha256=HASH to check the image" },
+	{ "verify-checksums", "live-boot", A_IGNORE, 0, NULL,
+	    "give live.sha256=HASH to check the image" },
+	{ "live-media", "live-boot", A_IGNORE, 0, NULL,
+	    "give live.label=LABEL; every device is probed" },
+	{ "live-media-path", "live-boot", A_IGNORE, 0, NULL,
+	    "give live.image=/PATH/rootfs.uzip" },
+	{ "archisosearchuuid", "archiso", A_IGNORE, 0, NULL,
+	    "give live.label=LABEL" },
+	{ "archisobasedir", "archiso", A_IGNORE, 0, NULL,
+	    "give live.image=/PATH/rootfs.uzip" },
+	{ "rd.live.dir", "dracut", A_IGNORE, 0, NULL,
+	    "give live.image=/PATH/rootfs.uzip" },
+	{ "rd.live.squashimg", "dracut", A_IGNORE, 0, NULL,
+	    "give live.image=/PATH/rootfs.uzip" },
+	{ "rd.shell", "dracut", A_IGNORE, 0, NULL,
+	    "give live.shell=1 for a rescue shell" },
+	{ "persistent", "casper", A_IGNORE, 0, NULL,
+	    "give live.persist=LABEL=NAME[:/FILE]" },
+	{ "rd.live.", "dracut", A_IGNORE, 0, NULL,
+	    "not implemented; the live.* keys are in liveroot-init(8)" },
+};
+
+static const struct alias *
+alias_find(const char *key)
+{
+	size_t i, l;
+
+	for (i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++) {
+		l = strlen(aliases[i].name);
+		if (strcmp(key, aliases[i].name) == 0 ||
+		    (aliases[i].name[l - 1] == '.' &&
+		    strncmp(key, aliases[i].name, l) == 0))
+			return (&aliases[i]);
+	}
+	return (NULL);
+}
+
+/* One word of another tool: mapped, not needed, or ignored (said). */
+static int
+set_alias(struct live_config *c, const struct alias *a, const char *key,
+    const char *v, enum live_source src)
+{
+	char val[320], shown[96];
+
+	snprintf(shown, sizeof(shown), "%s%s%.60s", key, v ? "=" : "",
+	    v ? v : "");
+	switch (a->what) {
+	case A_FLAG:
+		if (v != NULL && (strcmp(v, "y") == 0 || strcmp(v, "n") == 0))
+			v = v[0] == 'y' ? "1" : "0";	/* archiso's y/n */
+		if (v != NULL && strcmp(v, "auto") != 0 && set_flag(c, key, v,
+		    a->k == K_TORAM ? &c->toram : &c->debug) != 0)
+			return (1);
+		if (v == NULL || strcmp(v, "auto") == 0)
+			*(a->k == K_TORAM ? &c->toram : &c->debug) = 1;
+		mark(c, a->k, src);
+		note(c, key, "mapped: %s (%s) -> %s=%d", shown, a->tool,
+		    key_names[a->k], a->k == K_TORAM ? c->toram : c->debug);
+		return (1);
+	case A_MAP:
+		if (a->fixed != NULL)
+			snprintf(val, sizeof(val), "%s", a->fixed);
+		else if (v == NULL || v[0] == '\0') {
+			problem(c, LIVE_P_INVALID, key, "%s (%s): needs a "
+			    "value; ignored", key, a->tool);
+			return (1);
+		} else if (a->k == K_PERSIST && strcmp(key,
+		    "persistence-label") == 0)
+			snprintf(val, sizeof(val), "LABEL=%s", v);
+		else if (a->k == K_OVERLAY && strcmp(key,
+		    "rd.live.overlay.size") == 0)
+			snprintf(val, sizeof(val), "%sM", v);	/* MiB */
+		else
+			snprintf(val, sizeof(val), "%s", v);
+		/* persistence alone does not undo persistence-label= */
+		if (a->fixed != NULL && a->k == K_PERSIST && c->persist[0])
+			return (1);
+		if (set_key(c, a->k, key, val) == 0) {
+			mark(c, a->k, src);
+			note(c, key, "mapped: %s (%s) -> %s=%.100s", shown,
+			    a->tool, key_names[a->k], val);
+		}
+		return (1);
+	case A_NEEDLESS:
+		if (strcmp(key, "boot") == 0 && (v == NULL ||
+		    (strcmp(v, "live") != 0 && strcmp(v, "casper") != 0)))
+			return (0);	/* boot=... of something else */
+		note(c, key, "not needed: %s (%s): %s", shown, a->tool,
+		    a->hint);
+		return (1);
+	case A_IGNORE:
+		if (strcmp(key, "rd.shell") == 0 && v != NULL &&
+		    strcmp(v, "0") == 0) {
+			note(c, key, "not needed: rd.shell=0 (dracut): "
+			    "liveroot starts no shell unless live.shell=1");
+			return (1);
+		}
+		problem(c, LIVE_P_UNSUPPORTED, key, "ignored: %s (%s); liveroot: "
+		    "%s", shown, a->tool, a->hint);
+		return (1);
+	}
+	return (0);
+}
+
 int
 config_set(struct live_config *c, const char *key, const char *value,
     enum live_source src)
 {
+	const struct alias *a;
 	int k;
 
 	if (strcmp(key, "root") == 0)
 		return (set_root_alias(c, value, src));
+	if ((a = alias_find(key)) != NULL)
+		return (set_alias(c, a, key, value, src));
 	if (strcmp(key, "findiso") == 0) {
 		if (set_path(c, "findiso", c->iso, sizeof(c->iso), value) == 0)
 			mark(c, K_ISO, src);

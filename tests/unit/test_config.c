@@ -330,6 +330,90 @@ test_key_iteration(void)
 	CHECK(saw_overlay);
 }
 
+/* n: a note whose message holds sub */
+static int
+has_note(const struct live_config *c, const char *sub)
+{
+	for (size_t i = 0; i < c->nnotes; i++)
+		if (strstr(c->notes[i].msg, sub) != NULL)
+			return (1);
+	return (0);
+}
+
+/* Issue 11 #3: other tools' arguments, mapped, not needed or ignored. */
+static void
+test_other_tools(void)
+{
+	struct live_config c;
+
+	parsed(&c, "toram");
+	CHECK_EQ(c.toram, 1);
+	CHECK(has_note(&c, "mapped: toram (live-boot) -> live.toram=1"));
+	CHECK_EQ(c.nproblems, 0);
+	parsed(&c, "rd.live.ram=1");
+	CHECK_EQ(c.toram, 1);
+	parsed(&c, "copytoram");
+	CHECK_EQ(c.toram, 1);
+	parsed(&c, "toram copytoram=n");
+	CHECK_EQ(c.toram, 0);
+	parsed(&c, "copytoram=maybe");
+	CHECK(has_problem(&c, LIVE_P_INVALID, "copytoram", NULL));
+
+	parsed(&c, "boot=live fetch=http://10.0.2.100/rootfs.uzip");
+	CHECK(strcmp(c.url, "http://10.0.2.100/rootfs.uzip") == 0);
+	CHECK(has_note(&c, "not needed: boot=live"));
+	CHECK_EQ(c.nproblems, 0);
+	parsed(&c, "boot=zfs");		/* not a live-boot word: not ours */
+	CHECK_EQ(c.nnotes, 0);
+	CHECK_EQ(c.nproblems, 0);
+
+	parsed(&c, "persistence");
+	CHECK(strcmp(c.persist, "LABEL=persistence") == 0);
+	parsed(&c, "persistence-label=keep persistence");
+	CHECK(strcmp(c.persist, "LABEL=keep") == 0);
+	parsed(&c, "rd.live.overlay=LABEL=STICK:/overlay.img");
+	CHECK(strcmp(c.persist, "LABEL=STICK:/overlay.img") == 0);
+
+	parsed(&c, "rd.live.overlay.size=512");
+	CHECK_EQ(c.overlay_bytes, 512ULL << 20);
+	parsed(&c, "cow_spacesize=1G");
+	CHECK_EQ(c.overlay_bytes, 1ULL << 30);
+
+	parsed(&c, "archisolabel=ARCH_2026 img_dev=/dev/sda1 "
+	    "img_loop=/isos/arch.iso");
+	CHECK(strcmp(c.label, "ARCH_2026") == 0);
+	CHECK(strcmp(c.iso, "/isos/arch.iso") == 0);
+	CHECK(has_note(&c, "not needed: img_dev=/dev/sda1"));
+	parsed(&c, "iso-scan/filename=/ubuntu.iso");
+	CHECK(strcmp(c.iso, "/ubuntu.iso") == 0);
+	parsed(&c, "img_loop=relative.iso");
+	CHECK(has_problem(&c, LIVE_P_INVALID, "img_loop", "absolute"));
+
+	parsed(&c, "rd.live.image rd.shell=0");
+	CHECK_EQ(c.nproblems, 0);
+	CHECK_EQ(c.nnotes, 2);
+
+	/* what liveroot does not do is said, with what to use instead */
+	parsed(&c, "rd.live.check verify-checksums live-media=/dev/sdb "
+	    "archisosearchuuid=2026 rd.live.dir=/LiveOS rd.shell=1 "
+	    "rd.live.foo=1 persistent");
+	CHECK(has_problem(&c, LIVE_P_UNSUPPORTED, "rd.live.check", "live.sha256="));
+	CHECK(has_problem(&c, LIVE_P_UNSUPPORTED, "verify-checksums", "live.sha256="));
+	CHECK(has_problem(&c, LIVE_P_UNSUPPORTED, "live-media", "live.label="));
+	CHECK(has_problem(&c, LIVE_P_UNSUPPORTED, "archisosearchuuid", "live.label="));
+	CHECK(has_problem(&c, LIVE_P_UNSUPPORTED, "rd.live.dir", "live.image="));
+	CHECK(has_problem(&c, LIVE_P_UNSUPPORTED, "rd.shell", "live.shell=1"));
+	CHECK(has_problem(&c, LIVE_P_UNSUPPORTED, "rd.live.foo", "liveroot-init(8)"));
+	CHECK(has_problem(&c, LIVE_P_UNSUPPORTED, "persistent", "live.persist="));
+	CHECK_EQ(c.nproblems, 8);
+
+	/* many: counted beyond the array, never lost silently */
+	parsed(&c, "toram toram toram toram toram toram toram toram toram "
+	    "toram toram toram toram toram toram toram toram toram");
+	CHECK_EQ(c.nnotes, LIVE_MAX_NOTES);
+	CHECK_EQ(c.notes_dropped, 18 - LIVE_MAX_NOTES);
+}
+
 int
 main(void)
 {
@@ -337,6 +421,7 @@ main(void)
 	test_cmdline_basic();
 	test_quotes_repeat_and_end();
 	test_aliases();
+	test_other_tools();
 	test_invalid_values();
 	test_unknown_and_unsupported();
 	test_problem_overflow();
