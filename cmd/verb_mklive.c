@@ -32,6 +32,13 @@
 #ifndef LIVEROOT_VERSION
 #define LIVEROOT_VERSION "unknown"
 #endif
+/* Meson defines both (cmd/meson.build); these are its defaults. */
+#ifndef LIVEROOT_LIBEXECDIR
+#define LIVEROOT_LIBEXECDIR "/usr/local/libexec/liveroot"
+#endif
+#ifndef LIVEROOT_BIN2LIBEXEC
+#define LIVEROOT_BIN2LIBEXEC "../libexec/liveroot"
+#endif
 
 static const char mklive_usage[] =
 "usage: liveroot mklive [options] TREE\n"

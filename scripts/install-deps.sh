@@ -14,7 +14,7 @@ e2fsprogs xz-utils zstd squashfs-tools cloop-utils time makefs
 xorriso exfatprogs exfat-fuse dosfstools mtools gdisk fdisk
 libnbd-bin libnbd-dev nbdkit qemu-utils qemu-system-x86 socat nginx-light busybox-static
 linux-headers-amd64 cpio kmod curl ca-certificates openssl lld
-grub-common grub-pc-bin grub-efi-amd64-bin grub-efi-amd64-signed shim-signed ovmf man-db
+grub-common grub-pc-bin grub-efi-amd64-bin grub-efi-amd64-signed shim-signed ovmf man-db ntfs-3g
 "
 # Peers that only the benchmarks run (bench/*/run.sh call this with --bench).
 BENCH_PKGS="dracut-core dracut-live dracut-network debootstrap"

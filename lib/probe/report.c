@@ -48,6 +48,10 @@ probe_report_hint(const struct probe_report *r)
 	return (PROBE_HINT_NOT_ON_DISKS);
 }
 
+#ifndef ENOMEDIUM	/* FreeBSD: a drive without a disc answers ENXIO */
+#define ENOMEDIUM ENXIO
+#endif
+
 int
 probe_transient(int e)
 {
