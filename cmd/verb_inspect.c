@@ -3,7 +3,7 @@
  * verb_inspect.c - `liveroot inspect`: what is on a device or image file,
  * as the probe sees it: size, the ISO 9660 volume at 0x8000 (label, Rock
  * Ridge, Joliet), the partition table, each partition's file system and
- * label (FAT/exFAT/ISO 9660), and the Ventoy markers (VTOYEFI partition,
+ * label (FAT/exFAT/ext2-4/NTFS/ISO 9660), and the Ventoy markers (VTOYEFI partition,
  * the MBR disk id and signature that an os_param must name).  Read-only.
  * The library takes the inventory (lib/probe/inventory.c, the same one the
  * boot log condenses into a line); this file only prints it.  Exit 0, or 2
@@ -27,8 +27,9 @@ static const char inspect_usage[] =
 "Show what the live-root probe sees on block devices or image files: the\n"
 "size, the ISO 9660 volume at byte 0x8000 (label, Rock Ridge, Joliet), the\n"
 "partition table (MBR or GPT), each partition's file system and label\n"
-"(FAT12/16/32, exFAT, ISO 9660), and the Ventoy markers (partition 2 FAT\n"
-"labelled VTOYEFI, the MBR disk id at 0x180 and disk signature at 0x1B8).\n"
+"(FAT12/16/32, exFAT, ext2/3/4, NTFS, ISO 9660), and the Ventoy markers\n"
+"(partition 2 FAT labelled VTOYEFI, the MBR disk id at 0x180 and disk\n"
+"signature at 0x1B8).\n"
 "\n"
 "options:\n"
 "  --json      print a JSON array, one object per device, on stdout\n"

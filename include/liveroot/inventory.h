@@ -3,11 +3,12 @@
  * inventory.h - what is on a block device, as the probe sees it (lib/probe).
  *
  * Two parts.  The format table: every file system liveroot reads (ISO 9660,
- * exFAT, FAT12/16/32) is one row with a cheap probe of the first bytes of a
- * volume (the lib/fmt *_probe functions: libarchive's bid) and a strict
- * open; probe_fs_open() tries the rows in order and opens the first that
- * claims the volume, and probe_fs_file() gives a file's runs whatever the
- * format.  The locate strategies use it.
+ * exFAT, FAT12/16/32, ext2/3/4, NTFS) is one row with a cheap probe of the
+ * first bytes of a volume (the lib/fmt *_probe functions: libarchive's bid)
+ * and a strict open; probe_fs_open() tries the rows in order and opens the
+ * first that claims the volume, and probe_fs_file() and probe_fs_list()
+ * give a file's runs and a directory's entries whatever the format.  The
+ * locate strategies use it; none of them needs a kernel mount.
  *
  * The inventory: one pass over a device that records its size, what is at
  * byte 0x8000, the partition table, each partition's (and the whole
@@ -33,23 +34,36 @@
 #include "fmt_part.h"
 
 struct fmt_exfat;
+struct fmt_ext4;
 struct fmt_fat;
 struct fmt_iso;
+struct fmt_ntfs;
 
 /* The rows of the format table, also usable as a mask. */
 #define PROBE_FS_ISO9660	0x1
 #define PROBE_FS_EXFAT		0x2
 #define PROBE_FS_FAT		0x4
-#define PROBE_FS_ANY		0x7
+#define PROBE_FS_EXT4		0x8	/* ext2, ext3 and ext4 */
+#define PROBE_FS_NTFS		0x10
+#define PROBE_FS_ANY		0x1f
+/* The file systems that hold ISO files (findiso, the Ventoy search). */
+#define PROBE_FS_FILES		(PROBE_FS_EXFAT | PROBE_FS_FAT | \
+				 PROBE_FS_EXT4 | PROBE_FS_NTFS)
 
-/* An open volume: exactly one of iso, ex, fat is set. */
+/*
+ * An open volume: obj is the parser's struct, and exactly one of the typed
+ * views iso, ex, fat, e4, ntfs points at it.
+ */
 struct probe_fs {
 	unsigned		 kind;		/* PROBE_FS_*, 0 when none */
-	const char		*name;		/* "iso9660", "fat16"... */
+	const char		*name;		/* "iso9660", "fat16", "ext4"... */
 	const char		*label;		/* inside the open volume */
+	void			*obj;
 	struct fmt_iso		*iso;
 	struct fmt_exfat	*ex;
 	struct fmt_fat		*fat;
+	struct fmt_ext4		*e4;
+	struct fmt_ntfs		*ntfs;
 };
 
 /*
@@ -67,11 +81,37 @@ void	probe_fs_close(struct probe_fs *fs);
  * A file of the open volume: its runs (malloc'd, *np of them) on the volume
  * and its size.  ENOENT or ENOTDIR when absent, EISDIR for a directory,
  * EINVAL for an exFAT file a driver would partly read as zeros
- * (ValidDataLength short of its size), or the parser's error.
+ * (ValidDataLength short of its size) or an ext2/3/4 file with holes or
+ * unwritten extents, ENOTSUP for what a reader refuses by name (an inline,
+ * encrypted or compressed file, a symbolic link), or the parser's error.
  */
 int	probe_fs_file(struct probe_fs *fs, const char *path,
 	    struct fmt_extent **extp, size_t *np, uint64_t *sizep,
 	    struct diag *d);
+
+/*
+ * One entry of a listing: its name (UTF-8; ext2/3/4: the bytes as stored)
+ * and the parser's own dirent (entsize bytes), which a caller may copy and
+ * hand back to probe_fs_list() as a directory.
+ */
+struct probe_fs_dirent {
+	const char	*name;
+	bool		 is_dir;
+	const void	*ent;
+	size_t		 entsize;
+};
+typedef int (*probe_fs_list_fn)(void *arg, const struct probe_fs_dirent *e);
+
+/*
+ * Lists dir (NULL: the root; else a copy of a listed entry's ent) of the
+ * open volume, which must not be ISO 9660 (ENOTSUP); cb non-zero stops the
+ * listing (a positive value is returned).  The parser's errors otherwise.
+ */
+int	probe_fs_list(struct probe_fs *fs, const void *dir,
+	    probe_fs_list_fn cb, void *arg, struct diag *d);
+
+/* "exFAT, FAT12/16/32, ext2/3/4" for the rows in kinds, into buf. */
+void	probe_fs_kinds_str(unsigned kinds, char *buf, size_t len);
 
 /* --- the inventory of a device ------------------------------------------- */
 

@@ -6,9 +6,9 @@
  * medium: the whole device, a dd'd isohybrid stick, or a partition), `ventoy`
  * (an ISO that is a possibly fragmented file on a Ventoy disk, found through
  * Ventoy's os_param or by recognising the Ventoy layout), `findiso` (an ISO
- * file named by the caller on a FAT/exFAT partition).  Whatever the route,
+ * file named by the caller on a FAT/exFAT/ext2-4/NTFS partition).  Whatever the route,
  * the answer is ONE flat extent map of the root image on the device the
- * caller handed in: partition -> file in FAT/exFAT -> file in the ISO are
+ * caller handed in: partition -> file in FAT/exFAT/ext4/NTFS -> file in the ISO are
  * composed (probe_compose) and the composed map is validated whole (total
  * length = image size, every extent inside the device) before it is
  * returned.
@@ -35,7 +35,7 @@
 struct locate_opts {
 	const char *label;	  /* ISO volume label to match; NULL = any */
 	const char *image;	  /* root image inside the ISO; NULL = "/rootfs.uzip" */
-	const char *iso;	  /* findiso: ISO path on a FAT/exFAT partition; NULL = off */
+	const char *iso;	  /* findiso: ISO path on a FAT/exFAT/ext/NTFS partition; NULL = off */
 	const void *ventoy_param; /* os_param (512 bytes) optionally followed by the location list; NULL = none
 				     (an ACPI VTOY table or an efivarfs file is accepted too) */
 	size_t	    ventoy_param_len;

@@ -4,11 +4,13 @@
  *
  * The table: one row per file system, in the order they are tried.  A row
  * names the bytes its probe needs from the start of the volume (ISO 9660
- * looks at 0x8000, FAT and exFAT at the boot sector); probe_fs_open() reads
- * the largest window needed once, asks each probe in turn, and hands the
- * volume to the first row that claims it (exFAT before FAT: a FAT probe
- * refuses an exFAT boot sector anyway).  A window that cannot be read skips
- * its rows; only when no window could be read is the read error returned.
+ * looks at 0x8000, FAT, exFAT and NTFS at the boot sector, ext2/3/4 at the
+ * superblock at 1024); probe_fs_open() reads the largest window needed
+ * once, asks each probe in turn, and hands the volume to the first row that
+ * claims it.  A window that cannot be read skips its rows; only when no
+ * window could be read is the read error returned.  A row also carries its
+ * lookup, extent list and listing adapters, so a new file system is one
+ * row and a few lines of adapter, and locate needs no change.
  *
  * The inventory reads the device through a cached bdev_src: the whole
  * device directly, each partition through a slice.  It records, it never
@@ -16,13 +18,16 @@
  * log say the same thing about the same device.
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <liveroot/fmt_exfat.h>
+#include <liveroot/fmt_ext4.h>
 #include <liveroot/fmt_fat.h>
 #include <liveroot/fmt_iso9660.h>
+#include <liveroot/fmt_ntfs.h>
 #include <liveroot/fmt_ventoy.h>
 #include <liveroot/inventory.h>
 #include <liveroot/util.h>
@@ -33,21 +38,62 @@
 
 /* --- the format table ----------------------------------------------------- */
 
+/*
+ * One file system.  open, close, list and extents are thin adapters over
+ * the lib/fmt reader; a row that has no listing (ISO 9660: found by its
+ * own lookup) leaves list NULL and gives file its own.
+ */
 struct fs_format {
 	unsigned	 kind;
 	const char	*name;
+	const char	*human;		/* in messages: "ext2/3/4" */
 	size_t		 probe_len;	/* bytes from 0 that the probe reads */
-	size_t		 objsize;	/* the parser's struct */
+	size_t		 objsize;	/* its parser's struct */
+	size_t		 slot;		/* its typed view in struct probe_fs */
+	size_t		 entsize;	/* the parser's dirent */
 	bool		(*probe)(const void *buf, size_t len);
-	/* The strict open, into fs's zeroed struct of this format. */
+	/* The strict open, into fs->obj (zeroed, objsize bytes). */
 	int		(*open)(struct probe_fs *, const struct fmt_src *,
 			    struct diag *);
+	void		(*close)(struct probe_fs *);
+	/* path's dirent into e (entsize bytes); the caller: EISDIR */
+	int		(*lookup)(struct probe_fs *, const char *path, void *e,
+			    bool *is_dir, uint64_t *sizep, struct diag *);
+	int		(*extents)(struct probe_fs *, const void *e,
+			    struct fmt_extent *, size_t, size_t *,
+			    struct diag *);
+	int		(*list)(struct probe_fs *, const void *dir,
+			    probe_fs_list_fn, void *, struct diag *);
 	/* A file's runs into one[0..cap), or a malloc'd *extp when more. */
-	int		(*file)(struct probe_fs *, const char *path,
-			    struct fmt_extent *one, size_t cap,
-			    struct fmt_extent **extp, size_t *np,
+	int		(*file)(struct probe_fs *, const struct fs_format *,
+			    const char *path, struct fmt_extent *one,
+			    size_t cap, struct fmt_extent **extp, size_t *np,
 			    uint64_t *sizep, struct diag *);
 };
+
+/* The listing adapters: a parser's dirent as a struct probe_fs_dirent. */
+struct list_tramp {
+	probe_fs_list_fn cb;
+	void		*arg;
+};
+
+#define LIST_ADAPTER(T, TYPE)						\
+static int								\
+T##_list_cb(void *arg, const struct TYPE *e)				\
+{									\
+	struct list_tramp *t = arg;					\
+	struct probe_fs_dirent pe = { e->name, e->is_dir, e,		\
+	    sizeof(*e) };						\
+									\
+	return (t->cb(t->arg, &pe));					\
+}
+
+LIST_ADAPTER(exfat, fmt_exfat_dirent)
+LIST_ADAPTER(fat, fmt_fat_dirent)
+LIST_ADAPTER(ext4, fmt_ext4_dirent)
+LIST_ADAPTER(ntfs, fmt_ntfs_dirent)
+
+/* --- ISO 9660 --- */
 
 static int
 iso_open(struct probe_fs *fs, const struct fmt_src *src, struct diag *d)
@@ -57,33 +103,14 @@ iso_open(struct probe_fs *fs, const struct fmt_src *src, struct diag *d)
 }
 
 static int
-exfat_open(struct probe_fs *fs, const struct fmt_src *src, struct diag *d)
-{
-	fs->label = fs->ex->label;
-	return (fmt_exfat_open(fs->ex, src, &lr_libc_allocator, d));
-}
-
-static int
-fat_open(struct probe_fs *fs, const struct fmt_src *src, struct diag *d)
-{
-	static const char *const names[] = { "fat12", "fat16", "fat32" };
-	int error;
-
-	fs->label = fs->fat->label;
-	if ((error = fmt_fat_open(fs->fat, src, d)) == 0)
-		fs->name = names[fs->fat->type == 12 ? 0 : fs->fat->type ==
-		    16 ? 1 : 2];
-	return (error);
-}
-
-static int
-iso_file(struct probe_fs *fs, const char *path, struct fmt_extent *one,
-    size_t cap, struct fmt_extent **extp, size_t *np, uint64_t *sizep,
-    struct diag *d)
+iso_file(struct probe_fs *fs, const struct fs_format *f, const char *path,
+    struct fmt_extent *one, size_t cap, struct fmt_extent **extp, size_t *np,
+    uint64_t *sizep, struct diag *d)
 {
 	struct fmt_iso_dirent *e;
 	int error;
 
+	(void)f;
 	if ((e = calloc(1, sizeof(*e))) == NULL)
 		return (diag_set(d, ENOMEM, "out of memory"));
 	error = fmt_iso_lookup(fs->iso, path, e, one, cap, d);
@@ -104,95 +131,297 @@ iso_file(struct probe_fs *fs, const char *path, struct fmt_extent *one,
 	return (error);
 }
 
-/* The runs of a FAT or exFAT entry e, with a second pass when many. */
-static int
-fatx_runs(struct probe_fs *fs, const void *e, struct fmt_extent *one,
-    size_t cap, struct fmt_extent **extp, size_t *np, struct diag *d)
-{
-	int error, pass;
+/* --- exFAT --- */
 
-	for (pass = 0; pass < 2; pass++) {
-		if (fs->ex != NULL)
-			error = fmt_exfat_extents(fs->ex, e, one, cap, np, d);
-		else
-			error = fmt_fat_extents(fs->fat, e, one, cap, np, d);
-		if (error != ENOSPC || pass == 1)
-			return (error);
-		if ((one = *extp = calloc(*np, sizeof(*one))) == NULL)
-			return (diag_set(d, ENOMEM, "out of memory"));
-		cap = *np;
-	}
-	return (error);
+static int
+exfat_open(struct probe_fs *fs, const struct fmt_src *src, struct diag *d)
+{
+	fs->label = fs->ex->label;
+	return (fmt_exfat_open(fs->ex, src, &lr_libc_allocator, d));
+}
+
+static void
+exfat_close(struct probe_fs *fs)
+{
+	fmt_exfat_close(fs->ex);
 }
 
 /*
- * A file of a FAT or exFAT volume.  An exFAT file whose ValidDataLength is
- * short of its size would partly read as zeros through a driver: refused.
+ * An exFAT file whose ValidDataLength is short of its size would partly
+ * read as zeros through a driver: refused.
  */
 static int
-fatx_file(struct probe_fs *fs, const char *path, struct fmt_extent *one,
-    size_t cap, struct fmt_extent **extp, size_t *np, uint64_t *sizep,
-    struct diag *d)
+exfat_lookup(struct probe_fs *fs, const char *path, void *ep, bool *is_dir,
+    uint64_t *sizep, struct diag *d)
 {
-	union {
-		struct fmt_exfat_dirent	ex;
-		struct fmt_fat_dirent	fat;
-	} *e;
+	struct fmt_exfat_dirent *e = ep;
 	int error;
 
-	if ((e = calloc(1, sizeof(*e))) == NULL)
+	if ((error = fmt_exfat_lookup(fs->ex, path, e, d)) != 0)
+		return (error);
+	if (!e->is_dir && e->partial_valid)
+		return (diag_set(d, EINVAL, "%s: only %ju of its %ju bytes "
+		    "were written (ValidDataLength): copy the file again",
+		    path, (uintmax_t)e->valid_size, (uintmax_t)e->size));
+	*is_dir = e->is_dir;
+	*sizep = e->size;
+	return (0);
+}
+
+static int
+exfat_extents(struct probe_fs *fs, const void *e, struct fmt_extent *ext,
+    size_t max, size_t *np, struct diag *d)
+{
+	return (fmt_exfat_extents(fs->ex, e, ext, max, np, d));
+}
+
+static int
+exfat_list(struct probe_fs *fs, const void *dir, probe_fs_list_fn cb,
+    void *arg, struct diag *d)
+{
+	struct list_tramp t = { cb, arg };
+
+	return (fmt_exfat_list(fs->ex, dir, exfat_list_cb, &t, d));
+}
+
+/* --- FAT12/16/32 --- */
+
+static int
+fat_open(struct probe_fs *fs, const struct fmt_src *src, struct diag *d)
+{
+	static const char *const names[] = { "fat12", "fat16", "fat32" };
+	int error;
+
+	fs->label = fs->fat->label;
+	if ((error = fmt_fat_open(fs->fat, src, d)) == 0)
+		fs->name = names[fs->fat->type == 12 ? 0 : fs->fat->type ==
+		    16 ? 1 : 2];
+	return (error);
+}
+
+static int
+fat_lookup(struct probe_fs *fs, const char *path, void *ep, bool *is_dir,
+    uint64_t *sizep, struct diag *d)
+{
+	struct fmt_fat_dirent *e = ep;
+	int error;
+
+	if ((error = fmt_fat_lookup(fs->fat, path, e, d)) != 0)
+		return (error);
+	*is_dir = e->is_dir;
+	*sizep = e->size;
+	return (0);
+}
+
+static int
+fat_extents(struct probe_fs *fs, const void *e, struct fmt_extent *ext,
+    size_t max, size_t *np, struct diag *d)
+{
+	return (fmt_fat_extents(fs->fat, e, ext, max, np, d));
+}
+
+static int
+fat_list(struct probe_fs *fs, const void *dir, probe_fs_list_fn cb,
+    void *arg, struct diag *d)
+{
+	struct list_tramp t = { cb, arg };
+
+	return (fmt_fat_list(fs->fat, dir, fat_list_cb, &t, d));
+}
+
+/* --- ext2/3/4 --- */
+
+static int
+ext4_open(struct probe_fs *fs, const struct fmt_src *src, struct diag *d)
+{
+	int error;
+
+	fs->label = fs->e4->label;
+	if ((error = fmt_ext4_open(fs->e4, src, d)) == 0)
+		fs->name = fs->e4->kind;
+	return (error);
+}
+
+static void
+ext4_close(struct probe_fs *fs)
+{
+	fmt_ext4_close(fs->e4);
+}
+
+static int
+ext4_lookup(struct probe_fs *fs, const char *path, void *ep, bool *is_dir,
+    uint64_t *sizep, struct diag *d)
+{
+	struct fmt_ext4_dirent *e = ep;
+	int error;
+
+	if ((error = fmt_ext4_lookup(fs->e4, path, e, d)) != 0)
+		return (error);
+	*is_dir = e->is_dir;
+	*sizep = e->size;
+	return (0);
+}
+
+static int
+ext4_extents(struct probe_fs *fs, const void *e, struct fmt_extent *ext,
+    size_t max, size_t *np, struct diag *d)
+{
+	return (fmt_ext4_extents(fs->e4, e, ext, max, np, d));
+}
+
+static int
+ext4_list(struct probe_fs *fs, const void *dir, probe_fs_list_fn cb,
+    void *arg, struct diag *d)
+{
+	struct list_tramp t = { cb, arg };
+
+	return (fmt_ext4_list(fs->e4, dir, ext4_list_cb, &t, d));
+}
+
+/* --- NTFS --- */
+
+static int
+ntfs_open(struct probe_fs *fs, const struct fmt_src *src, struct diag *d)
+{
+	fs->label = fs->ntfs->label;
+	return (fmt_ntfs_open(fs->ntfs, src, &lr_libc_allocator, d));
+}
+
+static void
+ntfs_close(struct probe_fs *fs)
+{
+	fmt_ntfs_close(fs->ntfs);
+}
+
+/* Like exFAT: bytes past the initialized size would read as zeros. */
+static int
+ntfs_lookup(struct probe_fs *fs, const char *path, void *ep, bool *is_dir,
+    uint64_t *sizep, struct diag *d)
+{
+	struct fmt_ntfs_dirent *e = ep;
+	int error;
+
+	if ((error = fmt_ntfs_lookup(fs->ntfs, path, e, d)) != 0)
+		return (error);
+	if (!e->is_dir && e->partial_valid)
+		return (diag_set(d, EINVAL, "%s: only %ju of its %ju bytes "
+		    "were written (initialized size): copy the file again",
+		    path, (uintmax_t)e->valid_size, (uintmax_t)e->size));
+	*is_dir = e->is_dir;
+	*sizep = e->size;
+	return (0);
+}
+
+static int
+ntfs_extents(struct probe_fs *fs, const void *e, struct fmt_extent *ext,
+    size_t max, size_t *np, struct diag *d)
+{
+	return (fmt_ntfs_extents(fs->ntfs, e, ext, max, np, d));
+}
+
+static int
+ntfs_list(struct probe_fs *fs, const void *dir, probe_fs_list_fn cb,
+    void *arg, struct diag *d)
+{
+	struct list_tramp t = { cb, arg };
+
+	return (fmt_ntfs_list(fs->ntfs, dir, ntfs_list_cb, &t, d));
+}
+
+/*
+ * A file of a volume read through a lookup and an extent list (every row
+ * but ISO 9660): EISDIR for a directory; the runs with a second pass when
+ * they do not fit one.
+ */
+static int
+dirent_file(struct probe_fs *fs, const struct fs_format *f, const char *path,
+    struct fmt_extent *one, size_t cap, struct fmt_extent **extp, size_t *np,
+    uint64_t *sizep, struct diag *d)
+{
+	void *e;
+	bool is_dir = false;
+	int error, pass;
+
+	if ((e = calloc(1, f->entsize)) == NULL)
 		return (diag_set(d, ENOMEM, "out of memory"));
-	if (fs->ex != NULL) {
-		if ((error = fmt_exfat_lookup(fs->ex, path, &e->ex, d)) == 0 &&
-		    !e->ex.is_dir && e->ex.partial_valid)
-			error = diag_set(d, EINVAL, "%s: only %ju of its %ju "
-			    "bytes were written (ValidDataLength): copy the "
-			    "file again", path, (uintmax_t)e->ex.valid_size,
-			    (uintmax_t)e->ex.size);
-	} else
-		error = fmt_fat_lookup(fs->fat, path, &e->fat, d);
-	if (error == 0 && (fs->ex != NULL ? e->ex.is_dir : e->fat.is_dir))
+	if ((error = f->lookup(fs, path, e, &is_dir, sizep, d)) == 0 &&
+	    is_dir)
 		error = diag_set(d, EISDIR, "%s is a directory", path);
-	if (error == 0) {
-		*sizep = fs->ex != NULL ? e->ex.size : e->fat.size;
-		error = fatx_runs(fs, e, one, cap, extp, np, d);
+	for (pass = 0; error == 0 && pass < 2; pass++) {
+		error = f->extents(fs, e, one, cap, np, d);
+		if (error != ENOSPC || pass == 1)
+			break;
+		if ((one = *extp = calloc(*np, sizeof(*one))) == NULL)
+			error = diag_set(d, ENOMEM, "out of memory");
+		else {
+			cap = *np;
+			error = 0;
+		}
 	}
 	free(e);
 	return (error);
 }
 
+/*
+ * In the order they are tried.  exFAT and NTFS before FAT (their OEM names
+ * at byte 3 are exact; a FAT probe refuses their boot sectors anyway);
+ * ext2/3/4 after them: its magic lies at byte
+ * 1080, which on a FAT12/16 volume is inside the FAT, so a FAT volume is
+ * claimed by its own, stronger probe first.
+ */
+#define ROW(k, n, h, plen, T, view, ent, op, cl, lk, ex, ls, fl)	\
+	{ k, n, h, plen, sizeof(struct T), offsetof(struct probe_fs, view), \
+	    ent, op##_probe_fn, op##_open, cl, lk, ex, ls, fl }
+#define iso_probe_fn	fmt_iso_probe
+#define exfat_probe_fn	fmt_exfat_probe
+#define fat_probe_fn	fmt_fat_probe
+#define ext4_probe_fn	fmt_ext4_probe
+#define ntfs_probe_fn	fmt_ntfs_probe
+
 static const struct fs_format formats[] = {
-	{ PROBE_FS_ISO9660, "iso9660", FMT_ISO_VDOFF + 8,
-	    sizeof(struct fmt_iso), fmt_iso_probe, iso_open, iso_file },
-	{ PROBE_FS_EXFAT, "exfat", 512, sizeof(struct fmt_exfat),
-	    fmt_exfat_probe, exfat_open, fatx_file },
-	{ PROBE_FS_FAT, "fat", 512, sizeof(struct fmt_fat), fmt_fat_probe,
-	    fat_open, fatx_file },
+	ROW(PROBE_FS_ISO9660, "iso9660", "ISO 9660", FMT_ISO_VDOFF + 8,
+	    fmt_iso, iso, 0, iso, NULL, NULL, NULL, NULL, iso_file),
+	ROW(PROBE_FS_EXFAT, "exfat", "exFAT", 512, fmt_exfat, ex,
+	    sizeof(struct fmt_exfat_dirent), exfat, exfat_close,
+	    exfat_lookup, exfat_extents, exfat_list, dirent_file),
+	ROW(PROBE_FS_NTFS, "ntfs", "NTFS", 512, fmt_ntfs, ntfs,
+	    sizeof(struct fmt_ntfs_dirent), ntfs, ntfs_close, ntfs_lookup,
+	    ntfs_extents, ntfs_list, dirent_file),
+	ROW(PROBE_FS_FAT, "fat", "FAT12/16/32", 512, fmt_fat, fat,
+	    sizeof(struct fmt_fat_dirent), fat, NULL, fat_lookup,
+	    fat_extents, fat_list, dirent_file),
+	ROW(PROBE_FS_EXT4, "ext4", "ext2/3/4", FMT_EXT4_PROBE_LEN, fmt_ext4,
+	    e4, sizeof(struct fmt_ext4_dirent), ext4, ext4_close,
+	    ext4_lookup, ext4_extents, ext4_list, dirent_file),
 };
+
+static const struct fs_format *
+fs_row(const struct probe_fs *fs)
+{
+	size_t i;
+
+	for (i = 0; i < LR_NELEM(formats); i++)
+		if (formats[i].kind == fs->kind)
+			return (&formats[i]);
+	return (NULL);
+}
 
 /* Hands the volume to f: its parser's struct, then its strict open. */
 static int
 fs_claim(struct probe_fs *fs, const struct fs_format *f,
     const struct fmt_src *src, struct diag *d)
 {
-	void *obj;
 	int error;
 
 	fs->kind = f->kind;
 	fs->name = f->name;
-	if ((obj = calloc(1, f->objsize)) == NULL)
+	if ((fs->obj = calloc(1, f->objsize)) == NULL)
 		return (diag_set(d, ENOMEM, "out of memory"));
-	if (f->kind == PROBE_FS_ISO9660)
-		fs->iso = obj;
-	else if (f->kind == PROBE_FS_EXFAT)
-		fs->ex = obj;
-	else
-		fs->fat = obj;
+	memcpy((char *)fs + f->slot, &fs->obj, sizeof(fs->obj));
 	if ((error = f->open(fs, src, d)) != 0) {
-		free(obj);
-		fs->iso = NULL;
-		fs->ex = NULL;
-		fs->fat = NULL;
+		free(fs->obj);
+		memset((char *)fs + f->slot, 0, sizeof(fs->obj));
+		fs->obj = NULL;
 		fs->label = NULL;
 	}
 	return (error);
@@ -242,11 +471,11 @@ probe_fs_open(struct probe_fs *fs, const struct fmt_src *src, unsigned kinds,
 void
 probe_fs_close(struct probe_fs *fs)
 {
-	if (fs->ex != NULL)
-		fmt_exfat_close(fs->ex);
-	free(fs->ex);
-	free(fs->fat);
-	free(fs->iso);
+	const struct fs_format *f;
+
+	if (fs->obj != NULL && (f = fs_row(fs)) != NULL && f->close != NULL)
+		f->close(fs);
+	free(fs->obj);
 	memset(fs, 0, sizeof(*fs));
 }
 
@@ -254,21 +483,17 @@ int
 probe_fs_file(struct probe_fs *fs, const char *path, struct fmt_extent **extp,
     size_t *np, uint64_t *sizep, struct diag *d)
 {
+	const struct fs_format *f;
 	struct fmt_extent one[16], *ext = NULL;
-	size_t i, n = 0;
+	size_t n = 0;
 	uint64_t size = 0;
-	int error = EINVAL;
+	int error;
 
 	*extp = NULL;
 	*np = 0;
-	for (i = 0; i < LR_NELEM(formats); i++)
-		if (formats[i].kind == fs->kind)
-			break;
-	if (i == LR_NELEM(formats) || (fs->iso == NULL && fs->ex == NULL &&
-	    fs->fat == NULL))
+	if ((f = fs_row(fs)) == NULL || fs->obj == NULL)
 		return (diag_set(d, EINVAL, "%s: no volume is open", path));
-	error = formats[i].file(fs, path, one, LR_NELEM(one), &ext, &n, &size,
-	    d);
+	error = f->file(fs, f, path, one, LR_NELEM(one), &ext, &n, &size, d);
 	if (error == 0 && ext == NULL) {
 		if ((ext = calloc(n ? n : 1, sizeof(*ext))) == NULL)
 			error = diag_set(d, ENOMEM, "out of memory");
@@ -283,6 +508,40 @@ probe_fs_file(struct probe_fs *fs, const char *path, struct fmt_extent **extp,
 	*np = n;
 	*sizep = size;
 	return (0);
+}
+
+int
+probe_fs_list(struct probe_fs *fs, const void *dir, probe_fs_list_fn cb,
+    void *arg, struct diag *d)
+{
+	const struct fs_format *f;
+
+	if ((f = fs_row(fs)) == NULL || fs->obj == NULL)
+		return (diag_set(d, EINVAL, "no volume is open"));
+	if (f->list == NULL)
+		return (diag_set(d, ENOTSUP, "%s volumes are not listed",
+		    f->human));
+	return (f->list(fs, dir, cb, arg, d));
+}
+
+void
+probe_fs_kinds_str(unsigned kinds, char *buf, size_t len)
+{
+	size_t i, off = 0;
+	int n;
+
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	for (i = 0; i < LR_NELEM(formats); i++) {
+		if ((kinds & formats[i].kind) == 0)
+			continue;
+		n = snprintf(buf + off, len - off, "%s%s", off ? ", " : "",
+		    formats[i].human);
+		if (n < 0 || (size_t)n >= len - off)
+			return;
+		off += (size_t)n;
+	}
 }
 
 /* --- the inventory -------------------------------------------------------- */

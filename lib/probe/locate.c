@@ -2,8 +2,9 @@
 /*
  * locate.c - the device strategies of the probe chain: `local` (an ISO 9660
  * medium), `ventoy` (an ISO file on a Ventoy disk) and `findiso` (a named ISO
- * file on a FAT/exFAT volume); a device that holds nothing gets the
- * inventory's one-line description.
+ * file on a FAT, exFAT, ext2/3/4 or NTFS volume: every format of the table's
+ * PROBE_FS_FILES, read by liveroot itself, no kernel mount); a device that
+ * holds nothing gets the inventory's one-line description.
  *
  * Everything is read through "containers": a run of bytes (the whole device,
  * a partition, a file on a partition, an ISO inside such a file) described by
@@ -13,7 +14,9 @@
  * format table (inventory.h).  Opening a file inside a container composes
  * its runs with the container's map (probe_compose), so the root image's map
  * is always one flat, validated list on the device the caller passed in,
- * however deep it was found (partition -> exFAT/FAT file -> ISO file).
+ * however deep it was found (partition -> file on exFAT/FAT/ext4/NTFS ->
+ * ISO file).  Nothing here names a file system: a new one is a row of the
+ * format table (inventory.c).
  *
  * Errors: "not here" (nothing, another label, no image) is 0 with
  * found = 0 and a note in r->seen.  A structure that is damaged on the way to
@@ -29,7 +32,6 @@
 #include <strings.h>
 
 #include <liveroot/bdev.h>
-#include <liveroot/fmt_exfat.h>
 #include <liveroot/fmt_fat.h>
 #include <liveroot/fmt_iso9660.h>
 #include <liveroot/fmt_part.h>
@@ -201,20 +203,19 @@ part_by_index(struct lctx *x, uint32_t idx)
 	return (NULL);
 }
 
-/* --- FAT / exFAT --------------------------------------------------------- */
+/* --- volumes that hold files --------------------------------------------- */
 
-/* A FAT or exFAT volume; ENOENT = neither, other errors: damaged. */
+/* A volume of PROBE_FS_FILES; ENOENT = none of them, other errors: damaged. */
 static int
 lfs_open(struct probe_fs *fs, struct ctr *c, struct diag *d)
 {
-	return (probe_fs_open(fs, &c->s.src, PROBE_FS_EXFAT | PROBE_FS_FAT,
-	    d));
+	return (probe_fs_open(fs, &c->s.src, PROBE_FS_FILES, d));
 }
 
 /*
- * Breadth-first search of a FAT/exFAT volume for *.iso files, bounded in
- * depth, entries, directories and candidates.  Paths are collected first
- * (a listing callback may not list), then tried in order by the caller.
+ * Breadth-first search of such a volume for *.iso files, bounded in depth,
+ * entries, directories and candidates.  Paths are collected first (a
+ * listing callback may not list), then tried in order by the caller.
  */
 struct qdir {
 	char	*path;
@@ -231,7 +232,6 @@ struct walk {
 	int		 truncated;
 	const char	*dir;
 	int		 depth;
-	size_t		 entsize;
 	int		 nomem;
 };
 
@@ -259,13 +259,16 @@ join(const char *dir, const char *name)
 }
 
 static int
-walk_entry(struct walk *w, const char *name, int is_dir, const void *ent)
+walk_cb(void *arg, const struct probe_fs_dirent *e)
 {
+	struct walk *w = arg;
+	const char *name = e->name;
+
 	if (++w->entries > LOC_MAXENTRIES) {
 		w->truncated = 1;
 		return (1);
 	}
-	if (is_dir) {
+	if (e->is_dir) {
 		struct qdir *q;
 
 		if (w->depth + 1 >= LOC_MAXDEPTH || w->qn >= LOC_MAXDIRS) {
@@ -285,14 +288,14 @@ walk_entry(struct walk *w, const char *name, int is_dir, const void *ent)
 		q = &w->q[w->qn];
 		q->depth = w->depth + 1;
 		q->path = join(w->dir, name);
-		q->ent = malloc(w->entsize);
+		q->ent = malloc(e->entsize);
 		if (q->path == NULL || q->ent == NULL) {
 			free(q->path);
 			free(q->ent);
 			w->truncated = 1;
 			return (0);
 		}
-		memcpy(q->ent, ent, w->entsize);
+		memcpy(q->ent, e->ent, e->entsize);
 		w->qn++;
 		return (0);
 	}
@@ -308,18 +311,6 @@ walk_entry(struct walk *w, const char *name, int is_dir, const void *ent)
 		w->isos[w->nisos++] = p;
 	}
 	return (0);
-}
-
-static int
-walk_fat_cb(void *arg, const struct fmt_fat_dirent *e)
-{
-	return (walk_entry(arg, e->name, e->is_dir, e));
-}
-
-static int
-walk_exfat_cb(void *arg, const struct fmt_exfat_dirent *e)
-{
-	return (walk_entry(arg, e->name, e->is_dir, e));
 }
 
 static void
@@ -347,8 +338,6 @@ lfs_find_isos(struct probe_fs *fs, struct walk *w, struct diag *d)
 	memset(w, 0, sizeof(*w));
 	if ((w->isos = calloc(LOC_MAXISOS, sizeof(char *))) == NULL)
 		return (diag_set(d, ENOMEM, "out of memory"));
-	w->entsize = fs->ex != NULL ?
-	    sizeof(struct fmt_exfat_dirent) : sizeof(struct fmt_fat_dirent);
 	w->dir = "/";
 	w->depth = 0;
 	for (;;) {
@@ -360,12 +349,7 @@ lfs_find_isos(struct probe_fs *fs, struct walk *w, struct diag *d)
 			w->dir = w->q[w->qhead - 1].path;
 			w->depth = w->q[w->qhead - 1].depth;
 		}
-		if (fs->ex != NULL)
-			error = fmt_exfat_list(fs->ex, dir, walk_exfat_cb, w,
-			    &ld);
-		else
-			error = fmt_fat_list(fs->fat, dir, walk_fat_cb, w,
-			    &ld);
+		error = probe_fs_list(fs, dir, walk_cb, w, &ld);
 		if (w->nomem)
 			return (diag_set(d, ENOMEM, "out of memory"));
 		if (error == EIO) {
@@ -453,7 +437,7 @@ out:
 	return (error);
 }
 
-/* A file on a FAT/exFAT volume that should be an ISO holding the image. */
+/* A file on a volume of files that should be an ISO holding the image. */
 static int
 iso_in_file(struct lctx *x, struct ctr *vol, struct probe_fs *fs,
     const char *path, char *why, size_t whylen, struct diag *d)
@@ -698,8 +682,8 @@ ventoy_layout(struct lctx *x, struct diag *d)
 		ctr_fini(&pc);
 		if (error == EIO || error == ENOMEM)
 			return (error);
-		note(x, "ventoy: Ventoy layout, but partition 1 is not "
-		    "readable exFAT/FAT%s%s", error == ENOENT ? "" : ": ",
+		note(x, "ventoy: Ventoy layout, but partition 1 is not a "
+		    "readable file system%s%s", error == ENOENT ? "" : ": ",
 		    error == ENOENT ? "" : d->msg);
 		diag_clear(d);
 		return (ENOENT);
@@ -795,8 +779,13 @@ strat_findiso(struct lctx *x, struct diag *d)
 			return (error);
 		note(x, "findiso: %s", why);
 	}
-	if (!any)
-		note(x, "findiso: no FAT/exFAT volume");
+	if (!any) {
+		char kinds[128];
+
+		probe_fs_kinds_str(PROBE_FS_FILES, kinds, sizeof(kinds));
+		note(x, "findiso: no volume of the kinds it reads (%s)",
+		    kinds);
+	}
 	return (ENOENT);
 }
 

@@ -421,7 +421,9 @@ test_findiso_without_fat_not_here(void)
 	o.strategies = LOCATE_FINDISO;
 	CHECK_EQ(probe_locate_device("d", b, &o, &r, &d), 0);
 	CHECK_EQ(r.found, 0);
-	CHECK(strstr(r.seen, "findiso: no FAT/exFAT volume") != NULL);
+	CHECK(strstr(r.seen, "findiso: no volume of the kinds it reads (") !=
+	    NULL && strstr(r.seen, "FAT12/16/32") != NULL &&
+	    strstr(r.seen, "ext2/3/4") != NULL);
 	locate_result_free(&r);
 	bdev_destroy(b);
 }
