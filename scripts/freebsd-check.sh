@@ -16,6 +16,11 @@
 #   geomlib   geom_rowr.so's source against the tree's userland headers.
 #   userland  the portable part of liveroot (lib/, cmd/ less liveroot-init)
 #             against the tree's userland headers, -fsyntax-only.
+#   executor  liveroot-init for FreeBSD (cmd/liveroot-init-freebsd.c and
+#             platform/freebsd/: kenv(2), nmount(2), MDIOCATTACH, reboot(2)
+#             RB_REROOT...) compiled -c -Werror against the userland
+#             headers; every undefined symbol of the objects is liveroot's
+#             own or declared in the tree's userland headers.
 #
 # Environment: SRCDIR (liveroot), FREEBSD_SYSDIR (a FreeBSD src tree, or its
 # sys/ directory), OUTDIR (a scratch directory of the build), and optionally
@@ -23,7 +28,7 @@
 # failure.  Run by meson (suite 'freebsd') when -Dfreebsd_sysdir is set.
 set -u
 : "${SRCDIR:?}" "${FREEBSD_SYSDIR:?}" "${OUTDIR:?}"
-stage=${1:?usage: freebsd-check.sh kmod|layout|geomlib|userland}
+stage=${1:?usage: freebsd-check.sh kmod|layout|geomlib|userland|executor}
 CLANG=${CLANG:-clang}
 LD_LLD=${LD_LLD:-ld.lld}
 LLVM_NM=${LLVM_NM:-llvm-nm}
@@ -92,7 +97,7 @@ userland_sysroot() {
 	ln -sfn "$SYSDIR/sys" "$inc/sys"
 	ln -sfn "$SYSDIR/amd64/include" "$inc/machine"
 	ln -sfn "$SYSDIR/x86/include" "$inc/x86"
-	for d in vm geom net netinet netinet6 crypto; do
+	for d in vm geom net netinet netinet6 crypto bsm; do
 		[ -d "$SYSDIR/$d" ] && ln -sfn "$SYSDIR/$d" "$inc/$d"
 	done
 	# include/Makefile's INCSLINKS (LHDRS, PHDRS, MHDRS).
@@ -279,11 +284,12 @@ userland)
 	need "$SRCTOP/include/stdio.h"
 	[ "$fail" = 0 ] || finish
 	userland_sysroot
-	# Third-party headers (zlib, xz, zstd, curl, OpenSSL, FUSE) come from
+	# Third-party headers (zlib, xz, zstd, curl, OpenSSL, FUSE, libsodium) come from
 	# ports on FreeBSD (/usr/local/include); the host's copies stand in.
 	tp=$W/thirdparty
 	mkdir -p "$tp"
-	for h in zlib.h zconf.h lzma.h lzma zstd.h zstd_errors.h curl fuse3; do
+	for h in zlib.h zconf.h lzma.h lzma zstd.h zstd_errors.h curl fuse3 \
+	    sodium.h sodium; do
 		for d in /usr/include /usr/include/x86_64-linux-gnu; do
 			[ -e "$d/$h" ] && ln -sfn "$d/$h" "$tp/$h"
 		done
@@ -294,7 +300,8 @@ userland)
 		[ -e "$h" ] && ln -sfn "$h" "$tp/openssl/$(basename "$h")"
 	done
 	for f in $(cd "$SRCDIR" && ls lib/*/*.c cmd/*.c); do
-		case $f in cmd/liveroot-init.c) continue ;; esac
+		# Linux's PID 1; FreeBSD's init is the stage executor's.
+		case $f in cmd/liveroot-init.c|cmd/liveroot-init-freebsd.c) continue ;; esac
 		# shellcheck disable=SC2086
 		if $CLANG $UFLAGS -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 \
 		    -DLIVEROOT_VERSION='"check"' -I"$SRCDIR/include" \
@@ -314,6 +321,56 @@ userland)
 			fi
 		fi
 	done
+	;;
+executor)
+	need "$SRCTOP/include/stdio.h" "$SRCTOP/include/kenv.h" \
+	    "$SYSDIR/sys/mdioctl.h" "$SYSDIR/sys/reboot.h"
+	[ "$fail" = 0 ] || finish
+	userland_sysroot
+	tp=$W/thirdparty
+	mkdir -p "$tp/openssl"
+	for h in /usr/include/openssl/*.h \
+	    /usr/include/x86_64-linux-gnu/openssl/*.h; do
+		[ -e "$h" ] && ln -sfn "$h" "$tp/openssl/$(basename "$h")"
+	done
+	objs=
+	for f in cmd/liveroot-init-freebsd.c platform/freebsd/ops.c \
+	    platform/freebsd/probe.c lib/probe/plan_freebsd_steps.c; do
+		o=$W/$(basename "$f" .c).o
+		# shellcheck disable=SC2086
+		if $CLANG $UFLAGS -Werror -Wextra -D_DEFAULT_SOURCE \
+		    -D_FILE_OFFSET_BITS=64 -DLIVEROOT_VERSION='"check"' \
+		    -I"$SRCDIR/include" -I"$SRCDIR/lib" \
+		    -I"$SRCDIR/platform/freebsd" -idirafter "$tp" \
+		    -c "$SRCDIR/$f" -o "$o" 2>"$W/err"; then
+			ok "$f compiles for FreeBSD (-Werror)"
+			objs="$objs $o"
+		else
+			bad "$f does not compile for FreeBSD:"
+			sed 's/^/    /' "$W/err" | head -30
+		fi
+	done
+	[ "$fail" = 0 ] || finish
+	# shellcheck disable=SC2086
+	$LLVM_NM -u $objs | awk 'NF {print $NF}' | grep -v ':$' | sort -u \
+	    >"$W/undefined"
+	nbad=0
+	while read -r sym; do
+		# liveroot's own (lib/, platform/freebsd/), or libc's.
+		if grep -rqw --include='*.h' -e "$sym" "$SRCDIR/include" \
+		    "$SRCDIR/platform/freebsd"; then
+			continue
+		fi
+		case $sym in __stack_chk_*|__error|__stderrp|__stdoutp) continue ;; esac
+		if ! grep -Rqw --include="*.h" -e "$sym" "$W/sysroot/usr/include/"; then
+			bad "undefined symbol $sym is declared in no userland" \
+			    "header of the tree"
+			nbad=$((nbad + 1))
+		fi
+	done <"$W/undefined"
+	[ "$nbad" = 0 ] && ok "the executor's $(wc -l <"$W/undefined")" \
+	    "undefined symbols are liveroot's or the tree's:" \
+	    "$(grep -vxf /dev/null "$W/undefined" | tr '\n' ' ')"
 	;;
 *)
 	echo "unknown stage $stage"

@@ -53,6 +53,13 @@
  * /dev/live.union).  Units from 10 up leave md0.. to the loader's md_image
  * preloads.
  *
+ * The commands are the steps of plan_freebsd_steps.c (the plan as data,
+ * which FreeBSD's liveroot-init executes), printed here one sh(1) line a
+ * step, a "# why" line a note, the live.geom=auto branch as if/else/fi;
+ * the header (set -e, PATH, nomedium(), die(), wait_dev()) is this file's.
+ * So the script and the executor make the same calls
+ * (tests/unit/test_fbsd_exec.c runs the two side by side).
+ *
  * Stateless; no allocation; never prints.
  */
 #include <errno.h>
@@ -63,20 +70,19 @@
 #include <string.h>
 
 #include <liveroot/plan_freebsd.h>
+#include <liveroot/plan_freebsd_steps.h>
 #include <liveroot/util.h>
 
 #include "human.h"
 
 #define MEDIA		"/livemedia"
 #define PART		"/livepart"
-#define UPPERDIR	"/liveupper"
 #define NEWROOT		"/newroot"
 #define MD_IMAGE	10
 #define MD_ISO		11
 #define MD_UPPER	12
 #define OVL		"live"
 #define STDPATH		"/sbin:/bin:/usr/sbin:/usr/bin"
-#define UZIP_WAIT	5	/* seconds for geom_uzip to taste */
 #define QLEN		4400	/* a 1023-byte URL quoted: at most 4094 */
 
 struct out {
@@ -155,12 +161,6 @@ has_ctl(const char *s)
 		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
 			return (1);
 	return (0);
-}
-
-static const char *
-dev_name(const char *dev)
-{
-	return (strncmp(dev, "/dev/", 5) == 0 ? dev + 5 : dev);
 }
 
 int
@@ -629,20 +629,6 @@ failure:
 
 /* --- the commands -------------------------------------------------------- */
 
-/* mdconfig's whole-MiB size for "$size" bytes (dd conv=osync pads to 1m). */
-#define MIB_OF_SIZE	"$(( (size + 1048575) / 1048576 ))m"
-
-static void
-emit_ram_copy(struct out *o, const char *fromq)
-{
-	say(o, "# live.toram: copy the image into a swap-backed md "
-	    "(mdconfig(8): swap is preferable to malloc, whose large disks "
-	    "can panic the kernel)");
-	say(o, "size=$(stat -f %%z %s)", fromq);
-	say(o, "mdconfig -a -t swap -s " MIB_OF_SIZE " -u %d", MD_IMAGE);
-	say(o, "dd if=%s of=/dev/md%d bs=1m conv=osync", fromq, MD_IMAGE);
-}
-
 static const char *
 geom_label(enum live_geom g)
 {
@@ -729,291 +715,192 @@ emit_header(struct out *o, const struct live_config *c,
 	say(o, "}");
 }
 
-/* wait_dev DEV live.timeout, else the diagnostic path. */
-static void
-emit_wait_medium(struct out *o, const struct live_config *c, const char *dev)
-{
-	char msg[400], q[QLEN], qd[QLEN];
+/* --- the steps as sh(1) lines ------------------------------------------- */
 
-	snprintf(msg, sizeof(msg), "%s did not appear within live.timeout=%u "
-	    "s", dev, c->timeout_s);
-	say(o, "wait_dev %s %u || nomedium %s", shq(o, dev, qd, sizeof(qd)),
-	    c->timeout_s, shq(o, msg, q, sizeof(q)));
+static const char *
+tool_name(const char *path)
+{
+	const char *p = strrchr(path, '/');
+
+	return (p != NULL ? p + 1 : path);
 }
 
-/* The overlay over "$size" bytes of /dev/LOWER: geom rowr or gunion. */
-static void
-emit_rowr(struct out *o, enum live_handoff h, const char *lower,
-    uint64_t cap)
+/* s for inside double quotes: ", $, ` and \ escaped. */
+static const char *
+dq(struct out *o, const char *s, char *buf, size_t len)
 {
-	if (h == LIVE_HANDOFF_CHROOT) {
-		say(o, "# the upper, capped at live.overlay=%" PRIu64 " bytes: "
-		    "a sparse file of the image's size on a tmpfs of that "
-		    "size, as md%d; past the cap a write fails with ENOSPC "
-		    "and geom_rowr leaves it unwritten", cap, MD_UPPER);
-		say(o, "kldload -n tmpfs");
-		say(o, "mkdir -p " UPPERDIR);
-		say(o, "mount -t tmpfs -o size=%" PRIu64 " tmpfs " UPPERDIR,
-		    cap);
-		say(o, "truncate -s \"$size\" " UPPERDIR "/upper");
-		say(o, "mdconfig -a -t vnode -f " UPPERDIR "/upper -u %d",
-		    MD_UPPER);
-	} else {
-		say(o, "# the upper: a swap-backed md as large as the image, "
-		    "pages allocated on write; not capped at "
-		    "live.overlay=%" PRIu64 ": reboot -r unmounts every file "
-		    "system but devfs, so a capped upper (a file on a tmpfs) "
-		    "would not survive it", cap);
-		say(o, "mdconfig -a -t swap -s ${size}b -u %d", MD_UPPER);
+	size_t n = 0;
+
+	for (; *s != '\0'; s++) {
+		if (n + 3 >= len) {
+			o->overflow = 1;
+			break;
+		}
+		if (strchr("\"$`\\", *s) != NULL)
+			buf[n++] = '\\';
+		buf[n++] = *s;
 	}
-	say(o, "# geom_rowr: unwritten granules read from the lower, writes "
-	    "go to the upper; provider /dev/" OVL);
-	say(o, "geom rowr create " OVL " %s md%d", lower, MD_UPPER);
-	say(o, "root=/dev/" OVL);
-	if (h == LIVE_HANDOFF_CHROOT)
-		say(o, "echo \"liveroot: overlay: geom_rowr, the upper capped "
-		    "at %" PRIu64 " bytes of RAM\" >&2", cap);
-	else
-		say(o, "echo \"liveroot: overlay: geom_rowr, the upper not "
-		    "capped under reroot: writes may use up to $size bytes of "
-		    "RAM (live.overlay=%" PRIu64 " is not enforced)\" >&2",
-		    cap);
+	buf[n] = '\0';
+	return (buf);
 }
 
+/* One step as its sh(1) line (a note as its "# why" line). */
 static void
-emit_gunion(struct out *o, const char *lower, uint64_t cap)
+render_step(struct out *o, const struct fbsd_step *s)
 {
-	say(o, "# the upper: a swap-backed md as large as the image (gunion "
-	    "needs upper >= union), pages allocated on write; not capped: "
-	    "gunion marks a write written even when the upper failed it, so "
-	    "its upper must never fill");
-	say(o, "mdconfig -a -t swap -s ${size}b -u %d", MD_UPPER);
-	say(o, "# the union: unwritten sectors read from the lower, writes "
-	    "go to the upper; provider " OVL ".union");
-	say(o, "gunion create -Z " OVL " /dev/md%d /dev/%s", MD_UPPER, lower);
-	say(o, "root=/dev/" OVL ".union");
-	say(o, "echo \"liveroot: overlay: gunion, the upper not capped: "
-	    "writes may use up to $size bytes of RAM (live.overlay=%" PRIu64
-	    " is not enforced)\" >&2", cap);
-}
+	char q1[QLEN], q2[QLEN], line[QLEN * 2], size[64];
+	size_t i, k;
 
-static void
-emit_overlay(struct out *o, const struct live_config *c,
-    const struct decision *dc, const char *lower, uint64_t cap)
-{
-	say(o, "# the lower's size in bytes (diskinfo(8): the third field)");
-	say(o, "size=$(diskinfo /dev/%s | awk '{print $3}')", lower);
-	switch (c->geom) {
-	case LIVE_GEOM_ROWR:
-		say(o, "# live.geom=rowr: geom_rowr, liveroot's GEOM class");
-		say(o, "kldload -n geom_rowr || die 'live.geom=rowr, but "
-		    "geom_rowr does not load: install geom_rowr.ko and "
-		    "geom_rowr.so (liveroot freebsd/), or use live.geom=auto'");
-		emit_rowr(o, dc->h, lower, cap);
+	switch (s->kind) {
+	case FBSD_NOTE:
+		say(o, "# %s", s->a);
 		return;
-	case LIVE_GEOM_GUNION:
-		say(o, "# live.geom=gunion: gunion, FreeBSD 14 base");
-		say(o, "kldload -n geom_union");
-		emit_gunion(o, lower, cap);
-		return;
-	default:
-		break;
-	}
-	say(o, "# live.geom=auto: geom_rowr when it loads (it can cap the "
-	    "upper), else gunion (FreeBSD 14 base); the script logs which");
-	say(o, "if kldload -n geom_rowr 2>/dev/null; then");
-	o->indent = 1;
-	emit_rowr(o, dc->h, lower, cap);
-	o->indent = 0;
-	say(o, "else");
-	o->indent = 1;
-	say(o, "kldload -n geom_union");
-	emit_gunion(o, lower, cap);
-	o->indent = 0;
-	say(o, "fi");
-}
-
-/*
- * The source's commands; prov gets the provider holding the image's bytes.
- * Returns 1 when the image is a file on MEDIA (the caller attaches it), 0
- * when prov already holds it, -1 for an unknown strategy.
- */
-static int
-emit_source(struct out *o, const struct live_config *c,
-    const struct fbsd_source *s, const char *url, char *prov, size_t provlen)
-{
-	char q1[QLEN], q2[QLEN], msg[QLEN];
-	uint64_t total = 0;
-	size_t i;
-
-	switch (s->strategy) {
-	case LIVE_S_PRELOAD:
-		say(o, "# the loader preloaded the image as a memory disk "
-		    "(md_image): RAM, it survives reroot");
-		snprintf(msg, sizeof(msg), "no %s: the loader preloaded no "
-		    "image (loader.conf: NAME_type=\"md_image\")", s->device);
-		say(o, "wait_dev %s 0 || nomedium %s", shq(o, s->device, q1,
-		    sizeof(q1)), shq(o, msg, q2, sizeof(q2)));
-		snprintf(prov, provlen, "%s", dev_name(s->device));
-		if (c->toram)
-			say(o, "# live.toram: the image is already in RAM");
-		break;
-	case LIVE_S_NET:
-		say(o, "# the network is up (the loader's boot.netif.*, or "
-		    "dhclient); fetch -s prints the size without fetching");
-		shq(o, url, q1, sizeof(q1));
-		snprintf(msg, sizeof(msg), "fetch -s %s failed: no network, or "
-		    "the server does not have it", url);
-		say(o, "size=$(fetch -s %s) || nomedium %s", q1, shq(o, msg,
-		    q2, sizeof(q2)));
-		say(o, "# a swap-backed md in whole MiB (mdconfig(8): swap "
-		    "is preferable to malloc; dd pads the last block)");
-		say(o, "mdconfig -a -t swap -s " MIB_OF_SIZE " -u %d",
-		    MD_IMAGE);
-		say(o, "# sh(1) may lack pipefail: a failed fetch ends this "
-		    "script");
-		say(o, "{ fetch -o - %s || kill $$; } | dd of=/dev/md%d "
-		    "ibs=64k obs=1m conv=osync", q1, MD_IMAGE);
-		if (c->sha256[0] != '\0') {
-			say(o, "# live.sha256: hash exactly the fetched "
-			    "bytes");
-			say(o, "test \"$(dd if=/dev/md%d bs=1m 2>/dev/null | "
-			    "head -c \"$size\" | sha256 -q)\" = %s || die "
-			    "\"the fetched image's sha256 differs from "
-			    "live.sha256: a damaged or wrong image\"",
-			    MD_IMAGE, c->sha256);
-		} else
-			say(o, "# no live.sha256: the download is not "
-			    "verified");
-		if (c->toram)
-			say(o, "# live.toram: the image is already in RAM");
-		snprintf(prov, provlen, "md%d", MD_IMAGE);
-		break;
-	case LIVE_S_LOCAL:
-	case LIVE_S_VENTOY:
-		if (s->next == 0) {
-			say(o, "# the cd9660 medium holding the image");
-			emit_wait_medium(o, c, s->device);
-			say(o, "mkdir -p %s", MEDIA);
-			say(o, "mount_cd9660 %s %s", shq(o, s->device, q1,
-			    sizeof(q1)), MEDIA);
-			return (1);
-		}
-		say(o, "# the disk holding the image's extents");
-		emit_wait_medium(o, c, s->device);
-		say(o, "# the image's extents on %s (from liveroot "
-		    "locate): one gnop window each, provider NAME.nop",
-		    s->device);
-		for (i = 0; i < s->next; i++) {
-			say(o, "gnop create -o %" PRIu64 " -s %" PRIu64
-			    " -Z lrext%zu %s", s->ext[i].off, s->ext[i].len, i,
-			    shq(o, s->device, q1, sizeof(q1)));
-			total += s->ext[i].len;
-		}
-		if (s->next == 1)
-			snprintf(prov, provlen, "lrext0.nop");
-		else {
-			say(o, "# joined in order (gconcat create: no "
-			    "on-disk metadata), provider concat/lrimg");
-			q1[0] = '\0';
-			for (i = 0; i < s->next; i++) {
-				snprintf(q2, sizeof(q2), "%s lrext%zu.nop", q1,
-				    i);
-				snprintf(q1, sizeof(q1), "%s", q2);
-			}
-			say(o, "gconcat create lrimg%s", q1);
-			snprintf(prov, provlen, "concat/lrimg");
-		}
-		if (c->toram) {
-			say(o, "# live.toram: copy the image into a "
-			    "swap-backed md (mdconfig(8): swap is preferable "
-			    "to malloc)");
-			say(o, "mdconfig -a -t swap -s %" PRIu64 "m -u %d",
-			    (total + 1048575) / 1048576, MD_IMAGE);
-			say(o, "dd if=/dev/%s of=/dev/md%d bs=1m conv=osync",
-			    prov, MD_IMAGE);
-			say(o, "# the disk may now go: the gnop windows "
-			    "orphan, md%d does not", MD_IMAGE);
-			snprintf(prov, provlen, "md%d", MD_IMAGE);
-		}
-		break;
-	case LIVE_S_FINDISO:
-		say(o, "# the partition holding the ISO file, read-only");
-		emit_wait_medium(o, c, s->device);
-		say(o, "mkdir -p %s", PART);
-		say(o, "mount -t %s -o ro %s %s", s->fstype, shq(o,
-		    s->device, q1, sizeof(q1)), PART);
-		say(o, "# the ISO file as a read-only vnode md, then its "
-		    "cd9660 file system");
-		snprintf(q2, sizeof(q2), "%s%s", PART, s->path);
-		say(o, "mdconfig -a -t vnode -o readonly -f %s -u %d",
-		    shq(o, q2, q1, sizeof(q1)), MD_ISO);
-		say(o, "mkdir -p %s", MEDIA);
-		say(o, "mount_cd9660 /dev/md%d %s", MD_ISO, MEDIA);
-		return (1);
-	default:
-		return (-1);
-	}
-	return (0);
-}
-
-/* The image file on MEDIA (local, findiso) as md MD_IMAGE, or copied to RAM. */
-static void
-emit_image_file(struct out *o, const struct live_config *c,
-    const struct fbsd_source *s, const char *img, char *prov, size_t provlen)
-{
-	char q1[QLEN];
-
-	shq(o, img, q1, sizeof(q1));
-	if (c->toram) {
-		emit_ram_copy(o, q1);
-		say(o, "umount %s", MEDIA);
-		if (s->strategy == LIVE_S_FINDISO) {
-			say(o, "mdconfig -d -u %d", MD_ISO);
-			say(o, "umount %s", PART);
-		}
-	} else {
-		say(o, "# a read-only vnode md over the image file: it needs "
-		    "%s mounted as long as the live system runs", MEDIA);
-		say(o, "mdconfig -a -t vnode -o readonly -f %s -u %d", q1,
-		    MD_IMAGE);
-	}
-	snprintf(prov, provlen, "md%d", MD_IMAGE);
-}
-
-/* The hand-off: reboot -r, or init_chroot with the live root's /boot. */
-static void
-emit_handoff(struct out *o, const struct live_config *c,
-    const struct decision *dc)
-{
-	char q1[QLEN];
-
-	if (dc->h == LIVE_HANDOFF_REROOT) {
-		say(o, "# reboot -r: init kills every process, unmounts all "
-		    "but devfs, mounts vfs.root.mountfrom, runs init_path; md "
-		    "and GEOM state survive");
-		say(o, "kenv vfs.root.mountfrom=ufs:$root");
-		if (strcmp(c->init, "/sbin/init") != 0)
-			say(o, "kenv init_path=%s", shq(o, c->init, q1,
+	case FBSD_KLDLOAD:
+		if (s->b != NULL)
+			say(o, "kldload -n %s || die %s", s->a, shq(o, s->b, q1,
 			    sizeof(q1)));
+		else
+			say(o, "kldload -n %s", s->a);
+		return;
+	case FBSD_KLDTRY:
+		say(o, "if kldload -n %s 2>/dev/null; then", s->a);
+		return;
+	case FBSD_WAIT:
+		say(o, "wait_dev %s %u || %s %s", shq(o, s->a, q1, sizeof(q1)),
+		    s->secs, s->die ? "die" : "nomedium", shq(o, s->b, q2,
+		    sizeof(q2)));
+		return;
+	case FBSD_MKDIR:
+		say(o, "mkdir -p %s", shq(o, s->a, q1, sizeof(q1)));
+		return;
+	case FBSD_MOUNT:
+		say(o, "mount -t %s%s%s %s %s", s->a, s->d ? " -o " : "",
+		    s->d ? s->d : "", s->from_root ? "\"$root\"" : shq(o, s->b,
+		    q1, sizeof(q1)), shq(o, s->c, q2, sizeof(q2)));
+		return;
+	case FBSD_UMOUNT:
+		say(o, "umount %s", shq(o, s->a, q1, sizeof(q1)));
+		return;
+	case FBSD_EXEC:
+		k = (size_t)snprintf(line, sizeof(line), "%s",
+		    tool_name(s->argv[0]));
+		for (i = 1; s->argv[i] != NULL && k < sizeof(line); i++)
+			k += (size_t)snprintf(line + k, sizeof(line) - k, " %s",
+			    shq(o, s->argv[i], q1, sizeof(q1)));
+		if (k >= sizeof(line))
+			o->overflow = 1;
+		say(o, "%s", line);
+		return;
+	case FBSD_MDATTACH:
+		if (!s->md.swap) {
+			say(o, "mdconfig -a -t vnode%s -f %s -u %d",
+			    s->md.readonly ? " -o readonly" : "", shq(o,
+			    s->md.file, q1, sizeof(q1)), s->md.unit);
+			return;
+		}
+		if (s->md.size_from_state)
+			snprintf(size, sizeof(size), "%s", s->md.mib ?
+			    "$(( (size + 1048575) / 1048576 ))m" : "${size}b");
+		else if (s->md.mib)
+			snprintf(size, sizeof(size), "%" PRIu64 "m",
+			    s->md.bytes / 1048576);
+		else
+			snprintf(size, sizeof(size), "%" PRIu64 "b",
+			    s->md.bytes);
+		say(o, "mdconfig -a -t swap -s %s -u %d", size, s->md.unit);
+		return;
+	case FBSD_MDDETACH:
+		say(o, "mdconfig -d -u %d", s->md.unit);
+		return;
+	case FBSD_DEVSIZE:
+		say(o, "size=$(diskinfo %s | awk '{print $3}')", shq(o, s->a,
+		    q1, sizeof(q1)));
+		return;
+	case FBSD_FILESIZE:
+		say(o, "size=$(stat -f %%z %s)", shq(o, s->a, q1, sizeof(q1)));
+		return;
+	case FBSD_FETCHSIZE:
+		say(o, "size=$(fetch -s %s) || nomedium %s", shq(o, s->a, q1,
+		    sizeof(q1)), shq(o, s->b, q2, sizeof(q2)));
+		return;
+	case FBSD_FETCH:
+		say(o, "{ fetch -o - %s || kill $$; } | dd of=%s ibs=64k "
+		    "obs=1m conv=osync", shq(o, s->a, q1, sizeof(q1)), s->b);
+		return;
+	case FBSD_SHA256:
+		say(o, "test \"$(dd if=%s bs=1m 2>/dev/null | head -c \"$size\" "
+		    "| sha256 -q)\" = %s || die \"%s\"", s->a,
+		    shq(o, s->b, q1, sizeof(q1)), dq(o, s->c, q2, sizeof(q2)));
+		return;
+	case FBSD_COPY:
+		say(o, "dd if=%s of=%s bs=1m conv=osync", shq(o, s->a, q1,
+		    sizeof(q1)), s->b);
+		return;
+	case FBSD_TRUNCATE:
+		say(o, "truncate -s \"$size\" %s", shq(o, s->a, q1,
+		    sizeof(q1)));
+		return;
+	case FBSD_ROOT:
+		say(o, "root=%s", s->a);
+		return;
+	case FBSD_LOG:
+		if (s->with_size)
+			say(o, "echo \"liveroot: %s$size%s\" >&2", dq(o, s->a,
+			    q1, sizeof(q1)), dq(o, s->c ? s->c : "", q2,
+			    sizeof(q2)));
+		else
+			say(o, "echo \"liveroot: %s\" >&2", dq(o, s->a, q1,
+			    sizeof(q1)));
+		return;
+	case FBSD_KENV:
+		if (s->with_root)
+			say(o, "kenv %s=%s$root", s->a, s->b);
+		else
+			say(o, "kenv %s=%s", s->a, shq(o, s->b, q1,
+			    sizeof(q1)));
+		return;
+	case FBSD_REROOT:
 		say(o, "reboot -r");
 		return;
+	case FBSD_NOMEDIUM:
+		say(o, "nomedium %s", shq(o, s->a, q1, sizeof(q1)));
+		return;
 	}
-	if (dc->safe)
-		say(o, "# live.handoff=chroot: reroot would be safe here");
-	else
-		say(o, "# chroot: %s; reboot -r would unmount it", dc->vnode);
-	say(o, "mkdir -p %s", NEWROOT);
-	say(o, "mount -t ufs \"$root\" %s", NEWROOT);
-	say(o, "# firmware and module autoload open /boot/... against the "
-	    "kernel's root (the old root): show the live root's /boot there");
-	say(o, "mount -t nullfs -o ro %s/boot /boot", NEWROOT);
-	say(o, "# init(8) reads init_chroot after this script returns and "
-	    "chroots itself (PID 1) into the live root");
-	if (strcmp(c->init, "/sbin/init") != 0)
-		say(o, "# live.init=%s is not used: init(8) stays PID 1 and "
-		    "runs /etc/rc inside the chroot", c->init);
-	say(o, "kenv init_chroot=%s", NEWROOT);
+	o->overflow = 1;	/* a step this printer does not know */
+}
+
+/* The steps in order; the conditional ones inside if/else/fi. */
+static void
+render(struct out *o, const struct fbsd_steps *st)
+{
+	enum fbsd_step_cond in = FBSD_ALWAYS;
+	size_t i;
+
+	for (i = 0; i < st->n; i++) {
+		const struct fbsd_step *s = &st->step[i];
+
+		if (s->cond != in) {
+			o->indent = 0;
+			if (in == FBSD_ALWAYS && s->cond == FBSD_IF_FAILED) {
+				o->indent = 1;
+				say(o, ":");
+				o->indent = 0;
+			}
+			if (s->cond == FBSD_IF_FAILED)
+				say(o, "else");
+			else if (s->cond == FBSD_ALWAYS)
+				say(o, "fi");
+			else if (in == FBSD_IF_FAILED)
+				o->overflow = 1;	/* not one if/else */
+			o->indent = s->cond != FBSD_ALWAYS;
+			in = s->cond;
+		}
+		render_step(o, s);
+	}
+	if (in != FBSD_ALWAYS) {
+		o->indent = 0;
+		say(o, "fi");
+	}
 }
 
 int
@@ -1022,72 +909,15 @@ plan_freebsd_commands(const struct live_config *c,
     void (*line)(void *arg, const char *text), void *arg, struct diag *d)
 {
 	struct out o = { line, arg, 0, 0 };
+	struct fbsd_steps st;
 	struct decision dc;
-	char q1[QLEN], msg[QLEN], order[80], img[320], prov[160];
-	char lower[170];
-	const char *url;
-	int r;
+	int e;
 
+	if ((e = plan_freebsd_steps(c, s, overlay_cap, &st, d)) != 0)
+		return (e);
 	decide(c, s, &dc);
-	url = s->url[0] != '\0' ? s->url : c->url;
-	if (!s->none && s->strategy == LIVE_S_NET && url[0] == '\0')
-		return (diag_set(d, EINVAL, "net: no URL (give net:URL or "
-		    "live.url=)"));
-	if (has_ctl(dc.image) || has_ctl(url) || has_ctl(c->init) ||
-	    has_ctl(c->sha256) || has_ctl(s->device) || has_ctl(s->path))
-		return (diag_set(d, EINVAL, "a control character in "
-		    "live.image, live.url, live.init or the source: the "
-		    "commands would break"));
-	snprintf(img, sizeof(img), "%s%s", MEDIA, dc.image);
-
-	emit_header(&o, c, s, &dc, url);
-	if (s->none) {
-		probe_order(c, order, sizeof(order));
-		say(&o, "# the probe found no live image");
-		snprintf(msg, sizeof(msg), "no strategy of live.probe=%s found "
-		    "%s", order, dc.image);
-		say(&o, "nomedium %s", shq(&o, msg, q1, sizeof(q1)));
-		goto done;
-	}
-
-	say(&o, "# kernel modules (kldload -n: already loaded or compiled "
-	    "in is fine)");
-	if (s->next > 0)
-		say(&o, "kldload -n geom_nop");
-	if (s->next > 1)
-		say(&o, "kldload -n geom_concat");
-	if (dc.h == LIVE_HANDOFF_REROOT)
-		say(&o, "kldload -n tmpfs");
-	else
-		say(&o, "kldload -n nullfs");
-
-	if ((r = emit_source(&o, c, s, url, prov, sizeof(prov))) < 0)
-		return (diag_set(d, EINVAL, "unknown strategy"));
-	if (r == 1)
-		emit_image_file(&o, c, s, img, prov, sizeof(prov));
-	if (dc.uzip) {
-		snprintf(lower, sizeof(lower), "%s.uzip", prov);
-		say(&o, "# geom_uzip tastes %s and creates %s (g_uzip.c); "
-		    "wait for it", prov, lower);
-		if (s->strategy == LIVE_S_NET && c->sha256[0] != '\0')
-			say(&o, "# loaded only now, so the kernel does not parse "
-			    "an unverified image (unless geom_uzip is compiled "
-			    "in or preloaded)");
-		say(&o, "kldload -n geom_uzip");
-		snprintf(msg, sizeof(msg), "geom_uzip made no /dev/%s: the "
-		    "image %s is not a uzip image (mkuzip), or it is damaged",
-		    lower, dc.image);
-		say(&o, "wait_dev /dev/%s %d || die %s", lower, UZIP_WAIT,
-		    shq(&o, msg, q1, sizeof(q1)));
-	} else {
-		snprintf(lower, sizeof(lower), "%s", prov);
-		say(&o, "# %s is not a .uzip name: a raw file system image",
-		    dc.image);
-	}
-	emit_overlay(&o, c, &dc, lower, overlay_cap);
-
-	emit_handoff(&o, c, &dc);
-done:
+	emit_header(&o, c, s, &dc, s->url[0] != '\0' ? s->url : c->url);
+	render(&o, &st);
 	if (o.overflow)
 		return (diag_set(d, EINVAL, "a value too long for a command "
 		    "line (live.image, live.url or the source)"));
