@@ -27,6 +27,8 @@ static const struct verb verbs[] = {
 	{ "init-plan",	verb_init_plan,	"show what liveroot-init does with a kernel command line" },
 	{ "mklive",	verb_mklive,	"build a live ISO, initramfs and netboot files from a tree" },
 	{ "fetch",	verb_fetch,	"fetch a root image over HTTP(S) as liveroot-init does" },
+	{ "sign",	verb_sign,	"sign a root image (signify's Ed25519 format)" },
+	{ "verify",	verb_verify,	"check a root image's signify signature" },
 };
 
 static const struct verb *

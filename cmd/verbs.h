@@ -27,5 +27,7 @@ int	overlay_diag(const struct diag *d, int code, const char *upper);
 int	verb_init_plan(int argc, char **argv);
 int	verb_mklive(int argc, char **argv);
 int	verb_fetch(int argc, char **argv);
+int	verb_sign(int argc, char **argv);
+int	verb_verify(int argc, char **argv);
 
 #endif

@@ -13,6 +13,7 @@ zlib1g-dev liblzma-dev libzstd-dev libcurl4-openssl-dev libssl-dev libfuse3-dev 
 e2fsprogs xz-utils zstd squashfs-tools cloop-utils time makefs
 xorriso exfatprogs exfat-fuse dosfstools mtools gdisk fdisk
 libnbd-bin libnbd-dev nbdkit qemu-utils qemu-system-x86 socat nginx-light busybox-static
+libsodium-dev signify-openbsd
 linux-headers-amd64 cpio kmod curl ca-certificates openssl lld
 grub-common grub-pc-bin grub-efi-amd64-bin grub-efi-amd64-signed shim-signed ovmf man-db ntfs-3g
 "
