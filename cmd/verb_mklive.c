@@ -88,6 +88,8 @@ static const char mklive_usage[] =
 "      --grub-efi FILE      UEFI GRUB (default " MKLIVE_GRUB_EFI ")\n"
 "      --init-path PATH     the live system's init inside TREE (default\n"
 "                           /sbin/init, which must exist)\n"
+"      --sign SECKEY        sign rootfs.uzip with this signify secret key:\n"
+"                           rootfs.uzip.sig beside it, in the ISO, netboot\n"
 "      --ca FILE            CA bundle (PEM) that https:// live.url= is\n"
 "                           verified with at boot (default\n"
 "                           " MKLIVE_DEFAULT_CA ")\n"
@@ -214,6 +216,10 @@ mklive_hint(const struct mklive_opts *o, const struct mklive_result *r,
 	case MKLIVE_IN_CMDLINE:
 		diag_prefix(d, "--cmdline: ");
 		break;
+	case MKLIVE_IN_SIGNKEY:
+		diag_prefix(d, "--sign: ");
+		break;
+
 	case MKLIVE_IN_NETBOOT:
 		diag_set(d, E2BIG, "--net-base/--cmdline too long");
 		break;
@@ -278,6 +284,10 @@ print_result(const struct mklive_opts *o, const struct mklive_result *r,
 			cli_json_str(stdout, r->uzip);
 			printf(",\"rootfs_uzip_bytes\":%ju,\"ext4_bytes\":%ju",
 			    (uintmax_t)r->uzip_bytes, (uintmax_t)r->ext4_bytes);
+			if (r->sig[0] != '\0') {
+				printf(",\"signature\":");
+				cli_json_str(stdout, r->sig);
+			}
 			printf(",\"sha256\":\"%s\",\"iso\":", r->sha256);
 			cli_json_str(stdout, r->iso);
 			printf(",\"label\":");
@@ -298,6 +308,8 @@ print_result(const struct mklive_opts *o, const struct mklive_result *r,
 		return;
 	printf("rootfs.uzip %s (%ju KiB from a %ju MiB ext4)\n", r->uzip,
 	    (uintmax_t)(r->uzip_bytes >> 10), (uintmax_t)(r->ext4_bytes >> 20));
+	if (r->sig[0] != '\0')
+		printf("signature   %s\n", r->sig);
 	printf("iso         %s (label %s)\n", r->iso, o->label);
 	printf("netboot     %s/netboot (boot.ipxe, sha256 %s)\n", o->out,
 	    r->sha256);
@@ -334,7 +346,7 @@ mklive_parse(struct mklive_args *a, int argc, char **argv)
 	enum { O_FREE = 256, O_KDIR, O_INIT, O_BB, O_MODS, O_ADDMODS,
 	    O_EXTRA, O_COMPRESS, O_NETBASE, O_CMDLINE, O_IONLY, O_KEEP,
 	    O_JSON, O_CA, O_PLATFORM, O_KERNEL, O_MODDIR, O_KVER, O_SERIAL,
-	    O_BOOT, O_SHIM, O_GRUBEFI, O_INITPATH };
+	    O_BOOT, O_SHIM, O_GRUBEFI, O_INITPATH, O_SIGN };
 	static const struct option lo[] = {
 		{ "out", required_argument, NULL, 'o' },
 		{ "label", required_argument, NULL, 'L' },
@@ -350,6 +362,7 @@ mklive_parse(struct mklive_args *a, int argc, char **argv)
 		{ "shim", required_argument, NULL, O_SHIM },
 		{ "grub-efi", required_argument, NULL, O_GRUBEFI },
 		{ "init-path", required_argument, NULL, O_INITPATH },
+		{ "sign", required_argument, NULL, O_SIGN },
 		{ "init", required_argument, NULL, O_INIT },
 		{ "busybox", required_argument, NULL, O_BB },
 		{ "modules", required_argument, NULL, O_MODS },
@@ -430,6 +443,10 @@ mklive_parse(struct mklive_args *a, int argc, char **argv)
 		case O_INITPATH:
 			o->init_path = optarg;
 			break;
+		case O_SIGN:
+			o->sign_key = optarg;
+			break;
+
 		case O_BB:
 			o->busybox = optarg;
 			break;

@@ -105,6 +105,7 @@ struct mklive_opts {
 	const char	*grub_pc_dir;	/* NULL: MKLIVE_GRUB_PC_DIR ... */
 	const char	*shim;		/* NULL: MKLIVE_SHIM */
 	const char	*grub_efi;	/* NULL: MKLIVE_GRUB_EFI */
+	const char	*sign_key;	/* signify secret key: rootfs.uzip.sig */
 	const char	*init;		/* the /init binary (liveroot-init) */
 	const char	*busybox;	/* a static busybox */
 	const char	*compress;	/* pack_compressor() name */
@@ -143,6 +144,7 @@ enum mklive_input {
 	MKLIVE_IN_BOOTFILE,	/* a boot loader file is missing */
 	MKLIVE_IN_LABEL,	/* the label has a character GRUB misreads */
 	MKLIVE_IN_CMDLINE,	/* so has cmdline */
+	MKLIVE_IN_SIGNKEY,	/* sign_key unreadable or not a secret key */
 };
 
 struct mklive_result {
@@ -150,6 +152,7 @@ struct mklive_result {
 	char		 vmlinuz[4096];
 	char		 initramfs[4096];	/* OUT/initramfs.img */
 	char		 uzip[4096];		/* OUT/rootfs.uzip */
+	char		 sig[4096];	/* OUT/rootfs.uzip.sig, or "" */
 	char		 iso[4096];		/* OUT/live.iso */
 	char		 netboot[4096];		/* OUT/netboot */
 	char		 cdroot[4096];		/* FreeBSD: OUT/cdroot */

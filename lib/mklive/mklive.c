@@ -353,9 +353,12 @@ mk_root(struct mk *m)
 
 	snprintf(ext4, sizeof(ext4), "%s/rootfs.ext4", m->o->out);
 	if ((e = mk_ext4(m, ext4)) != 0 || (e = mk_uzip(m, ext4)) != 0 ||
-	    (e = mk_iso(m)) != 0 || (e = mk_netboot(m)) != 0) {
+	    (e = mk_sign(m)) != 0 || (e = mk_iso(m)) != 0 ||
+	    (e = mk_netboot(m)) != 0) {
 		(void)unlink(r->uzip);
 		(void)unlink(r->iso);
+		if (r->sig[0] != '\0')
+			(void)unlink(r->sig);
 	}
 	if (!m->o->keep_ext4)
 		(void)unlink(ext4);
@@ -401,7 +404,8 @@ mklive_build(const struct mklive_opts *o, struct mklive_result *r,
 	}
 	if ((e = os_check_tools(tools, sizeof(tools) / sizeof(tools[0]),
 	    d)) != 0 || (o->tree != NULL && (e = mk_check_tree(&m)) != 0) ||
-	    (e = mk_boot_check(&m)) != 0 || (e = mk_kernel(&m)) != 0 ||
+	    (e = mk_boot_check(&m)) != 0 || (e = mk_sign_check(&m)) != 0 ||
+	    (e = mk_kernel(&m)) != 0 ||
 	    (e = os_mkdir_p(o->out, 0755, d)) != 0)
 		return (e);
 	snprintf(r->initramfs, sizeof(r->initramfs), "%s/initramfs.img",

@@ -52,7 +52,9 @@ mk_netboot(struct mk *m)
 		return (diag_prefix(m->d, "sha256 of %s: ", r->uzip));
 	if ((e = link_into(m, r->uzip, "rootfs.uzip")) != 0 ||
 	    (e = link_into(m, r->initramfs, "initramfs.img")) != 0 ||
-	    (e = link_into(m, r->vmlinuz, "vmlinuz")) != 0)
+	    (e = link_into(m, r->vmlinuz, "vmlinuz")) != 0 ||
+	    (r->sig[0] != '\0' && (e = link_into(m, r->sig,
+	    "rootfs.uzip.sig")) != 0))
 		return (e);
 	n = snprintf(ipxe, sizeof(ipxe), "%s  rootfs.uzip\n", r->sha256);
 	if ((e = write_into(m, "rootfs.uzip.sha256", ipxe, n)) != 0)

@@ -158,7 +158,8 @@ read_small(const char *path, char **text, size_t *len, struct diag *d)
 {
 	int e;
 
-	if ((e = os_read_file(path, SIG_FILE_MAX, text, len, d)) != 0)
+	if ((e = os_read_file(path, SIG_FILE_MAX, text, len, d)) != 0 &&
+	    strstr(d->msg, path) == NULL)
 		diag_prefix(d, "%s: ", path);
 	return (e);
 }

@@ -17,7 +17,7 @@ trap 'rm -rf "$T"' EXIT
 LIB_TAP=1
 LIB_CHECK_OUT=$T/check.out
 PATH=$PATH:/usr/sbin:/sbin
-for t in xorriso mke2fs e2fsck debugfs grub-mkimage grub-script-check mkfs.fat mcopy mdir; do
+for t in xorriso mke2fs e2fsck debugfs grub-mkimage grub-script-check mkfs.fat mcopy mdir signify-openbsd; do
 	command -v $t >/dev/null 2>&1 || { echo "FAIL: $t is not installed (scripts/install-deps.sh)"; echo "0 passed, 1 failed"; exit 1; }
 done
 INIT=$BUILDDIR/cmd/liveroot-init
@@ -113,6 +113,21 @@ check "SOURCE_DATE_EPOCH: times are clamped to it" sh -c \
 check "--boot none: an ISO without El Torito records" sh -c \
     "! xorriso -indev '$T/out3/live.iso' -report_el_torito plain 2>&1 | grep -q 'El Torito boot img'"
 
+# --- --sign: rootfs.uzip.sig, checked by signify-openbsd -------------------
+signify-openbsd -G -n -p "$T/live.pub" -s "$T/live.sec" -c "mklive test key"
+if "$LIVEROOT" mklive -q --boot none --sign "$T/live.sec" --init "$INIT" \
+    --kernel-dir "$KDIR" -o "$T/signed" "$T/tree" 2> "$T/signed.err"; then
+	ok "--sign SECKEY builds"
+	check "--sign: signify-openbsd -V accepts rootfs.uzip.sig" \
+	    signify-openbsd -V -q -p "$T/live.pub" -m "$T/signed/rootfs.uzip"
+	check "--sign: the signature is in the netboot directory" \
+	    cmp "$T/signed/rootfs.uzip.sig" "$T/signed/netboot/rootfs.uzip.sig"
+	check "--sign: the signature is in the ISO beside /rootfs.uzip" sh -c \
+	    "xorriso -osirrox on -indev '$T/signed/live.iso' -extract /rootfs.uzip.sig '$T/iso.sig' >/dev/null 2>&1 && cmp '$T/iso.sig' '$T/signed/rootfs.uzip.sig'"
+else
+	bad "--sign SECKEY builds"; cat "$T/signed.err"
+fi
+
 # --- the kernel options' errors -----------------------------------------
 experr() {
 	# experr WHAT PATTERN ARGS...
@@ -132,6 +147,8 @@ experr "--kver with --kernel" "without --kernel" --init "$INIT" --kver "$KVER" -
 experr "--boot with an unknown firmware" "bios, uefi" --boot coreboot --init "$INIT" --kernel-dir "$KDIR" -o "$T/e" "$T/tree"
 experr "--label GRUB would misread" "is not a letter" -L 'MY;LABEL' --init "$INIT" --kernel-dir "$KDIR" -o "$T/e" "$T/tree"
 experr "--cmdline with GRUB syntax" "special to GRUB" --cmdline 'a=1; reboot' --init "$INIT" --kernel-dir "$KDIR" -o "$T/e" "$T/tree"
+experr "--sign with a public key: named" "live.pub" --sign "$T/live.pub" --init "$INIT" --kernel-dir "$KDIR" -o "$T/e" "$T/tree"
+experr "--sign with a missing key: named" "--sign: " --sign "$T/none.sec" --init "$INIT" --kernel-dir "$KDIR" -o "$T/e" "$T/tree"
 experr "--shim missing: names shim-signed" "shim-signed" --shim "$T/none.efi" --init "$INIT" --kernel-dir "$KDIR" -o "$T/e" "$T/tree"
 
 # --- the tree is checked before anything is built -----------------------
