@@ -500,6 +500,11 @@ main(int argc, char **argv)
 	main_argv = argv;
 	ram = boot_start();
 	find_root(&src, ram);
+	diag_clear(&d);
+	if (lri_check_image(&cfg, &src, &d) != 0) {	/* signature, sha256 */
+		lri_log("%s", d.msg);
+		fail();
+	}
 
 	/* The stack the plan describes: what init-plan prints is what runs. */
 	plan_build(&cfg, &src, -1, ram, PLAN_LINUX, &plan);

@@ -90,6 +90,9 @@ static const char mklive_usage[] =
 "                           /sbin/init, which must exist)\n"
 "      --sign SECKEY        sign rootfs.uzip with this signify secret key:\n"
 "                           rootfs.uzip.sig beside it, in the ISO, netboot\n"
+"      --pubkey PUBKEY      put this signify public key in the initramfs:\n"
+"                           liveroot-init then refuses a root image without\n"
+"                           a valid signature of it, from any source\n"
 "      --ca FILE            CA bundle (PEM) that https:// live.url= is\n"
 "                           verified with at boot (default\n"
 "                           " MKLIVE_DEFAULT_CA ")\n"
@@ -219,6 +222,9 @@ mklive_hint(const struct mklive_opts *o, const struct mklive_result *r,
 	case MKLIVE_IN_SIGNKEY:
 		diag_prefix(d, "--sign: ");
 		break;
+	case MKLIVE_IN_PUBKEY:
+		diag_prefix(d, "--pubkey: ");
+		break;
 
 	case MKLIVE_IN_NETBOOT:
 		diag_set(d, E2BIG, "--net-base/--cmdline too long");
@@ -346,7 +352,7 @@ mklive_parse(struct mklive_args *a, int argc, char **argv)
 	enum { O_FREE = 256, O_KDIR, O_INIT, O_BB, O_MODS, O_ADDMODS,
 	    O_EXTRA, O_COMPRESS, O_NETBASE, O_CMDLINE, O_IONLY, O_KEEP,
 	    O_JSON, O_CA, O_PLATFORM, O_KERNEL, O_MODDIR, O_KVER, O_SERIAL,
-	    O_BOOT, O_SHIM, O_GRUBEFI, O_INITPATH, O_SIGN };
+	    O_BOOT, O_SHIM, O_GRUBEFI, O_INITPATH, O_SIGN, O_PUBKEY };
 	static const struct option lo[] = {
 		{ "out", required_argument, NULL, 'o' },
 		{ "label", required_argument, NULL, 'L' },
@@ -363,6 +369,7 @@ mklive_parse(struct mklive_args *a, int argc, char **argv)
 		{ "grub-efi", required_argument, NULL, O_GRUBEFI },
 		{ "init-path", required_argument, NULL, O_INITPATH },
 		{ "sign", required_argument, NULL, O_SIGN },
+		{ "pubkey", required_argument, NULL, O_PUBKEY },
 		{ "init", required_argument, NULL, O_INIT },
 		{ "busybox", required_argument, NULL, O_BB },
 		{ "modules", required_argument, NULL, O_MODS },
@@ -445,6 +452,9 @@ mklive_parse(struct mklive_args *a, int argc, char **argv)
 			break;
 		case O_SIGN:
 			o->sign_key = optarg;
+			break;
+		case O_PUBKEY:
+			o->pubkey = optarg;
 			break;
 
 		case O_BB:

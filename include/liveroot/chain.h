@@ -45,6 +45,8 @@ struct probe_source {
 	uint64_t		size;		/* bytes of the root image */
 	size_t			nextents;	/* extents on device (0: a file/RAM) */
 	struct bdev		*bdev;		/* the image's bytes; owned */
+	char			sig[4096];	/* IMAGE.sig's text (signify) */
+	size_t			siglen;		/* 0: none found beside it */
 };
 
 /* One step of the chain: an immediate strategy, or a device wait phase. */

@@ -98,7 +98,8 @@ struct live_config {
 	char			iso[256];	/* "" = findiso off */
 	char			url[1024];	/* "" = net off */
 	char			sha256[65];	/* "" = none; lowercase hex */
-	char			pubkey[256];	/* accepted, unsupported */
+	char			pubkey[256];	/* signify key in the initramfs;
+					   "": INITRAMFS_PUBKEY if there */
 	unsigned		timeout_s;
 	int			toram;
 

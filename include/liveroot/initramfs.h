@@ -22,6 +22,9 @@
  *   FETCH_CA_PATH               the CA bundle (PEM) an https:// live.url= is
  *                               verified with (the name is older than this
  *                               header: docs and tests use it)
+ *   INITRAMFS_PUBKEY            a signify public key (mklive --pubkey),
+ *                               optional: the root image must then carry a
+ *                               valid signature of it (IMAGE.sig)
  *   INITRAMFS_NEWROOT           where the root file system is mounted before
  *                               the switch
  *   /dev/console                c 5 1, made in the archive, so the kernel
@@ -34,6 +37,7 @@
 #define INITRAMFS_VERSION	"/etc/liveroot/version"
 #define INITRAMFS_DEFAULTS	"/etc/liveroot/defaults"
 #define FETCH_CA_PATH		"/etc/liveroot/ca-certificates.crt"
+#define INITRAMFS_PUBKEY	"/etc/liveroot/signify.pub"
 #define INITRAMFS_NEWROOT	"/newroot"
 #define INITRAMFS_UDHCPC_SCRIPT	"/usr/share/udhcpc/default.script"
 #define INITRAMFS_MODULE_DIR	"/lib/modules"	/* + "/" + uname -r */
@@ -42,6 +46,7 @@
 #define INITRAMFS_DEFAULT_MODULES					\
 	"virtio_pci", "virtio_blk", "virtio_scsi", "virtio_net", "ata_piix", \
 	"ahci", "sr_mod", "sd_mod", "xhci_pci", "usb_storage delay_use=0", \
-	"uas", "e1000", "nbd", "ext4", "crc32c_generic", "af_packet"
+	"uas", "e1000", "nbd", "ext4", "crc32c_generic", "af_packet", \
+	"squashfs", "erofs", "overlay"
 
 #endif

@@ -42,6 +42,8 @@ struct locate_opts {
 	unsigned    strategies;	  /* LOCATE_* mask; 0 = all, tried in the order local, ventoy, findiso */
 };
 
+#define LOCATE_SIG_MAX		4096	/* SIG_FILE_MAX */
+
 struct locate_result {
 	int found;		  /* 1 found */
 	const char *strategy;	  /* "local", "ventoy", "findiso" (static string) */
@@ -57,6 +59,9 @@ struct locate_result {
 	uint64_t iso_size;	  /* ventoy/findiso: bytes of the ISO file; local: the ISO's extent */
 	struct bdev_extent *iso_ext; /* the ISO's own extents on `device`, malloc'd */
 	size_t iso_next;
+	/* IMAGE.sig beside the image in the ISO (signify.h), or siglen 0 */
+	char sig[LOCATE_SIG_MAX];
+	size_t siglen;
 };
 
 #define LOCATE_DEFAULT_IMAGE	"/rootfs.uzip"

@@ -106,6 +106,7 @@ struct mklive_opts {
 	const char	*shim;		/* NULL: MKLIVE_SHIM */
 	const char	*grub_efi;	/* NULL: MKLIVE_GRUB_EFI */
 	const char	*sign_key;	/* signify secret key: rootfs.uzip.sig */
+	const char	*pubkey;	/* signify public key: INITRAMFS_PUBKEY */
 	const char	*init;		/* the /init binary (liveroot-init) */
 	const char	*busybox;	/* a static busybox */
 	const char	*compress;	/* pack_compressor() name */
@@ -145,6 +146,7 @@ enum mklive_input {
 	MKLIVE_IN_LABEL,	/* the label has a character GRUB misreads */
 	MKLIVE_IN_CMDLINE,	/* so has cmdline */
 	MKLIVE_IN_SIGNKEY,	/* sign_key unreadable or not a secret key */
+	MKLIVE_IN_PUBKEY,	/* pubkey unreadable, or not sign_key's pair */
 };
 
 struct mklive_result {

@@ -212,7 +212,7 @@ stage_tree(struct mk *m)
 		return (e);
 	snprintf(version, sizeof(version), "liveroot %s\n", m->o->version);
 	if ((e = stage_file(m, INITRAMFS_VERSION, version, 0644)) != 0 ||
-	    (e = stage_ca(m)) != 0)
+	    (e = stage_ca(m)) != 0 || (e = mk_stage_pubkey(m)) != 0)
 		return (e);
 	if (m->o->init_path != NULL) {	/* --init-path: the live init */
 		char def[PATH_MAX + 32];

@@ -52,6 +52,7 @@ const char *mk_grub_text_bad(const char *s, int label);
 int	mk_boot_check(struct mk *m);			/* iso.c */
 int	mk_sign_check(struct mk *m);			/* sign.c */
 int	mk_sign(struct mk *m);
+int	mk_stage_pubkey(struct mk *m);
 int	mk_stage_modules(struct mk *m);			/* modules.c */
 int	mk_initramfs(struct mk *m);			/* initramfs.c */
 void	mk_remove_staging(struct mk *m);		/* initramfs.c */

@@ -1,16 +1,20 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * sign.c - mklive's signature (signify.h): with a secret key,
+ * sign.c - mklive's signatures (signify.h): with a secret key,
  * OUT/rootfs.uzip.sig beside rootfs.uzip (and in the ISO and the netboot
- * directory), verifiable with signify-openbsd -V or liveroot verify.  The
- * key is checked before anything is built.  (The initramfs side, a public
- * key liveroot-init checks the image with at boot, is not there yet.)
+ * directory), verifiable with signify-openbsd -V or liveroot verify; with
+ * a public key, INITRAMFS_PUBKEY in the initramfs, so liveroot-init
+ * refuses a root image whose signature is missing or not that key's
+ * (platform/linux/check.c).  The keys are checked before anything is
+ * built: readable, well-formed, one key pair when both are given.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <liveroot/initramfs.h>
 #include <liveroot/os.h>
 #include <liveroot/signify.h>
 
@@ -19,15 +23,35 @@
 int
 mk_sign_check(struct mk *m)
 {
+	const struct mklive_opts *o = m->o;
 	struct sig_sec sec;
+	struct sig_pub pub;
 	int e;
 
-	if (m->o->sign_key == NULL)
+	if (o->sign_key == NULL && o->pubkey == NULL)
 		return (0);
 	if ((e = sig_init(m->d)) != 0)
 		return (e);
-	if ((e = sig_read_sec(m->o->sign_key, &sec, m->d)) != 0)
+	memset(&sec, 0, sizeof(sec));
+	if (o->sign_key != NULL &&
+	    (e = sig_read_sec(o->sign_key, &sec, m->d)) != 0) {
 		m->r->bad_input = MKLIVE_IN_SIGNKEY;
+		return (e);
+	}
+	if (o->pubkey != NULL &&
+	    (e = sig_read_pub(o->pubkey, &pub, m->d)) != 0) {
+		m->r->bad_input = MKLIVE_IN_PUBKEY;
+		goto out;
+	}
+	if (o->sign_key != NULL && o->pubkey != NULL &&
+	    (memcmp(sec.keynum, pub.keynum, SIG_KEYNUM_LEN) != 0 ||
+	    memcmp(sec.sk + 32, pub.pk, SIG_PUB_LEN) != 0)) {
+		m->r->bad_input = MKLIVE_IN_PUBKEY;
+		e = diag_set(m->d, EINVAL, "%s and %s are not one key pair: "
+		    "the initramfs would refuse the image signed with %s",
+		    o->pubkey, o->sign_key, o->sign_key);
+	}
+out:
 	memset(&sec, 0, sizeof(sec));
 	return (e);
 }
@@ -67,4 +91,29 @@ mk_sign(struct mk *m)
 	if ((e = sig_format_sig(&sig, comment, text, sizeof(text), m->d)) != 0)
 		return (e);
 	return (os_write_file(r->sig, text, strlen(text), 0644, m->d));
+}
+
+/* INITRAMFS_PUBKEY in the staging tree. */
+int
+mk_stage_pubkey(struct mk *m)
+{
+	char p[PATH_MAX], *text;
+	size_t len;
+	int e;
+
+	if (m->o->pubkey == NULL)
+		return (0);
+	if ((e = os_read_file(m->o->pubkey, SIG_FILE_MAX, &text, &len,
+	    m->d)) != 0) {
+		m->r->bad_input = MKLIVE_IN_PUBKEY;
+		return (e);
+	}
+	snprintf(p, sizeof(p), "%s%s", m->staging, INITRAMFS_PUBKEY);
+	e = os_write_file(p, text, len, 0644, m->d);
+	free(text);
+	if (e == 0)
+		mk_step(m, "initramfs: public key %s as %s (the root image "
+		    "must be signed with its key)", m->o->pubkey,
+		    INITRAMFS_PUBKEY);
+	return (e);
 }

@@ -386,13 +386,8 @@ set_key(struct live_config *c, int k, const char *key, const char *v)
 	case K_ISO:	return (set_path(c, key, c->iso, sizeof(c->iso), v));
 	case K_URL:	return (set_url(c, key, v));
 	case K_SHA256:	return (set_sha256(c, key, v));
-	case K_PUBKEY:
-		if (copy_str(c, key, c->pubkey, sizeof(c->pubkey), v) != 0)
-			return (EINVAL);
-		problem(c, LIVE_P_UNSUPPORTED, key, "%s: signature checks are "
-		    "not supported yet; the image is NOT verified by a key "
-		    "(use live.sha256=)", key);
-		return (0);
+	case K_PUBKEY:	/* a signify public key in the initramfs */
+		return (set_path(c, key, c->pubkey, sizeof(c->pubkey), v));
 	case K_TIMEOUT:	return (set_timeout(c, key, v));
 	case K_TORAM:	return (set_flag(c, key, v, &c->toram));
 	case K_OVERLAY:	return (set_overlay(c, key, v));

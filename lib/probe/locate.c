@@ -371,6 +371,48 @@ lfs_find_isos(struct probe_fs *fs, struct walk *w, struct diag *d)
  * Looks for the image in the ISO held by c and fills r when it is there.
  * ENOENT (with *why) = not here: no ISO, another label, no image.
  */
+/*
+ * IMAGE.sig beside the image in the same ISO, when there is one and it
+ * fits LOCATE_SIG_MAX: its text in r->sig (the boot checks it with the
+ * initramfs' public key).  Anything wrong with it just leaves r->sig
+ * empty: the check then says the signature is missing.
+ */
+static void
+sig_beside(struct probe_fs *fs, const struct fmt_src *src, const char *image,
+    struct locate_result *r)
+{
+	struct fmt_extent *ext = NULL;
+	char path[300];
+	uint64_t size = 0, got = 0;
+	size_t n = 0, i;
+	struct diag d;
+
+	r->siglen = 0;
+	if (snprintf(path, sizeof(path), "%s.sig", image) >=
+	    (int)sizeof(path))
+		return;
+	diag_clear(&d);
+	if (probe_fs_file(fs, path, &ext, &n, &size, &d) != 0)
+		return;
+	if (size == 0 || size >= sizeof(r->sig))
+		goto out;
+	for (i = 0; i < n && got < size; i++) {
+		uint64_t len = ext[i].len < size - got ? ext[i].len :
+		    size - got;
+
+		if (fmt_src_read(src, r->sig + got, (size_t)len, ext[i].off,
+		    &d) != 0)
+			goto out;
+		got += len;
+	}
+	if (got == size) {
+		r->siglen = (size_t)size;
+		r->sig[size] = '\0';
+	}
+out:
+	free(ext);
+}
+
 static int
 iso_try(struct lctx *x, struct ctr *c, const char *what, char *why,
     size_t whylen, struct diag *d)
@@ -431,6 +473,7 @@ iso_try(struct lctx *x, struct ctr *c, const char *what, char *why,
 	r->image_size = size;
 	lr_scopy(r->label, sizeof(r->label), fs.label);
 	lr_scopy(r->device, sizeof(r->device), x->path);
+	sig_beside(&fs, &c->s.src, x->image, r);
 out:
 	free(ext);
 	probe_fs_close(&fs);

@@ -153,4 +153,18 @@ void	lri_devs_list(struct lri_devs *ds, struct probe_report *r);
 /* --- small helpers (log.c; files: os_read_file, os_mkdir_p of os.h) ---- */
 uint64_t lri_ram_bytes(void);
 
+/* --- the image checked before use (check.c) ------------------------------ */
+struct fetch_opts;
+/* IMAGE.sig from a file beside it / fetched beside the URL, into out. */
+void	lri_sig_file(const char *image, struct probe_source *out);
+void	lri_sig_fetch(const struct live_config *c,
+	    const struct fetch_opts *image, struct probe_source *out);
+/*
+ * The signature (the initramfs has a public key) and live.sha256= (not
+ * a download: checked as it came) over the image, in one pass; 0, or an
+ * errno with d naming the image, the key and the fix.
+ */
+int	lri_check_image(const struct live_config *c, struct probe_source *src,
+	    struct diag *d);
+
 #endif

@@ -133,6 +133,7 @@ lri_strategy_preload(const struct live_config *c, struct probe_report *r,
 	snprintf(out->device, sizeof(out->device), "initramfs:%s", c->image);
 	out->size = bdev_size(b);
 	out->bdev = b;
+	lri_sig_file(c->image, out);
 	return (PROBE_FOUND);
 }
 
@@ -225,6 +226,7 @@ lri_strategy_net(const struct live_config *c, struct probe_report *r,
 	snprintf(out->detail, sizeof(out->detail), "in RAM via %s", ifname);
 	out->size = bdev_size(b);
 	out->bdev = b;
+	lri_sig_fetch(c, &fo, out);
 	return (PROBE_FOUND);
 }
 
@@ -294,6 +296,10 @@ lri_probe_dev(struct lri_dev *dv, const struct locate_opts *lo,
 		out->size = r.image_size;
 		out->nextents = r.next;
 		out->bdev = img;
+		if (r.siglen > 0 && r.siglen < sizeof(out->sig)) {
+			memcpy(out->sig, r.sig, r.siglen);
+			out->siglen = r.siglen;
+		}
 		locate_result_free(&r);
 		return (PROBE_FOUND);
 	}

@@ -147,6 +147,17 @@ experr "--kver with --kernel" "without --kernel" --init "$INIT" --kver "$KVER" -
 experr "--boot with an unknown firmware" "bios, uefi" --boot coreboot --init "$INIT" --kernel-dir "$KDIR" -o "$T/e" "$T/tree"
 experr "--label GRUB would misread" "is not a letter" -L 'MY;LABEL' --init "$INIT" --kernel-dir "$KDIR" -o "$T/e" "$T/tree"
 experr "--cmdline with GRUB syntax" "special to GRUB" --cmdline 'a=1; reboot' --init "$INIT" --kernel-dir "$KDIR" -o "$T/e" "$T/tree"
+signify-openbsd -G -n -p "$T/other.pub" -s "$T/other.sec" -c "another key"
+experr "--sign and --pubkey of two key pairs" "not one key pair" --sign "$T/live.sec" --pubkey "$T/other.pub" --init "$INIT" --kernel-dir "$KDIR" -o "$T/e" "$T/tree"
+experr "--pubkey given a secret key" "42-byte public key" --pubkey "$T/live.sec" --init "$INIT" --kernel-dir "$KDIR" -o "$T/e" "$T/tree"
+if "$LIVEROOT" mklive -q --initramfs-only --pubkey "$T/live.pub" --init "$INIT" \
+    --kernel-dir "$KDIR" -o "$T/pk" 2> "$T/pk.err"; then
+	mkdir -p "$T/pkx" && (cd "$T/pkx" && zstd -dc "$T/pk/initramfs.img" | cpio -id 2>/dev/null)
+	check "--pubkey: the key is the initramfs' /etc/liveroot/signify.pub" \
+	    cmp "$T/pkx/etc/liveroot/signify.pub" "$T/live.pub"
+else
+	bad "--pubkey builds"; cat "$T/pk.err"
+fi
 experr "--sign with a public key: named" "live.pub" --sign "$T/live.pub" --init "$INIT" --kernel-dir "$KDIR" -o "$T/e" "$T/tree"
 experr "--sign with a missing key: named" "--sign: " --sign "$T/none.sec" --init "$INIT" --kernel-dir "$KDIR" -o "$T/e" "$T/tree"
 experr "--shim missing: names shim-signed" "shim-signed" --shim "$T/none.efi" --init "$INIT" --kernel-dir "$KDIR" -o "$T/e" "$T/tree"

@@ -214,10 +214,11 @@ test_unknown_and_unsupported(void)
 	    "live.persist=/dev/sdb1 live.=1 livex.y=1 example.check=enospc");
 	CHECK(has_problem(&c, LIVE_P_UNKNOWN, "live.lable", "unknown key"));
 	CHECK(has_problem(&c, LIVE_P_UNKNOWN, "live.", NULL));
-	CHECK(has_problem(&c, LIVE_P_UNSUPPORTED, "live.pubkey", "NOT"));
 	CHECK(strcmp(c.persist, "/dev/sdb1") == 0);
-	CHECK(strcmp(c.pubkey, "/k.pem") == 0);
-	CHECK_EQ(c.nproblems, 3);
+	CHECK(strcmp(c.pubkey, "/k.pem") == 0);	/* a key to check with */
+	CHECK_EQ(c.nproblems, 2);
+	parsed(&c, "live.pubkey=k.pub");
+	CHECK(has_problem(&c, LIVE_P_INVALID, "live.pubkey", "absolute"));
 }
 
 static void

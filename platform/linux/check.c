@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * check.c - the root image checked before it is used, whatever the source:
+ *
+ *   signature  when the initramfs holds a signify public key
+ *              (INITRAMFS_PUBKEY, or live.pubkey= naming another file in
+ *              it: liveroot mklive --pubkey), the image must carry IMAGE.sig
+ *              (beside it on the medium, in the initramfs, or URL.sig) made
+ *              with that key; a missing or wrong one ends the boot with a
+ *              diagnosis naming the key
+ *   sha256     live.sha256= for every source (a download is already checked
+ *              while it arrives, by lib/net)
+ *
+ * Both are computed in one sequential pass over the image's bytes (after
+ * live.toram's copy, from RAM), with progress on the console: a medium is
+ * read once for the check.  The signature file's text comes with the probe's
+ * answer (struct probe_source.sig).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <liveroot/bdev.h>
+#include <liveroot/fetch.h>
+#include <liveroot/initramfs.h>
+#include <liveroot/os.h>
+#include <liveroot/signify.h>
+
+#include "lrinit.h"
+
+#define CHECK_CHUNK	(1u << 20)
+
+/* The public key the initramfs holds, or NULL: no signature wanted. */
+static const char *
+pubkey_path(const struct live_config *c)
+{
+	if (c->pubkey[0] != '\0')
+		return (c->pubkey);
+	return (access(INITRAMFS_PUBKEY, R_OK) == 0 ? INITRAMFS_PUBKEY : NULL);
+}
+
+void
+lri_sig_file(const char *image, struct probe_source *out)
+{
+	char p[300], *text;
+	size_t len;
+
+	out->siglen = 0;
+	if (snprintf(p, sizeof(p), "%s.sig", image) >= (int)sizeof(p) ||
+	    os_read_file(p, sizeof(out->sig) - 1, &text, &len, NULL) != 0)
+		return;
+	memcpy(out->sig, text, len);
+	out->sig[len] = '\0';
+	out->siglen = len;
+	free(text);
+}
+
+void
+lri_sig_fetch(const struct live_config *c, const struct fetch_opts *image,
+    struct probe_source *out)
+{
+	struct fetch_opts fo = *image;
+	struct fetch_result fr;
+	struct bdev *b = NULL;
+	struct diag d;
+	char url[sizeof(c->url) + 8];
+	size_t q = strcspn(c->url, "?#");
+	uint64_t n;
+
+	out->siglen = 0;
+	if (pubkey_path(c) == NULL)
+		return;			/* nobody would read it */
+	/* URL.sig, before a query or fragment */
+	snprintf(url, sizeof(url), "%.*s.sig%s", (int)q, c->url, c->url + q);
+	fo.url = url;
+	fo.sha256 = NULL;
+	fo.reserve_bytes = 0;
+	fo.total_s = 60;
+	fo.progress = NULL;
+	memset(&fr, 0, sizeof(fr));
+	diag_clear(&d);
+	if (net_fetch_mem(&fo, &b, &fr, &d) != 0) {
+		lri_log("signature: no %s.sig: %s", out->device, d.msg);
+		return;
+	}
+	n = bdev_size(b);
+	if (n > 0 && n < sizeof(out->sig) &&
+	    bdev_read(b, out->sig, (size_t)n, 0, &d) == 0) {
+		out->sig[n] = '\0';
+		out->siglen = (size_t)n;
+	}
+	bdev_destroy(b);
+}
+
+/* One pass over the image: sha256 and/or the signature's hash. */
+static int
+check_pass(struct probe_source *src, struct os_sha256 *sha,
+    struct sig_verify *v, struct diag *d)
+{
+	uint64_t off = 0, size = bdev_size(src->bdev);
+	unsigned last = 0, pct;
+	uint8_t *buf;
+	size_t n;
+	double t0 = lri_uptime();
+	int e = 0;
+
+	if ((buf = malloc(CHECK_CHUNK)) == NULL)
+		return (diag_set(d, ENOMEM, "out of memory"));
+	while (off < size) {
+		n = size - off < CHECK_CHUNK ? (size_t)(size - off) :
+		    CHECK_CHUNK;
+		if ((e = bdev_read(src->bdev, buf, n, off, d)) != 0) {
+			diag_prefix(d, "reading the image at byte %llu: ",
+			    (unsigned long long)off);
+			break;
+		}
+		if (sha != NULL)
+			os_sha256_update(sha, buf, n);
+		if (v != NULL)
+			sig_verify_update(v, buf, n);
+		off += n;
+		pct = (unsigned)(off * 10 / (size ? size : 1));
+		if (pct != last && size >= (64u << 20)) {
+			lri_log("check: %u%% (%llu of %llu MiB)", pct * 10,
+			    (unsigned long long)(off >> 20),
+			    (unsigned long long)(size >> 20));
+			last = pct;
+		}
+	}
+	free(buf);
+	if (e == 0)
+		lri_log("check: %llu MiB read in %.2f s",
+		    (unsigned long long)(size >> 20), lri_uptime() - t0);
+	return (e);
+}
+
+int
+lri_check_image(const struct live_config *c, struct probe_source *src,
+    struct diag *d)
+{
+	const char *key = pubkey_path(c);
+	int want_sha = c->sha256[0] != '\0' && src->strategy != LIVE_S_NET;
+	struct os_sha256 *sha = NULL;
+	struct sig_verify v;
+	struct sig_pub pub;
+	struct sig_sig sig;
+	uint8_t h[OS_SHA256_LEN];
+	char hex[OS_SHA256_HEXLEN + 1];
+	int e;
+
+	if (key == NULL && !want_sha)
+		return (0);
+	if (key != NULL) {
+		if ((e = sig_init(d)) != 0 || (e = sig_read_pub(key, &pub,
+		    d)) != 0)
+			return (diag_prefix(d, "the initramfs' public key: "));
+		if (src->siglen == 0)
+			return (diag_set(d, ENOENT, "the root image on %s has no "
+			    "signature (no %s.sig beside it): this initramfs "
+			    "boots only images signed with the key of %s "
+			    "(liveroot mklive --sign)", src->device,
+			    src->strategy == LIVE_S_NET ? "URL" : c->image,
+			    key));
+		if ((e = sig_parse_sig(src->sig, src->siglen, "IMAGE.sig",
+		    &sig, d)) != 0 || (e = sig_verify_init(&v, &pub, &sig,
+		    d)) != 0)
+			return (diag_prefix(d, "the root image on %s: ",
+			    src->device));
+	}
+	if (want_sha && (e = os_sha256_new(&sha)) != 0)
+		return (diag_set(d, e, "sha256: out of memory"));
+	lri_log("check: %s%s%s of the root image on %s", want_sha ?
+	    "sha256" : "", want_sha && key ? " and " : "", key ? "signature" :
+	    "", src->device);
+	e = check_pass(src, sha, key ? &v : NULL, d);
+	if (e == 0 && sha != NULL) {
+		os_sha256_final(sha, h);
+		for (int i = 0; i < OS_SHA256_LEN; i++)
+			snprintf(hex + 2 * i, 3, "%02x", h[i]);
+		if (strcmp(hex, c->sha256) != 0)
+			e = diag_set(d, EBADMSG, "sha256 MISMATCH: the root image "
+			    "on %s has sha256 %s, live.sha256= says %s: the "
+			    "medium is damaged or holds another image", src->device,
+			    hex, c->sha256);
+		else
+			lri_log("sha256 OK (%s)", hex);
+	}
+	os_sha256_free(sha);
+	if (e == 0 && key != NULL) {
+		if ((e = sig_verify_final(&v, d)) != 0)
+			diag_prefix(d, "signature of the root image on %s "
+			    "(key %s): ", src->device, key);
+		else
+			lri_log("signature OK (key %s)", key);
+	}
+	return (e);
+}
