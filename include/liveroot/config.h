@@ -113,9 +113,11 @@ struct live_config {
 	char			init[256];
 	int			shell;
 	int			debug;
+	int			check;		/* live.check: read and verify
+						   the whole image before use */
 
 	/* Source of each key, indexed by the key table of config.c. */
-	enum live_source	src[24];
+	enum live_source	src[24];	/* K_COUNT (17) <= 24 */
 
 	struct live_problem	problems[LIVE_MAX_PROBLEMS];
 	size_t			nproblems;

@@ -366,14 +366,14 @@ set_url(struct live_config *c, const char *key, const char *v)
 enum {
 	K_PROBE, K_LABEL, K_IMAGE, K_ISO, K_URL, K_SHA256, K_PUBKEY,
 	K_TIMEOUT, K_TORAM, K_OVERLAY, K_PERSIST, K_HANDOFF, K_INIT, K_SHELL,
-	K_DEBUG, K_GEOM, K_COUNT
+	K_DEBUG, K_GEOM, K_CHECK, K_COUNT
 };
 
 static const char *const key_names[K_COUNT] = {
 	"live.probe", "live.label", "live.image", "live.iso", "live.url",
 	"live.sha256", "live.pubkey", "live.timeout", "live.toram",
 	"live.overlay", "live.persist", "live.handoff", "live.init",
-	"live.shell", "live.debug", "live.geom",
+	"live.shell", "live.debug", "live.geom", "live.check",
 };
 
 static int
@@ -400,6 +400,7 @@ set_key(struct live_config *c, int k, const char *key, const char *v)
 	case K_SHELL:	return (set_flag(c, key, v, &c->shell));
 	case K_DEBUG:	return (set_flag(c, key, v, &c->debug));
 	case K_GEOM:	return (set_geom(c, key, v));
+	case K_CHECK:	return (set_flag(c, key, v, &c->check));
 	}
 	return (EINVAL);
 }
@@ -515,10 +516,8 @@ static const struct alias {
 	    "liveroot-init is the live initramfs" },
 	{ "img_dev", "archiso", A_NEEDLESS, 0, NULL,
 	    "findiso searches every partition for live.iso=" },
-	{ "rd.live.check", "dracut", A_IGNORE, 0, NULL,
-	    "give live.sha256=HASH to check the image" },
-	{ "verify-checksums", "live-boot", A_IGNORE, 0, NULL,
-	    "give live.sha256=HASH to check the image" },
+	{ "rd.live.check", "dracut", A_FLAG, K_CHECK, NULL, NULL },
+	{ "verify-checksums", "live-boot", A_FLAG, K_CHECK, NULL, NULL },
 	{ "live-media", "live-boot", A_IGNORE, 0, NULL,
 	    "give live.label=LABEL; every device is probed" },
 	{ "live-media-path", "live-boot", A_IGNORE, 0, NULL,
@@ -560,6 +559,7 @@ set_alias(struct live_config *c, const struct alias *a, const char *key,
     const char *v, enum live_source src)
 {
 	char val[320], shown[96];
+	int *flag;
 
 	snprintf(shown, sizeof(shown), "%s%s%.60s", key, v ? "=" : "",
 	    v ? v : "");
@@ -567,14 +567,16 @@ set_alias(struct live_config *c, const struct alias *a, const char *key,
 	case A_FLAG:
 		if (v != NULL && (strcmp(v, "y") == 0 || strcmp(v, "n") == 0))
 			v = v[0] == 'y' ? "1" : "0";	/* archiso's y/n */
-		if (v != NULL && strcmp(v, "auto") != 0 && set_flag(c, key, v,
-		    a->k == K_TORAM ? &c->toram : &c->debug) != 0)
+		flag = a->k == K_TORAM ? &c->toram : a->k == K_CHECK ?
+		    &c->check : &c->debug;
+		if (v != NULL && strcmp(v, "auto") != 0 &&
+		    set_flag(c, key, v, flag) != 0)
 			return (1);
 		if (v == NULL || strcmp(v, "auto") == 0)
-			*(a->k == K_TORAM ? &c->toram : &c->debug) = 1;
+			*flag = 1;
 		mark(c, a->k, src);
 		note(c, key, "mapped: %s (%s) -> %s=%d", shown, a->tool,
-		    key_names[a->k], a->k == K_TORAM ? c->toram : c->debug);
+		    key_names[a->k], *flag);
 		return (1);
 	case A_MAP:
 		if (a->fixed != NULL)
@@ -645,7 +647,7 @@ config_set(struct live_config *c, const char *key, const char *value,
 	if (k == K_COUNT) {
 		problem(c, LIVE_P_UNKNOWN, key, "%s: unknown key, ignored "
 		    "(known: live.probe label image iso url sha256 pubkey "
-		    "timeout toram overlay persist handoff init shell debug "
+		    "timeout toram overlay persist handoff init shell debug check "
 		    "geom)",
 		    key);
 		return (1);
@@ -842,6 +844,7 @@ config_key_at(const struct live_config *c, size_t i, const char **key,
 	case K_SHELL:	snprintf(buf, len, "%d", c->shell); break;
 	case K_DEBUG:	snprintf(buf, len, "%d", c->debug); break;
 	case K_GEOM:	snprintf(buf, len, "%s", config_geom_name(c->geom)); break;
+	case K_CHECK:	snprintf(buf, len, "%d", c->check); break;
 	}
 	return (1);
 }

@@ -10,6 +10,10 @@
  *              diagnosis naming the key
  *   sha256     live.sha256= for every source (a download is already checked
  *              while it arrives, by lib/net)
+ *   check      live.check=1 (dracut's rd.live.check, live-boot's
+ *              verify-checksums): every byte read (a medium's read errors
+ *              show now, not in the middle of the session) and, for a uzip
+ *              image, every cluster decompressed
  *
  * Both are computed in one sequential pass over the image's bytes (after
  * live.toram's copy, from RAM), with progress on the console: a medium is
@@ -27,6 +31,7 @@
 #include <liveroot/initramfs.h>
 #include <liveroot/os.h>
 #include <liveroot/signify.h>
+#include <liveroot/uzip.h>
 
 #include "lrinit.h"
 
@@ -94,12 +99,12 @@ lri_sig_fetch(const struct live_config *c, const struct fetch_opts *image,
 	bdev_destroy(b);
 }
 
-/* One pass over the image: sha256 and/or the signature's hash. */
+/* One pass over b: sha256 and/or the signature's hash, or just reading. */
 static int
-check_pass(struct probe_source *src, struct os_sha256 *sha,
+check_pass(struct bdev *b, const char *what, struct os_sha256 *sha,
     struct sig_verify *v, struct diag *d)
 {
-	uint64_t off = 0, size = bdev_size(src->bdev);
+	uint64_t off = 0, size = bdev_size(b);
 	unsigned last = 0, pct;
 	uint8_t *buf;
 	size_t n;
@@ -111,8 +116,8 @@ check_pass(struct probe_source *src, struct os_sha256 *sha,
 	while (off < size) {
 		n = size - off < CHECK_CHUNK ? (size_t)(size - off) :
 		    CHECK_CHUNK;
-		if ((e = bdev_read(src->bdev, buf, n, off, d)) != 0) {
-			diag_prefix(d, "reading the image at byte %llu: ",
+		if ((e = bdev_read(b, buf, n, off, d)) != 0) {
+			diag_prefix(d, "%s at byte %llu: ", what,
 			    (unsigned long long)off);
 			break;
 		}
@@ -123,16 +128,41 @@ check_pass(struct probe_source *src, struct os_sha256 *sha,
 		off += n;
 		pct = (unsigned)(off * 10 / (size ? size : 1));
 		if (pct != last && size >= (64u << 20)) {
-			lri_log("check: %u%% (%llu of %llu MiB)", pct * 10,
-			    (unsigned long long)(off >> 20),
+			lri_log("check: %s %u%% (%llu of %llu MiB)", what,
+			    pct * 10, (unsigned long long)(off >> 20),
 			    (unsigned long long)(size >> 20));
 			last = pct;
 		}
 	}
 	free(buf);
 	if (e == 0)
-		lri_log("check: %llu MiB read in %.2f s",
+		lri_log("check: %s: %llu MiB in %.2f s", what,
 		    (unsigned long long)(size >> 20), lri_uptime() - t0);
+	return (e);
+}
+
+/* live.check of a uzip image: every cluster decompressed once. */
+static int
+check_uzip(struct probe_source *src, struct diag *d)
+{
+	struct bdev_uzip_opts uo = { 0, 1 };	/* inline: PID 1, no threads */
+	struct bdev *u;
+	char magic[16];
+	int e;
+
+	if (bdev_read(src->bdev, magic, sizeof(magic), 0, d) != 0 ||
+	    memcmp(magic, "#!/bin/sh\n#", 11) != 0)
+		return (0);			/* not a uzip: read already */
+	bdev_ref(src->bdev);
+	if ((e = bdev_uzip_new(src->bdev, &uo, &u, d)) != 0) {
+		bdev_destroy(src->bdev);	/* our reference */
+		return (diag_prefix(d, "the uzip image on %s: ",
+		    src->device));
+	}
+	e = check_pass(u, "decompressing", NULL, NULL, d);
+	bdev_destroy(u);
+	if (e != 0)
+		diag_prefix(d, "the uzip image on %s is damaged: ", src->device);
 	return (e);
 }
 
@@ -150,7 +180,7 @@ lri_check_image(const struct live_config *c, struct probe_source *src,
 	char hex[OS_SHA256_HEXLEN + 1];
 	int e;
 
-	if (key == NULL && !want_sha)
+	if (key == NULL && !want_sha && !c->check)
 		return (0);
 	if (key != NULL) {
 		if ((e = sig_init(d)) != 0 || (e = sig_read_pub(key, &pub,
@@ -171,10 +201,11 @@ lri_check_image(const struct live_config *c, struct probe_source *src,
 	}
 	if (want_sha && (e = os_sha256_new(&sha)) != 0)
 		return (diag_set(d, e, "sha256: out of memory"));
-	lri_log("check: %s%s%s of the root image on %s", want_sha ?
+	lri_log("check: %s%s%s%s of the root image on %s", want_sha ?
 	    "sha256" : "", want_sha && key ? " and " : "", key ? "signature" :
-	    "", src->device);
-	e = check_pass(src, sha, key ? &v : NULL, d);
+	    "", !want_sha && !key ? "every byte" : "", src->device);
+	e = check_pass(src->bdev, "reading the image", sha, key ? &v : NULL,
+	    d);
 	if (e == 0 && sha != NULL) {
 		os_sha256_final(sha, h);
 		for (int i = 0; i < OS_SHA256_LEN; i++)
@@ -195,5 +226,7 @@ lri_check_image(const struct live_config *c, struct probe_source *src,
 		else
 			lri_log("signature OK (key %s)", key);
 	}
+	if (e == 0 && c->check)
+		e = check_uzip(src, d);
 	return (e);
 }

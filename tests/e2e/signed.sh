@@ -6,10 +6,13 @@
 # ("signature OK"), and refuses, with a diagnosis naming the key, the
 # example ISO that has no signature and an ISO whose rootfs.uzip.sig is
 # another key's.  live.sha256= is checked for a CD too (wrong: refused;
-# right: "sha256 OK").
+# right: "sha256 OK").  live.check=1 reads and decompresses the whole
+# image before use: a good CD passes, a CD whose rootfs.uzip has a corrupt
+# cluster is refused before anything mounts it.
 . "$(dirname "$0")/lib.sh"
 e2e_init
 e2e_need signify-openbsd signify-openbsd
+e2e_need perl perl-base
 
 mksigned() {
 	t=$IMG/signed.tmp
@@ -24,6 +27,16 @@ mksigned() {
 	    mkdir -p "$t/other" && cp "$t/live/rootfs.uzip" "$t/other/" &&
 	    cp "$t/other.sig" "$t/other/rootfs.uzip.sig" &&
 	    xorriso -as mkisofs -quiet -r -V SIGNED -o "$t/other.iso" "$t/other" &&
+	    mkdir -p "$t/corrupt" && cp "$LIVE/rootfs.uzip" "$t/corrupt/" &&
+	    perl -e '
+		open(my $f, "+<", $ARGV[0]) or die; binmode $f;
+		seek($f, 136, 0); read($f, my $b, 16);
+		my ($hi0, $lo0, $hi1, $lo1) = unpack("NNNN", $b);
+		my ($o0, $o1) = ($hi0 * 4294967296 + $lo0, $hi1 * 4294967296 + $lo1);
+		die "cluster 0 is empty\n" if $o1 <= $o0 + 16;
+		seek($f, $o0 + int(($o1 - $o0) / 2), 0);
+		print $f "\xde\xad\xbe\xef" x 4; close $f;' "$t/corrupt/rootfs.uzip" &&
+	    xorriso -as mkisofs -quiet -r -V LIVEROOT -o "$t/corrupt.iso" "$t/corrupt" &&
 	    mv "$t" "$IMG/signed"
 }
 e2e_once signed mksigned || { e2e_fail "building the signed images"; e2e_done; }
@@ -52,4 +65,13 @@ e2e_end 5 || :
 E2E_APPEND="live.sha256=$sha" e2e_boot goodsha -M pc -cdrom "$LIVE/live.iso"
 e2e_expect "liveroot: sha256 OK" 90 "goodsha: live.sha256= is checked for a CD too"
 e2e_expect_live none
+
+E2E_APPEND="rd.live.check" e2e_boot check -M pc -cdrom "$LIVE/live.iso"
+e2e_expect "liveroot: check: decompressing:" 90 "check: rd.live.check (live.check=1) decompressed the whole image before use"
+e2e_expect_live none
+
+E2E_ABORT="" E2E_APPEND="live.check=1" e2e_boot corrupt -M pc -cdrom "$S/corrupt.iso"
+e2e_expect "is damaged" 90 "corrupt: live.check=1 refuses a CD whose image has a corrupt cluster"
+e2e_reject "liveroot: mounted" "corrupt: nothing mounted the damaged image"
+e2e_end 5 || :
 e2e_done

@@ -326,7 +326,7 @@ test_key_iteration(void)
 		if (strcmp(key, "live.overlay") == 0)
 			saw_overlay = strcmp(buf, "33554432") == 0;
 	}
-	CHECK_EQ(i, 16);	/* live.geom is the 16th */
+	CHECK_EQ(i, 17);	/* live.check is the 17th */
 	CHECK(saw_probe);
 	CHECK(saw_overlay);
 }
@@ -395,18 +395,25 @@ test_other_tools(void)
 	CHECK_EQ(c.nnotes, 2);
 
 	/* what liveroot does not do is said, with what to use instead */
-	parsed(&c, "rd.live.check verify-checksums live-media=/dev/sdb "
+	parsed(&c, "rd.live.check");
+	CHECK_EQ(c.check, 1);
+	parsed(&c, "verify-checksums");
+	CHECK(has_note(&c, "mapped: verify-checksums (live-boot) -> "
+	    "live.check=1"));
+	parsed(&c, "live.check=1");
+	CHECK_EQ(c.check, 1);
+	CHECK_EQ(c.nproblems, 0);
+
+	parsed(&c, "live-media=/dev/sdb "
 	    "archisosearchuuid=2026 rd.live.dir=/LiveOS rd.shell=1 "
 	    "rd.live.foo=1 persistent");
-	CHECK(has_problem(&c, LIVE_P_UNSUPPORTED, "rd.live.check", "live.sha256="));
-	CHECK(has_problem(&c, LIVE_P_UNSUPPORTED, "verify-checksums", "live.sha256="));
 	CHECK(has_problem(&c, LIVE_P_UNSUPPORTED, "live-media", "live.label="));
 	CHECK(has_problem(&c, LIVE_P_UNSUPPORTED, "archisosearchuuid", "live.label="));
 	CHECK(has_problem(&c, LIVE_P_UNSUPPORTED, "rd.live.dir", "live.image="));
 	CHECK(has_problem(&c, LIVE_P_UNSUPPORTED, "rd.shell", "live.shell=1"));
 	CHECK(has_problem(&c, LIVE_P_UNSUPPORTED, "rd.live.foo", "liveroot-init(8)"));
 	CHECK(has_problem(&c, LIVE_P_UNSUPPORTED, "persistent", "live.persist="));
-	CHECK_EQ(c.nproblems, 8);
+	CHECK_EQ(c.nproblems, 6);
 
 	/* many: counted beyond the array, never lost silently */
 	parsed(&c, "toram toram toram toram toram toram toram toram toram "
