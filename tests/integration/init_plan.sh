@@ -52,7 +52,7 @@ check freebsd 0 "handoff: decided by the source found: reroot to /sbin/init if t
 check unknown 1 "unknown: live.lable: unknown key" -- "live.lable=X"
 check bad-size 1 "live.overlay=lots: not a size" -- "live.overlay=lots"
 check bad-probe 1 "'floppy' is not a strategy" -- "live.probe=local,floppy"
-check pubkey 0 "live.pubkey     /k.pem" -- "live.pubkey=/k.pem"
+check pubkey 0 "live.pubkey    /k.pem" -- "live.pubkey=/k.pem"
 check pubkey-relative 1 "live.pubkey=k.pem: needs an absolute path" -- "live.pubkey=k.pem"
 check other-tools 1 "ignored: live-media=/dev/sdb (live-boot); liveroot: give live.label=" -- \
     "boot=live toram live-media=/dev/sdb"
