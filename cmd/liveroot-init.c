@@ -25,7 +25,10 @@
  * while PID 1, and with it the kernel's idea of "/", stays in the
  * initramfs, so a kernel-context firmware load cannot see the live root.
  *
- * Single-threaded: every thread lives in the forked NBD server process.
+ * Single-threaded but for the module loader's pool, which loads nbd and
+ * ext4 while the probe runs and is joined (lri_modules_wait) before the
+ * server process is forked or the rescue shell runs; every other thread
+ * lives in the forked NBD server process.
  *
  * Run as anything but PID 1 it refuses, except `liveroot-init --version`
  * and `--help`; `liveroot init-plan` shows the config and the plan without
@@ -60,6 +63,8 @@
 
 static struct live_config cfg;
 static struct lri_devs devs;
+static struct lri_mods *mods;
+static double t_start;		/* uptime as main starts: the "init" line */
 static char **main_argv;
 
 /* What the search saw (the diagnostic block reports it); os_param. */
@@ -122,6 +127,7 @@ cb_immediate(void *arg, enum live_strategy s, const struct live_config *c,
 		return (validate(lri_strategy_preload(c, &seen, out, d),
 		    c->image, out, d));
 	case LIVE_S_NET:
+		lri_modules_need(mods, "af_packet");	/* for udhcpc */
 		o = lri_strategy_net(c, &seen, out, d);
 		return (validate(o, seen.net_url, out, d));
 	default:
@@ -238,6 +244,7 @@ rest_forever(void)
 static void __attribute__((noreturn))
 fail(void)
 {
+	lri_modules_wait(mods);
 	lri_rescue(cfg.shell);
 }
 
@@ -419,10 +426,14 @@ boot_start(void)
 	if ((e = lri_devs_open(&devs)) != 0)
 		lri_log("uevent socket: %s; polling /sys/class/block instead",
 		    strerror(e));
-	(void)lri_modules_load(INITRAMFS_MODULES, &ms);
+	(void)lri_modules_start(INITRAMFS_MODULES, &mods);
+	devs.mods = mods;
+	lri_modules_stats(mods, &ms);
 	lri_log("modules: %u loaded, %u already present, %u built in, %u "
-	    "missing, %u failed", ms.loaded, ms.present, ms.builtin,
-	    ms.missing, ms.failed);
+	    "missing, %u failed; %u listed drivers no device asked for; %u "
+	    "loading in the background (%.2f s)", ms.loaded, ms.present,
+	    ms.builtin, ms.missing, ms.failed, ms.unasked, ms.background,
+	    ms.seconds);
 	(void)lri_devs_scan(&devs);
 	lri_os_param_read(&seen, &vparam, &vparam_len);
 	return (lri_ram_bytes());
@@ -480,6 +491,7 @@ main(int argc, char **argv)
 	struct diag d;
 	uint64_t ram, size = 0;
 	pid_t server = 0, child;
+	enum fmt_fs rootfs;
 	int e, uz = -1;
 
 	if (argc > 1 && strcmp(argv[1], "--version") == 0) {
@@ -498,6 +510,7 @@ main(int argc, char **argv)
 		return (2);
 	}
 	main_argv = argv;
+	t_start = lri_uptime();
 	ram = boot_start();
 	find_root(&src, ram);
 	diag_clear(&d);
@@ -508,8 +521,11 @@ main(int argc, char **argv)
 
 	/* The stack the plan describes: what init-plan prints is what runs. */
 	plan_build(&cfg, &src, -1, ram, PLAN_LINUX, &plan);
+	rootfs = lri_root_fs(&plan, src.bdev);	/* squashfs: no rowr */
+	plan_set_rootfs(&plan, rootfs);
 	memset(&so, 0, sizeof(so));
 	plan_stack_spec(&plan, &so.spec);
+	lri_modules_wait(mods);		/* nbd and ext4; no threads at fork */
 	so.blksize = plan.nbd_blksize;
 	so.nbd_dev = plan.nbd_dev;
 	so.argv = main_argv;
@@ -528,30 +544,34 @@ main(int argc, char **argv)
 		fail();
 	}
 	plan_build(&cfg, &src, uz, ram, PLAN_LINUX, &plan);
+	plan_set_rootfs(&plan, rootfs);
 	plan_lines(&plan, plan_log, NULL);
 	lri_log("nbd: %s up, %llu bytes (%s, overlay cap %llu bytes), server "
 	    "pid %d", plan.nbd_dev, (unsigned long long)size, uz ? "uzip" :
 	    "raw", (unsigned long long)plan.overlay_cap, (int)server);
 
 	diag_clear(&d);
-	if ((e = lri_mount_root(plan.nbd_dev, plan.fstype, plan.newroot,
+	if ((e = fmt_fs_readonly(plan.rootfs) ?
+	    lri_mount_readonly_root(&plan, main_argv, &d) :
+	    lri_mount_root(plan.nbd_dev, plan.fstype, plan.newroot,
 	    &d)) != 0) {
 		lri_log("%s", d.msg);
 		lri_log("hint: the root image on %s was found and served but "
 		    "its file system does not mount: %s", src.device,
 		    e == EIO ? "the image is damaged (the nbd server's lines "
 		    "above name the cluster); rebuild or re-download it" :
-		    "it must hold an ext4 file system (liveroot mklive makes "
-		    "one)");
+		    "it must hold an ext4 (liveroot mklive makes one), xfs, "
+		    "btrfs, f2fs, squashfs or erofs file system");
 		fail();
 	}
-	lri_log("mounted %s on %s", plan.nbd_dev, plan.newroot);
-	{
+	lri_log("mounted %s on %s", plan_root_dev(&plan) ? plan_root_dev(&plan)
+	    : "overlayfs", plan.newroot);
+	if (plan_root_dev(&plan) != NULL) {
 		uint64_t res = 0;
 		char where[300];
 
 		diag_clear(&d);
-		if (lri_overlay_reserve(plan.newroot, plan.nbd_dev,
+		if (lri_overlay_reserve(plan.newroot, plan_root_dev(&plan),
 		    plan.overlay_cap, &res, where, sizeof(where), &d) != 0)
 			lri_log("overlay: %s (a full overlay will show as I/O "
 			    "errors, not ENOSPC)", d.msg);
@@ -562,6 +582,15 @@ main(int argc, char **argv)
 			    "overlay is full", (unsigned long long)
 			    (plan.overlay_cap >> 20), (unsigned long long)
 			    (res >> 20), where + strlen(plan.newroot));
+	}
+	{
+		struct lri_mod_stats ms;
+
+		lri_modules_stats(mods, &ms);
+		lri_log("init %.2f s (modules %.2f s: %u loaded, %u already "
+		    "present, %u built in, %u missing, %u failed)",
+		    lri_uptime() - t_start, ms.seconds, ms.loaded, ms.present,
+		    ms.builtin, ms.missing, ms.failed);
 	}
 	if (plan.handoff == LIVE_HANDOFF_CHROOT) {
 		diag_clear(&d);

@@ -16,7 +16,7 @@ libnbd-bin libnbd-dev nbdkit qemu-utils qemu-system-x86 socat nginx-light busybo
 libsodium-dev signify-openbsd
 linux-headers-amd64 cpio kmod curl ca-certificates openssl lld
 grub-common grub-pc-bin grub-efi-amd64-bin grub-efi-amd64-signed shim-signed ovmf man-db ntfs-3g
-erofs-utils xfsprogs btrfs-progs f2fs-tools
+erofs-utils xfsprogs btrfs-progs f2fs-tools debootstrap
 "
 # Peers that only the benchmarks run (bench/*/run.sh call this with --bench).
 BENCH_PKGS="dracut-core dracut-live dracut-network debootstrap"

@@ -19,6 +19,18 @@
  * The plan is plain data: source -> [toram] -> uzip -> rowr (RAM upper,
  * capped) -> nbd -> mount -> hand-off.  It is built before the probe (the
  * source still unknown: init-plan prints that) and again after it.
+ *
+ * The root image's file system (fmt_fs.h, by its magic after uzip) picks
+ * the shape on Linux: a block file system the kernel writes (ext4, xfs,
+ * btrfs, f2fs) gets the rowr overlay as above; a read-only one (squashfs,
+ * erofs) is served read-only (no rowr), mounted read-only on
+ * PLAN_LOWER_DIR, and an overlayfs with its upper in a tmpfs on
+ * PLAN_RW_DIR, capped at the overlay cap, is the root (as live-boot
+ * does).  A squashfs holding LiveOS/rootfs.img (dracut's layout) is only
+ * the container: that file is the root, through rowr on PLAN_INNER_DEV
+ * (a block-level overlay, as dracut's dm-snapshot).  Both mount points sit
+ * under /run, which the hand-off moves into the live root, so they stay
+ * visible there.
  */
 #ifndef LIVEROOT_CHAIN_H
 #define LIVEROOT_CHAIN_H
@@ -28,6 +40,7 @@
 
 #include "bdev.h"
 #include "config.h"
+#include "fmt_fs.h"
 #include "diag.h"
 #include "stack.h"
 
@@ -97,6 +110,11 @@ void	probe_source_clear(struct probe_source *s);	/* drops s->bdev */
 
 enum plan_platform { PLAN_LINUX = 0, PLAN_FREEBSD };
 
+#define PLAN_LOWER_DIR	"/run/liveroot/lower"	/* read-only root */
+#define PLAN_RW_DIR	"/run/liveroot/rw"	/* tmpfs: upper/, work/ */
+#define PLAN_INNER_DEV	"/dev/nbd1"		/* dracut's rootfs.img */
+#define PLAN_DRACUT_IMAGE "LiveOS/rootfs.img"	/* inside the squashfs */
+
 struct live_plan {
 	enum plan_platform	platform;
 	int			have_source;
@@ -116,6 +134,16 @@ struct live_plan {
 	enum live_handoff	handoff;	/* resolved: never AUTO */
 	char			init[256];
 	int			shell;
+	/* The root image's file system (plan_set_rootfs): FMT_FS_UNKNOWN
+	 * until it was read, then the image's (after uzip). */
+	enum fmt_fs		rootfs;
+	/* A read-only root: -1 look for PLAN_DRACUT_IMAGE in it at boot,
+	 * 1 it is there (plan_set_inner) and is the root, 0 it is not. */
+	int			inner;
+	enum fmt_fs		innerfs;
+	char			lowerdir[64];
+	char			rwdir[64];
+	char			inner_dev[32];
 };
 
 /*
@@ -133,6 +161,34 @@ void	plan_build(const struct live_config *c, const struct probe_source *src,
  * (liveroot-init's NBD server) are made of.
  */
 void	plan_stack_spec(const struct live_plan *p, struct stack_spec *s);
+
+/*
+ * The root image's file system, once read: fstype becomes its kernel name;
+ * a read-only kind (squashfs, erofs) drops the rowr layer (plan_stack_spec)
+ * and is looked into for PLAN_DRACUT_IMAGE (inner = -1).  FMT_FS_UNKNOWN
+ * keeps today's ext4 plan.
+ */
+void	plan_set_rootfs(struct live_plan *p, enum fmt_fs fs);
+/* A read-only root holds the dracut image (fs: its file system) or not. */
+void	plan_set_inner(struct live_plan *p, int found, enum fmt_fs fs);
+/* 1 when the root is the read-only image itself with an overlayfs. */
+int	plan_uses_overlayfs(const struct live_plan *p);
+/* The device mounted on newroot (nbd_dev, or inner_dev for dracut's);
+ * NULL when an overlayfs is the root. */
+const char *plan_root_dev(const struct live_plan *p);
+/*
+ * The stack of dracut's rootfs.img (the file, raw): rowr over a RAM upper
+ * of the overlay cap, as the main stack of a writable root.
+ */
+void	plan_inner_spec(const struct live_plan *p, struct stack_spec *s);
+/*
+ * Read the file system of img as the plan's stack exposes it (through
+ * uzip when p->uzip says so or the magic says so; one cluster cached, no
+ * thread) into *fs; img stays the caller's.  0, or an error with d set
+ * (a damaged uzip image).
+ */
+int	plan_detect_fs(struct bdev *img, const struct live_plan *p,
+	    enum fmt_fs *fs, struct diag *d);
 
 /* The plan as numbered text lines ("1. source: ..."), one call per line. */
 void	plan_lines(const struct live_plan *p,

@@ -6,7 +6,11 @@
  * /lib/modules/KVER; one built into the kernel (modules.builtin) or absent
  * is said and skipped.  The list liveroot-init loads goes to
  * INITRAMFS_MODULES ("name [args]" lines, in the order asked), then
- * `depmod -b` writes the initramfs' own modules.dep.
+ * `depmod -b` writes the initramfs' own modules.dep and modules.alias:
+ * liveroot-init loads a listed driver only when a device's modalias
+ * matches one of its aliases there (the staged set is the same either
+ * way), so an initramfs without modules.alias is said (it still boots,
+ * loading every listed module).
  */
 #include <sys/stat.h>
 
@@ -168,8 +172,15 @@ mk_stage_modules(struct mk *m)
 	if ((e = mod_meta(m, &f)) != 0 ||
 	    (e = os_write_file(p, list, ll, 0644, m->d)) != 0)
 		goto out;
-	if ((e = mk_run(m, argv, NULL, 0, 0, m->d)) != 0)
+	if ((e = mk_run(m, argv, NULL, 0, 0, m->d)) != 0) {
 		diag_prefix(m->d, "depmod for the initramfs: ");
+		goto out;
+	}
+	if (os_path_join(p, sizeof(p), f.sdir, "modules.alias") == 0 &&
+	    access(p, R_OK) != 0)
+		mk_step(m, "depmod wrote no modules.alias in %s: liveroot-init "
+		    "will load every listed driver, not only those a device "
+		    "asks for", f.sdir);
 out:
 	free(f.dep);
 	free(f.builtin);

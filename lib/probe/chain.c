@@ -11,6 +11,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <liveroot/chain.h>
@@ -215,6 +216,93 @@ plan_build(const struct live_config *c, const struct probe_source *src,
 		p->handoff = LIVE_HANDOFF_SWITCH_ROOT;
 	snprintf(p->init, sizeof(p->init), "%s", c->init);
 	p->shell = c->shell;
+	p->rootfs = FMT_FS_UNKNOWN;
+	p->innerfs = FMT_FS_UNKNOWN;
+	snprintf(p->lowerdir, sizeof(p->lowerdir), "%s", PLAN_LOWER_DIR);
+	snprintf(p->rwdir, sizeof(p->rwdir), "%s", PLAN_RW_DIR);
+	snprintf(p->inner_dev, sizeof(p->inner_dev), "%s", PLAN_INNER_DEV);
+}
+
+void
+plan_set_rootfs(struct live_plan *p, enum fmt_fs fs)
+{
+	p->rootfs = fs;
+	p->inner = 0;
+	p->innerfs = FMT_FS_UNKNOWN;
+	if (p->platform != PLAN_LINUX || fs == FMT_FS_UNKNOWN)
+		return;
+	snprintf(p->fstype, sizeof(p->fstype), "%s", fmt_fs_name(fs));
+	if (fmt_fs_readonly(fs))
+		p->inner = -1;
+}
+
+void
+plan_set_inner(struct live_plan *p, int found, enum fmt_fs fs)
+{
+	if (!fmt_fs_readonly(p->rootfs))
+		return;
+	p->inner = found ? 1 : 0;
+	p->innerfs = found ? fs : FMT_FS_UNKNOWN;
+}
+
+int
+plan_uses_overlayfs(const struct live_plan *p)
+{
+	return (p->platform == PLAN_LINUX && fmt_fs_readonly(p->rootfs) &&
+	    p->inner != 1);
+}
+
+const char *
+plan_root_dev(const struct live_plan *p)
+{
+	if (p->platform == PLAN_LINUX && fmt_fs_readonly(p->rootfs))
+		return (p->inner == 1 ? p->inner_dev : NULL);
+	return (p->nbd_dev);
+}
+
+void
+plan_inner_spec(const struct live_plan *p, struct stack_spec *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->uzip = STACK_UZIP_NO;
+	s->upper = STACK_UPPER_RAM;
+	s->ram_cap = p->overlay_cap;
+	s->granule = p->granule;
+}
+
+int
+plan_detect_fs(struct bdev *img, const struct live_plan *p, enum fmt_fs *fs,
+    struct diag *d)
+{
+	struct stack_spec s;
+	struct bdev *b;
+	unsigned char *buf;
+	size_t len;
+	int error;
+
+	*fs = FMT_FS_UNKNOWN;
+	plan_stack_spec(p, &s);
+	s.upper = STACK_UPPER_NONE;
+	s.flags = STACK_READONLY;
+	s.cache = 1;
+	s.workers = 1;
+	bdev_ref(img);		/* stack_open_on consumes this reference */
+	if ((error = stack_open_on(img, &s, &b, NULL, d)) != 0)
+		return (error);
+	len = bdev_size(b) < FMT_FS_PROBE_LEN ? (size_t)bdev_size(b) :
+	    FMT_FS_PROBE_LEN;
+	if ((buf = malloc(len ? len : 1)) == NULL) {
+		bdev_destroy(b);
+		return (diag_set(d, ENOMEM, "out of memory reading the root "
+		    "image's file system"));
+	}
+	if ((error = bdev_read(b, buf, len, 0, d)) == 0)
+		*fs = fmt_fs_detect(buf, len);
+	else
+		diag_prefix(d, "reading the root image's file system: ");
+	free(buf);
+	bdev_destroy(b);
+	return (error);
 }
 
 static void LR_PRINTF(4, 5)
@@ -238,9 +326,84 @@ plan_stack_spec(const struct live_plan *p, struct stack_spec *s)
 	memset(s, 0, sizeof(*s));
 	s->uzip = p->uzip == 1 ? STACK_UZIP_YES : p->uzip == 0 ?
 	    STACK_UZIP_NO : STACK_UZIP_AUTO;
+	if (p->platform == PLAN_LINUX && fmt_fs_readonly(p->rootfs)) {
+		/* Served as it is: the overlay is above the file system. */
+		s->upper = STACK_UPPER_NONE;
+		s->flags = STACK_READONLY;
+		return;
+	}
 	s->upper = STACK_UPPER_RAM;
 	s->ram_cap = p->overlay_cap;
 	s->granule = p->granule;
+}
+
+/* The rowr line: the spec of the writable root's stack, as printed. */
+static void
+rowr_line(const struct live_plan *p, void (*line)(void *, const char *),
+    void *arg, unsigned *n)
+{
+	struct stack_spec ss;
+	char a[32], b[32];
+
+	if (p->platform == PLAN_LINUX && fmt_fs_readonly(p->rootfs))
+		plan_inner_spec(p, &ss);
+	else
+		plan_stack_spec(p, &ss);
+	probe_human(ss.ram_cap, a, sizeof(a));
+	probe_human(p->ram_bytes, b, sizeof(b));
+	emit(line, arg, n, "rowr: RAM upper capped at %s (%" PRIu64
+	    " bytes; RAM %s), granule %u", a, ss.ram_cap, b, ss.granule);
+}
+
+/*
+ * A read-only root (squashfs, erofs): served read-only, mounted read-only,
+ * then dracut's rootfs.img in it or an overlayfs.  Before the image was
+ * read (rootfs unknown) this is the alternative to the writable plan.
+ */
+static void
+readonly_lines(const struct live_plan *p,
+    void (*line)(void *, const char *), void *arg, unsigned *n)
+{
+	char a[32];
+
+	probe_human(p->overlay_cap, a, sizeof(a));
+	if (p->rootfs == FMT_FS_UNKNOWN) {
+		emit(line, arg, n, "or, a squashfs or erofs image: no rowr; "
+		    "%s served read-only, mounted read-only on %s; its %s "
+		    "(dracut) is the root through rowr on %s if present, "
+		    "else an overlayfs on %s with a tmpfs upper capped at %s "
+		    "on %s", p->nbd_dev, p->lowerdir, PLAN_DRACUT_IMAGE,
+		    p->inner_dev, p->newroot, a, p->rwdir);
+		return;
+	}
+	emit(line, arg, n, "file system: %s, read-only: no rowr; %s",
+	    p->fstype, p->inner == 1 ? "a container of the root image" :
+	    "an overlayfs makes the root writable");
+	emit(line, arg, n, "nbd: serve the image read-only to the kernel on "
+	    "%s (socketpair; server process outlives the hand-off)",
+	    p->nbd_dev);
+	emit(line, arg, n, "mount: %s %s read-only on %s", p->fstype,
+	    p->nbd_dev, p->lowerdir);
+	if (p->inner == 1) {
+		emit(line, arg, n, "dracut: %s/%s (%s) is the root", p->lowerdir,
+		    PLAN_DRACUT_IMAGE, fmt_fs_name(p->innerfs));
+		rowr_line(p, line, arg, n);
+		emit(line, arg, n, "nbd: serve the stack to the kernel on %s "
+		    "(socketpair; server process outlives the hand-off)",
+		    p->inner_dev);
+		emit(line, arg, n, "mount: %s %s on %s",
+		    fmt_fs_name(p->innerfs), p->inner_dev, p->newroot);
+		return;
+	}
+	if (p->inner == -1)
+		emit(line, arg, n, "dracut: if %s/%s exists, it is the root "
+		    "instead (rowr capped at %s, %s, mounted on %s)",
+		    p->lowerdir, PLAN_DRACUT_IMAGE, a, p->inner_dev,
+		    p->newroot);
+	emit(line, arg, n, "overlayfs: tmpfs capped at %s (%" PRIu64
+	    " bytes) on %s for upper/ and work/; overlay lowerdir=%s on %s "
+	    "(both stay visible in the live root under /run/liveroot)", a,
+	    p->overlay_cap, p->rwdir, p->lowerdir, p->newroot);
 }
 
 void
@@ -248,7 +411,7 @@ plan_lines(const struct live_plan *p, void (*line)(void *, const char *),
     void *arg)
 {
 	struct stack_spec ss;
-	char order[80], a[32], b[32];
+	char order[80], a[32];
 	unsigned n = 0;
 	size_t i, o = 0;
 
@@ -277,19 +440,28 @@ plan_lines(const struct live_plan *p, void (*line)(void *, const char *),
 	else
 		emit(line, arg, &n, "uzip: if the image starts with the uzip "
 		    "magic");
-	probe_human(ss.ram_cap, a, sizeof(a));
-	probe_human(p->ram_bytes, b, sizeof(b));
-	emit(line, arg, &n, "rowr: RAM upper capped at %s (%" PRIu64
-	    " bytes; RAM %s), granule %u", a, ss.ram_cap, b, ss.granule);
-	if (p->platform == PLAN_LINUX) {
-		emit(line, arg, &n, "nbd: serve the stack to the kernel on %s "
-		    "(socketpair; server process outlives the hand-off)",
-		    p->nbd_dev);
-		emit(line, arg, &n, "mount: %s %s on %s", p->fstype,
-		    p->nbd_dev, p->newroot);
-	} else {
-		emit(line, arg, &n, "geom: %s", p->nbd_dev);
-		emit(line, arg, &n, "mount: %s on %s", p->fstype, p->newroot);
+	if (p->platform == PLAN_LINUX && fmt_fs_readonly(p->rootfs))
+		readonly_lines(p, line, arg, &n);
+	else {
+		rowr_line(p, line, arg, &n);
+		if (p->platform == PLAN_LINUX) {
+			emit(line, arg, &n, "nbd: serve the stack to the "
+			    "kernel on %s (socketpair; server process outlives "
+			    "the hand-off)", p->nbd_dev);
+			if (p->rootfs == FMT_FS_UNKNOWN) {
+				emit(line, arg, &n, "mount: %s %s on %s (or "
+				    "xfs, btrfs, f2fs: the image's file system "
+				    "by its magic)", p->fstype, p->nbd_dev,
+				    p->newroot);
+				readonly_lines(p, line, arg, &n);
+			} else
+				emit(line, arg, &n, "mount: %s %s on %s",
+				    p->fstype, p->nbd_dev, p->newroot);
+		} else {
+			emit(line, arg, &n, "geom: %s", p->nbd_dev);
+			emit(line, arg, &n, "mount: %s on %s", p->fstype,
+			    p->newroot);
+		}
 	}
 	emit(line, arg, &n, "handoff: %s to %s%s",
 	    config_handoff_name(p->handoff), p->init,

@@ -10,6 +10,11 @@
  * new.  loop, ram, nbd and zram devices are the machine's own and ignored.
  * devtmpfs has made /dev/NAME before the kernel sends the event.  The
  * message itself is read by fmt_uevent_parse (lib/fmt/uevent.c).
+ *
+ * Every "add" event of any subsystem that carries a MODALIAS= (a USB
+ * device behind xhci, a SCSI disk behind usb_storage) is handed to the
+ * module loader (modules.c, ds->mods), and what it asks for is loaded
+ * before lri_devs_wait returns: the disk it brings is the next event.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -24,6 +29,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <liveroot/fmt_modalias.h>
 #include <liveroot/fmt_uevent.h>
 
 #include "lrinit.h"
@@ -159,7 +165,12 @@ lri_devs_event(struct lri_devs *ds, const void *msg, size_t len)
 {
 	struct fmt_uevent ev;
 	struct lri_dev *d;
+	const char *alias;
+	size_t alen;
 
+	if (ds->mods != NULL &&
+	    fmt_modalias_uevent(msg, len, &alias, &alen) == 0)
+		lri_modules_note(ds->mods, alias, alen);
 	if (fmt_uevent_parse(msg, len, &ev) != 0)
 		return (0);
 	if (ev.action == FMT_UEVENT_REMOVE) {
@@ -191,6 +202,8 @@ lri_devs_wait(struct lri_devs *ds, int timeout_ms)
 		while (slept < timeout_ms) {
 			usleep(100 * 1000);
 			slept += 100;
+			lri_modules_rescan(ds->mods);
+			(void)lri_modules_flush(ds->mods);
 			if ((n = lri_devs_scan(ds)) > 0)
 				return (n);
 		}
@@ -207,6 +220,7 @@ lri_devs_wait(struct lri_devs *ds, int timeout_ms)
 			continue;
 		if (r < 0 && errno == ENOBUFS) {
 			/* Overflow: what we missed is in /sys. */
+			lri_modules_rescan(ds->mods);
 			n += lri_devs_scan(ds);
 			continue;
 		}
@@ -214,5 +228,6 @@ lri_devs_wait(struct lri_devs *ds, int timeout_ms)
 			break;
 		n += lri_devs_event(ds, buf, (size_t)r);
 	}
+	(void)lri_modules_flush(ds->mods);
 	return (n);
 }

@@ -12,7 +12,9 @@
  * decision that needs no kernel (config, order, plan, retries, hints)
  * lives in lib/probe.
  *
- * PID 1 stays single-threaded: every thread (uzip workers, NBD workers,
+ * PID 1 is single-threaded but for the module loader's pool (modules.c),
+ * which never logs and is joined by lri_modules_wait before the server
+ * process is forked; every other thread (uzip workers, NBD workers,
  * NBD_DO_IT) lives in the forked server process.
  */
 #ifndef LIVEROOT_LRINIT_H
@@ -39,13 +41,40 @@ double	lri_uptime(void);
 int	lri_log_save(const char *path);
 extern int lri_debug;
 
-/* --- modules.c --------------------------------------------------------- */
+/* --- modules.c: what the devices ask for, in parallel ------------------ */
 struct lri_mod_stats {
 	unsigned	loaded, present, builtin, missing, failed;
+	unsigned	unasked;	/* listed drivers no device asked for */
+	unsigned	background;	/* still loading in the background */
+	double		seconds;	/* time the caller waited for loads */
 };
-/* Load every module named in list_path (one a line, args after the name)
- * with its dependencies from /lib/modules/KVER/modules.dep. */
-int	lri_modules_load(const char *list_path, struct lri_mod_stats *st);
+struct lri_mods;
+/*
+ * Read list_path (one module a line, args after the name) and, under
+ * /lib/modules/KVER, modules.dep and modules.alias; load every staged
+ * module the modalias of a device in /sys asks for (coldplug), each with
+ * its dependencies and once, by a pool of threads joined before the
+ * return, /sys scanned again until no new device asks for more; then
+ * start loading the listed modules no device alias names (nbd, ext4, ...)
+ * in the background: lri_modules_wait joins those threads, and must be
+ * called before anything needs them or forks a child that does more than
+ * exec.  *mp is the table for the calls below (NULL when nothing could be
+ * read; every call accepts NULL).
+ */
+int	lri_modules_start(const char *list_path, struct lri_mods **mp);
+/* Wait for the background's loads (their threads end). */
+void	lri_modules_wait(struct lri_mods *m);
+/* Load the module name now if it is staged and not loaded yet (af_packet
+ * before udhcpc), from the background's queue if it is there. */
+void	lri_modules_need(struct lri_mods *m, const char *name);
+/* A new device's modalias (a uevent's MODALIAS=): queue what it asks for. */
+void	lri_modules_note(struct lri_mods *m, const char *alias, size_t len);
+/* Look at /sys again (after a lost uevent): queue what is new. */
+void	lri_modules_rescan(struct lri_mods *m);
+/* Load what new devices asked for (helpers joined): the number loaded. */
+unsigned lri_modules_flush(struct lri_mods *m);
+void	lri_modules_stats(struct lri_mods *m, struct lri_mod_stats *st);
+void	lri_modules_free(struct lri_mods *m);
 
 /* --- devices.c: block devices by uevent -------------------------------- */
 #define LRI_MAXDEV	128
@@ -67,6 +96,7 @@ struct lri_dev {
 
 struct lri_devs {
 	int		fd;		/* netlink uevent socket, -1 if none */
+	struct lri_mods	*mods;		/* modaliases of new devices go here */
 	struct lri_dev	dev[LRI_MAXDEV];
 	size_t		n;
 	double		wait_start, wait_end;
@@ -101,6 +131,22 @@ int	lri_stack_start(struct bdev *img, const struct lri_stack_opts *o,
 /* --- handoff.c ---------------------------------------------------------- */
 int	lri_mount_root(const char *dev, const char *fstype, const char *dir,
 	    struct diag *d);
+/* The root image's file system through the plan's stack (logged); unknown
+ * when it cannot be read. */
+enum fmt_fs lri_root_fs(const struct live_plan *p, struct bdev *img);
+/*
+ * A read-only root (p->rootfs squashfs or erofs, served on p->nbd_dev):
+ * mounted read-only on p->lowerdir; dracut's LiveOS/rootfs.img in it is
+ * served through rowr on p->inner_dev (a second server process) and
+ * mounted on p->newroot, else an overlayfs (tmpfs upper capped at
+ * p->overlay_cap on p->rwdir) is.  p->inner says which.
+ */
+int	lri_mount_readonly_root(struct live_plan *p, char **argv,
+	    struct diag *d);
+/* overlayfs on newroot: lowerdir lower, upper/ and work/ in a tmpfs of cap
+ * bytes mounted on rwdir. */
+int	lri_mount_overlay(const char *lower, const char *rwdir, uint64_t cap,
+	    const char *newroot, struct diag *d);
 /*
  * Make the file system run out of space before the RAM overlay does: the
  * kernel's nbd driver turns the overlay's ENOSPC into EIO (and ext4 then
@@ -118,6 +164,14 @@ int	lri_switch_root(const char *newroot, const char *init, struct diag *d);
 /* A child chroots and execs init; PID 1 keeps waiting.  Returns the pid. */
 int	lri_chroot_child(const char *newroot, const char *init, pid_t *pid,
 	    struct diag *d);
+
+/*
+ * systemd's return to the initramfs at shutdown: /run/initramfs/shutdown
+ * (the static program of shutdown.c, carried inside liveroot-init) and the
+ * mount points systemd binds into /run/initramfs.  lri_switch_root calls
+ * it while /run is the initramfs'.
+ */
+int	lri_shutdown_prepare(struct diag *d);
 
 /* --- netup.c ------------------------------------------------------------ */
 /* Bring up lo and every interface, run udhcpc until one gets a lease

@@ -5,8 +5,14 @@
  * PID 1 forks the server process, which owns everything with threads:
  *   image bytes -> uzip -> rowr (RAM upper, capped), as the plan's stack
  *   spec says (stack_open_on) -> NBD server on one end of a socketpair;
- *   the other end goes to the kernel with NBD_SET_SOCK and a thread sits
- *   in NBD_DO_IT.  Block size and flags come from the plan and the stack.
+ *   the other end goes to the kernel by netlink (NBD_CMD_CONNECT, nbdnl.c:
+ *   no thread of ours sleeps in the kernel, so systemd-shutdown's
+ *   kill(-1, SIGSTOP) cannot make the kernel tear the device down), or,
+ *   when the kernel has no "nbd" genetlink family, with NBD_SET_SOCK and a
+ *   thread in NBD_DO_IT (said on the console).  Block size and flags come
+ *   from the plan and the stack.  When the kernel disconnects (the
+ *   shutdown program of shutdown.c does), the server flushes the stack and
+ *   exits.
  * The server reports "OK <size> <uzip>" or "ERR <message>" on a pipe and
  * then serves for the life of the system: it must outlive switch_root, so
  * it locks its memory (MCL_ONFAULT: pages shared copy-on-write with PID 1
@@ -40,6 +46,7 @@
 #include <liveroot/stack.h>
 
 #include "lrinit.h"
+#include "nbdnl.h"
 
 #ifndef PR_SET_IO_FLUSHER
 #define PR_SET_IO_FLUSHER 57
@@ -49,6 +56,7 @@
 #endif
 
 static int doit_fd = -1;
+static pthread_t doit_th;
 
 /*
  * errlog: a pass-through layer on top of the stack that puts the first
@@ -202,6 +210,65 @@ report(int fd, const char *fmt, ...)
 	(void)!write(fd, buf, (size_t)n);
 }
 
+/* "/dev/nbdN" -> N, or -1. */
+static long
+nbd_index(const char *dev)
+{
+	const char *p = strrchr(dev, '/');
+	char *end;
+	long n;
+
+	p = p != NULL ? p + 1 : dev;
+	if (strncmp(p, "nbd", 3) != 0 || p[3] < '0' || p[3] > '9')
+		return (-1);
+	n = strtol(p + 3, &end, 10);
+	return (*end == '\0' && n >= 0 && n < 1 << 20 ? n : -1);
+}
+
+/* NBD_CMD_CONNECT (nbdnl.c); ENOENT: no netlink interface, use ioctls. */
+static int
+attach_netlink(const char *dev, uint64_t size, uint32_t blksize,
+    unsigned long flags, int kside, struct diag *d)
+{
+	struct lri_nbdnl_connect c;
+	long idx;
+
+	if ((idx = nbd_index(dev)) < 0)
+		return (diag_set(d, ENOENT, "%s is not named /dev/nbdN",
+		    dev));
+	memset(&c, 0, sizeof(c));
+	c.index = (uint32_t)idx;
+	c.size = size;
+	c.blksize = blksize;
+	c.flags = flags;
+	c.sockfd = (uint32_t)kside;
+	return (lri_nbdnl_attach(&c, d));
+}
+
+/*
+ * Serve until the kernel disconnects (a shutdown: NBD_CMD_DISC after its
+ * flush), then flush the stack so whatever it writes through is on its
+ * medium before the process exits.
+ */
+static void __attribute__((noreturn))
+serve(struct nbd_server *srv, struct bdev *rw, int sside)
+{
+	struct diag d;
+	int e, fe;
+
+	diag_clear(&d);
+	e = nbd_server_serve_fd(srv, sside, 0, &d);
+	lri_log("nbd server: connection ended (%s)", e ? d.msg : "orderly");
+	if (doit_fd >= 0)
+		pthread_join(doit_th, NULL);
+	diag_clear(&d);
+	if ((fe = bdev_flush(rw, &d)) != 0)
+		lri_log("nbd server: flushing the root stack: %s", d.msg);
+	else
+		lri_log("nbd server: root stack flushed; exiting");
+	_exit(e || fe ? 1 : 0);
+}
+
 static void
 server_main(struct bdev *img, const struct lri_stack_opts *o, int rep,
     int kside, int sside)
@@ -212,7 +279,6 @@ server_main(struct bdev *img, const struct lri_stack_opts *o, int rep,
 	struct diag d;
 	unsigned long flags;
 	uint32_t blksize;
-	pthread_t th;
 	int nbd, uz = 0, e;
 
 	diag_clear(&d);
@@ -244,6 +310,28 @@ server_main(struct bdev *img, const struct lri_stack_opts *o, int rep,
 	    NBD_FLAG_SEND_TRIM;
 	if (rw->readonly)
 		flags |= NBD_FLAG_READ_ONLY;
+	/* Netlink first; no fd of the device may be open (EBUSY). */
+	if ((e = attach_netlink(o->nbd_dev, bdev_size(rw), blksize, flags,
+	    kside, &d)) == 0) {
+		close(kside);
+		if ((e = nbd_server_new(rw, &no, &srv, &d)) != 0) {
+			report(rep, "ERR nbd server: %s", d.msg);
+			_exit(1);
+		}
+		harden();
+		report(rep, "OK %llu %d", (unsigned long long)bdev_size(rw),
+		    uz);
+		close(rep);
+		serve(srv, rw, sside);
+	}
+	if (e != ENOENT) {
+		report(rep, "ERR %s: %s", o->nbd_dev, d.msg);
+		_exit(1);
+	}
+	lri_log("nbd: %s; attaching %s with the NBD_DO_IT ioctl instead (a "
+	    "shutdown that stops every process, as systemd's does, will "
+	    "tear the root device down)", d.msg, o->nbd_dev);
+	diag_clear(&d);
 	if ((nbd = open(o->nbd_dev, O_RDWR | O_CLOEXEC)) < 0) {
 		report(rep, "ERR cannot open %s: %s (is the nbd module in "
 		    INITRAMFS_MODULES "?)", o->nbd_dev, strerror(errno));
@@ -265,17 +353,14 @@ server_main(struct bdev *img, const struct lri_stack_opts *o, int rep,
 	}
 	harden();
 	doit_fd = nbd;
-	if ((e = pthread_create(&th, NULL, doit_thread, NULL)) != 0) {
+	if ((e = pthread_create(&doit_th, NULL, doit_thread, NULL)) != 0) {
 		report(rep, "ERR cannot start the NBD_DO_IT thread: %s",
 		    strerror(e));
 		_exit(1);
 	}
 	report(rep, "OK %llu %d", (unsigned long long)bdev_size(rw), uz);
 	close(rep);
-	e = nbd_server_serve_fd(srv, sside, 0, &d);
-	lri_log("nbd server: connection ended (%s)", e ? d.msg : "orderly");
-	pthread_join(th, NULL);
-	_exit(e ? 1 : 0);
+	serve(srv, rw, sside);
 }
 
 int

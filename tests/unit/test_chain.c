@@ -246,7 +246,7 @@ test_plan(void)
 	CHECK(strcmp(p.fstype, "ext4") == 0);
 	memset(&l, 0, sizeof(l));
 	plan_lines(&p, collect, &l);
-	CHECK_EQ(l.n, 7);
+	CHECK_EQ(l.n, 8);
 	CHECK(strstr(l.text, "1. source: probe preload,local,ventoy,findiso,"
 	    "net (devices: wait up to 30 s)\n") != NULL);
 	CHECK(strstr(l.text, "2. uzip: if the image starts") != NULL);
@@ -254,10 +254,17 @@ test_plan(void)
 	    "(536870912 bytes; RAM 2.0 GiB), granule 4096\n") != NULL);
 	CHECK(strstr(l.text, "4. nbd: serve the stack to the kernel on "
 	    "/dev/nbd0") != NULL);
-	CHECK(strstr(l.text, "5. mount: ext4 /dev/nbd0 on /newroot\n") != NULL);
-	CHECK(strstr(l.text, "6. handoff: switch_root to /sbin/init\n") !=
+	CHECK(strstr(l.text, "5. mount: ext4 /dev/nbd0 on /newroot (or xfs, "
+	    "btrfs, f2fs: the image's file system by its magic)\n") != NULL);
+	CHECK(strstr(l.text, "6. or, a squashfs or erofs image: no rowr; "
+	    "/dev/nbd0 served read-only, mounted read-only on "
+	    "/run/liveroot/lower; its LiveOS/rootfs.img (dracut) is the root "
+	    "through rowr on /dev/nbd1 if present, else an overlayfs on "
+	    "/newroot with a tmpfs upper capped at 512.0 MiB on "
+	    "/run/liveroot/rw\n") != NULL);
+	CHECK(strstr(l.text, "7. handoff: switch_root to /sbin/init\n") !=
 	    NULL);
-	CHECK(strstr(l.text, "7. on failure: diagnostic block, then a rescue "
+	CHECK(strstr(l.text, "8. on failure: diagnostic block, then a rescue "
 	    "shell\n") != NULL);
 
 	/* After the probe, with toram and the chroot hand-off. */
@@ -273,7 +280,7 @@ test_plan(void)
 	plan_build(&c, &src, 1, 1ULL << 30, PLAN_LINUX, &p);
 	memset(&l, 0, sizeof(l));
 	plan_lines(&p, collect, &l);
-	CHECK_EQ(l.n, 8);
+	CHECK_EQ(l.n, 9);
 	CHECK(strstr(l.text, "1. source: ventoy on /dev/sda (3.0 MiB, 4 "
 	    "extents); ISO /live.iso\n") != NULL);
 	CHECK(strstr(l.text, "2. toram:") != NULL);
@@ -313,6 +320,155 @@ test_uzip_magic(void)
 	free(exact);
 }
 
+/* The plan of each root file system (issue 11 #5): squashfs and erofs are
+ * served read-only and get an overlayfs; dracut's rootfs.img in one gets
+ * rowr on nbd1; the block file systems keep rowr and are mounted by name. */
+static void
+test_plan_rootfs(void)
+{
+	struct live_config c;
+	struct live_plan p;
+	struct stack_spec s;
+	struct lines l;
+
+	config_init(&c);
+	config_parse_cmdline(&c, "live.overlay=64M");
+	plan_build(&c, NULL, 0, 1ULL << 30, PLAN_LINUX, &p);
+	CHECK_EQ(p.rootfs, FMT_FS_UNKNOWN);
+	CHECK(strcmp(plan_root_dev(&p), "/dev/nbd0") == 0);
+	CHECK(!plan_uses_overlayfs(&p));
+
+	plan_set_rootfs(&p, FMT_FS_SQUASHFS);
+	CHECK(strcmp(p.fstype, "squashfs") == 0);
+	CHECK_EQ(p.inner, -1);
+	plan_stack_spec(&p, &s);
+	CHECK_EQ(s.upper, STACK_UPPER_NONE);	/* no rowr under squashfs */
+	CHECK_EQ(s.flags, STACK_READONLY);
+	CHECK_EQ(s.uzip, STACK_UZIP_NO);
+	CHECK(plan_uses_overlayfs(&p));
+	CHECK(plan_root_dev(&p) == NULL);
+	memset(&l, 0, sizeof(l));
+	plan_lines(&p, collect, &l);
+	CHECK_EQ(l.n, 9);
+	CHECK(strstr(l.text, "3. file system: squashfs, read-only: no rowr; "
+	    "an overlayfs makes the root writable\n") != NULL);
+	CHECK(strstr(l.text, "4. nbd: serve the image read-only to the kernel "
+	    "on /dev/nbd0") != NULL);
+	CHECK(strstr(l.text, "5. mount: squashfs /dev/nbd0 read-only on "
+	    "/run/liveroot/lower\n") != NULL);
+	CHECK(strstr(l.text, "6. dracut: if /run/liveroot/lower/LiveOS/"
+	    "rootfs.img exists, it is the root instead (rowr capped at 64.0 "
+	    "MiB, /dev/nbd1, mounted on /newroot)\n") != NULL);
+	CHECK(strstr(l.text, "7. overlayfs: tmpfs capped at 64.0 MiB "
+	    "(67108864 bytes) on /run/liveroot/rw for upper/ and work/; "
+	    "overlay lowerdir=/run/liveroot/lower on /newroot") != NULL);
+	CHECK(strstr(l.text, "rowr:") == NULL);
+
+	/* Looked inside: a plain live-boot squashfs. */
+	plan_set_inner(&p, 0, FMT_FS_UNKNOWN);
+	CHECK_EQ(p.inner, 0);
+	memset(&l, 0, sizeof(l));
+	plan_lines(&p, collect, &l);
+	CHECK_EQ(l.n, 8);
+	CHECK(strstr(l.text, "dracut") == NULL);
+	CHECK(strstr(l.text, "6. overlayfs: tmpfs capped at 64.0 MiB") != NULL);
+
+	/* dracut's LiveOS/rootfs.img: rowr on nbd1, mounted as ext4. */
+	plan_set_inner(&p, 1, FMT_FS_EXT);
+	CHECK(!plan_uses_overlayfs(&p));
+	CHECK(strcmp(plan_root_dev(&p), "/dev/nbd1") == 0);
+	plan_inner_spec(&p, &s);
+	CHECK_EQ(s.upper, STACK_UPPER_RAM);
+	CHECK_EQ(s.uzip, STACK_UZIP_NO);
+	CHECK_EQ(s.ram_cap, 64ULL << 20);
+	CHECK_EQ(s.granule, 4096);
+	memset(&l, 0, sizeof(l));
+	plan_lines(&p, collect, &l);
+	CHECK_EQ(l.n, 11);
+	CHECK(strstr(l.text, "6. dracut: /run/liveroot/lower/LiveOS/rootfs.img "
+	    "(ext4) is the root\n") != NULL);
+	CHECK(strstr(l.text, "7. rowr: RAM upper capped at 64.0 MiB "
+	    "(67108864 bytes; RAM 1.0 GiB), granule 4096\n") != NULL);
+	CHECK(strstr(l.text, "8. nbd: serve the stack to the kernel on "
+	    "/dev/nbd1") != NULL);
+	CHECK(strstr(l.text, "9. mount: ext4 /dev/nbd1 on /newroot\n") !=
+	    NULL);
+	CHECK(strstr(l.text, "overlayfs") == NULL);
+
+	/* erofs: the same read-only shape. */
+	plan_build(&c, NULL, 1, 1ULL << 30, PLAN_LINUX, &p);
+	plan_set_rootfs(&p, FMT_FS_EROFS);
+	plan_stack_spec(&p, &s);
+	CHECK_EQ(s.upper, STACK_UPPER_NONE);
+	CHECK_EQ(s.uzip, STACK_UZIP_YES);	/* a uzip of an erofs image */
+	memset(&l, 0, sizeof(l));
+	plan_lines(&p, collect, &l);
+	CHECK(strstr(l.text, "mount: erofs /dev/nbd0 read-only on "
+	    "/run/liveroot/lower\n") != NULL);
+	/* plan_set_inner on a writable root changes nothing. */
+	plan_set_rootfs(&p, FMT_FS_XFS);
+	plan_set_inner(&p, 1, FMT_FS_EXT);
+	CHECK_EQ(p.inner, 0);
+	plan_stack_spec(&p, &s);
+	CHECK_EQ(s.upper, STACK_UPPER_RAM);
+	CHECK_EQ(s.ram_cap, 64ULL << 20);
+	memset(&l, 0, sizeof(l));
+	plan_lines(&p, collect, &l);
+	CHECK_EQ(l.n, 7);
+	CHECK(strstr(l.text, "5. mount: xfs /dev/nbd0 on /newroot\n") != NULL);
+	CHECK(strstr(l.text, "or, a squashfs") == NULL);
+	plan_set_rootfs(&p, FMT_FS_EXT);
+	CHECK(strcmp(p.fstype, "ext4") == 0);
+
+	/* FreeBSD keeps its own shape (ufs, no overlayfs). */
+	plan_build(&c, NULL, 0, 1ULL << 30, PLAN_FREEBSD, &p);
+	plan_set_rootfs(&p, FMT_FS_SQUASHFS);
+	CHECK(strcmp(p.fstype, "ufs") == 0);
+	plan_stack_spec(&p, &s);
+	CHECK_EQ(s.upper, STACK_UPPER_RAM);
+	CHECK(!plan_uses_overlayfs(&p));
+}
+
+/* Detection through the plan's stack, on an in-memory image of exactly
+ * its size: a squashfs, an ext4, one too short for btrfs's magic. */
+static void
+test_detect_fs(void)
+{
+	struct live_config c;
+	struct live_plan p;
+	struct bdev *m;
+	struct diag d;
+	enum fmt_fs fs;
+	static const unsigned char ext[2] = { 0x53, 0xef };
+
+	config_init(&c);
+	plan_build(&c, NULL, -1, 1ULL << 30, PLAN_LINUX, &p);
+	diag_clear(&d);
+	if (bdev_mem_new(1 << 20, 0, &m, &d) != 0)
+		abort();
+	CHECK_EQ(plan_detect_fs(m, &p, &fs, &d), 0);
+	CHECK_EQ(fs, FMT_FS_UNKNOWN);
+	CHECK_EQ(bdev_write(m, "hsqs", 4, 0, &d), 0);
+	CHECK_EQ(plan_detect_fs(m, &p, &fs, &d), 0);
+	CHECK_EQ(fs, FMT_FS_SQUASHFS);
+	CHECK_EQ(bdev_write(m, "\0\0\0\0", 4, 0, &d), 0);
+	CHECK_EQ(bdev_write(m, ext, 2, 1080, &d), 0);
+	CHECK_EQ(plan_detect_fs(m, &p, &fs, &d), 0);
+	CHECK_EQ(fs, FMT_FS_EXT);
+	bdev_destroy(m);	/* the image stays the caller's: still alive */
+
+	/* 64 KiB: btrfs's magic lies beyond the end; nothing read there. */
+	if (bdev_mem_new(1 << 16, 0, &m, &d) != 0)
+		abort();
+	CHECK_EQ(plan_detect_fs(m, &p, &fs, &d), 0);
+	CHECK_EQ(fs, FMT_FS_UNKNOWN);
+	/* A uzip image is required but the image is not one. */
+	p.uzip = 1;
+	CHECK(plan_detect_fs(m, &p, &fs, &d) != 0);
+	CHECK_MSG(&d, "not a uzip image");
+	bdev_destroy(m);
+}
+
 int
 main(void)
 {
@@ -321,6 +477,8 @@ main(void)
 	test_errors_continue();
 	test_missing_ops();
 	test_plan();
+	test_plan_rootfs();
+	test_detect_fs();
 	test_uzip_magic();
 	return (t_done());
 }

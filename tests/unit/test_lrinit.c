@@ -4,7 +4,11 @@
  * kernel uevent messages (block add/change/remove, partitions, udev's own
  * messages and the machine's loop/ram/nbd devices ignored) and the
  * modules.dep / modules.builtin parsing (names with '-' and '_', the
- * compressed suffixes, dependency paths), and the boot log: saved mode
+ * compressed suffixes, dependency paths), the module loader against a
+ * fake kernel and a fake /sys (coldplug by modalias, the listed modules no
+ * device asks for, hotplug by uevent, the dependency DAG walked by the
+ * pool, each module once, a failure or a cycle not stopping the rest),
+ * and the boot log: saved mode
  * 0600 even over an older 0644 file, and URLs in it without their query
  * string or user:password@.  It links the platform library
  * (liveroot_linux); modules_int.h exposes the module table to it; nothing
@@ -19,6 +23,7 @@
 #include <fcntl.h>
 
 #include <liveroot/fmt_moddep.h>
+#include <pthread.h>
 #include <liveroot/os.h>
 
 #include "lrinit.h"
@@ -146,8 +151,7 @@ static void
 test_moddep(void)
 {
 	char dir[] = "/tmp/test_lrinit.XXXXXX", path[600];
-	struct lri_mod_stats st;
-	struct modctx c;
+	struct lri_mods c;
 	struct mod *m, *d;
 	FILE *f;
 
@@ -169,14 +173,18 @@ test_moddep(void)
 	fclose(f);
 
 	memset(&c, 0, sizeof(c));
-	memset(&st, 0, sizeof(st));
-	c.st = &st;
 	snprintf(c.dir, sizeof(c.dir), "%s", dir);
 	CHECK_EQ(lri_mod_parse_dep(&c), 0);
 	CHECK_EQ(c.n, 5);
 	m = lri_mod_find(&c, "ext4");
 	CHECK(m != NULL && strstr(m->deps, "jbd2.ko") != NULL);
-	CHECK(lri_mod_find(&c, "usb_storage") != NULL);
+	/* the dependencies resolved to the table's entries */
+	CHECK(m != NULL && m->ndep == 3 &&
+	    strcmp(c.m[m->dep[0]].name, "jbd2") == 0 &&
+	    strcmp(c.m[m->dep[2]].name, "crc16") == 0);
+	/* usbcore is not in this modules.dep: not waited for */
+	m = lri_mod_find(&c, "usb_storage");
+	CHECK(m != NULL && m->ndep == 0);
 	CHECK(lri_mod_find(&c, "usb-storage") == NULL);	/* callers normalize */
 	d = lri_mod_find_path(&c, "kernel/fs/mbcache.ko", 20);
 	CHECK(d != NULL && strcmp(d->name, "mbcache") == 0);
@@ -186,13 +194,356 @@ test_moddep(void)
 	CHECK(lri_mod_builtin(&c, "isofs"));
 	CHECK(lri_mod_builtin(&c, "loop"));
 	CHECK(!lri_mod_builtin(&c, "ext4"));
-	for (size_t i = 0; i < c.n; i++)
-		free(c.m[i].name);
-	free(c.m);
-	free(c.dep_text);
-	free(c.builtin);
+	lri_mods_close(&c);
 	snprintf(path, sizeof(path), "rm -rf %s", dir);
 	CHECK_EQ(system(path), 0);
+}
+
+/*
+ * A fake kernel for the loader: it records each load (name, arguments,
+ * order), checks that every dependency was loaded before, sleeps a little
+ * so the pool overlaps loads, answers EEXIST for ext4 ("already there")
+ * and EINVAL for broken, and "creates" the virtio device virtio_pci would
+ * (a modalias file in the fake /sys), as the real driver does while it
+ * loads.
+ */
+struct fake {
+	pthread_mutex_t	 mu;
+	struct lri_mods	*c;
+	char		 sysfs[200];
+	char		 loaded[64][FMT_MODDEP_NAMEMAX];
+	char		 args[64][64];
+	size_t		 n;
+	int		 deps_late;	/* a module loaded before its dep */
+};
+
+static size_t
+fake_index(struct fake *fk, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < fk->n; i++)
+		if (strcmp(fk->loaded[i], name) == 0)
+			return (i);
+	return ((size_t)-1);
+}
+
+static unsigned
+fake_count(struct fake *fk, const char *name)
+{
+	unsigned k = 0;
+	size_t i;
+
+	pthread_mutex_lock(&fk->mu);
+	for (i = 0; i < fk->n; i++)
+		k += strcmp(fk->loaded[i], name) == 0;
+	pthread_mutex_unlock(&fk->mu);
+	return (k);
+}
+
+static void
+put(const char *dir, const char *file, const char *text)
+{
+	char p[700];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "mkdir -p '%s'", dir);
+	if (system(p) != 0)
+		return;
+	snprintf(p, sizeof(p), "%s/%s", dir, file);
+	if ((f = fopen(p, "w")) != NULL) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+static int
+fake_load(void *arg, const char *path, const char *args)
+{
+	struct fake *fk = arg;
+	char name[FMT_MODDEP_NAMEMAX], dir[400];
+	struct mod *m;
+	size_t i;
+
+	if (fmt_moddep_name(path, strlen(path), name, sizeof(name)) != 0)
+		return (EINVAL);
+	usleep(20 * 1000);
+	pthread_mutex_lock(&fk->mu);
+	m = lri_mod_find(fk->c, name);
+	for (i = 0; m != NULL && i < m->ndep; i++)
+		if (fake_index(fk, fk->c->m[m->dep[i]].name) == (size_t)-1 &&
+		    strcmp(fk->c->m[m->dep[i]].name, "broken") != 0)
+			fk->deps_late = 1;
+	if (fk->n < 64) {
+		snprintf(fk->loaded[fk->n], sizeof(fk->loaded[0]), "%s", name);
+		snprintf(fk->args[fk->n], sizeof(fk->args[0]), "%s", args);
+		fk->n++;
+	}
+	pthread_mutex_unlock(&fk->mu);
+	if (strcmp(name, "virtio_pci") == 0) {
+		snprintf(dir, sizeof(dir), "%s/bus/virtio/devices/virtio0",
+		    fk->sysfs);
+		put(dir, "modalias", "virtio:d00000002v00001AF4\n");
+	}
+	if (strcmp(name, "ext4") == 0)
+		return (EEXIST);
+	if (strcmp(name, "broken") == 0)
+		return (EINVAL);
+	return (0);
+}
+
+/* The uevent of a new device with its MODALIAS=. */
+static size_t
+mkmodev(char *buf, size_t len, const char *action, const char *modalias)
+{
+	size_t o = 0;
+
+	o += (size_t)snprintf(buf + o, len - o, "%s@/devices/x", action) + 1;
+	o += (size_t)snprintf(buf + o, len - o, "ACTION=%s", action) + 1;
+	o += (size_t)snprintf(buf + o, len - o, "SUBSYSTEM=usb") + 1;
+	o += (size_t)snprintf(buf + o, len - o, "MODALIAS=%s", modalias) + 1;
+	o += (size_t)snprintf(buf + o, len - o, "SEQNUM=9") + 1;
+	return (o);
+}
+
+/*
+ * Coldplug and hotplug with the fake kernel: only what the devices ask
+ * for and the listed modules no device alias names are loaded; each
+ * module once, after its dependencies, with the list's arguments; a
+ * failure does not stop the rest; a device that appears while a driver
+ * loads (virtio0) and devices announced later by uevents get theirs.
+ */
+static void
+test_coldplug(void)
+{
+	char dir[] = "/tmp/test_lrinit.XXXXXX", p[600], ev[600];
+	static struct fake fk;
+	struct lri_mods c;
+	struct lri_mod_stats st;
+	struct lri_devs ds;
+	size_t n, i;
+
+	CHECK(mkdtemp(dir) != NULL);
+	put(dir, "modules.dep",
+	    "kernel/a/virtio.ko:\n"
+	    "kernel/a/virtio_pci.ko: kernel/a/virtio.ko\n"
+	    "kernel/a/virtio_blk.ko: kernel/a/virtio.ko\n"
+	    "kernel/a/scsi_mod.ko:\n"
+	    "kernel/a/libata.ko: kernel/a/scsi_mod.ko\n"
+	    "kernel/a/ahci.ko: kernel/a/libata.ko kernel/a/scsi_mod.ko\n"
+	    "kernel/a/ata_piix.ko: kernel/a/libata.ko kernel/a/scsi_mod.ko\n"
+	    "kernel/a/usbcore.ko:\n"
+	    "kernel/a/usb-storage.ko: kernel/a/usbcore.ko "
+	    "kernel/a/scsi_mod.ko\n"
+	    "kernel/a/sd_mod.ko: kernel/a/scsi_mod.ko\n"
+	    "kernel/a/nbd.ko:\n"
+	    "kernel/a/jbd2.ko:\n"
+	    "kernel/a/mbcache.ko:\n"
+	    "kernel/a/ext4.ko: kernel/a/jbd2.ko kernel/a/mbcache.ko\n"
+	    "kernel/a/broken.ko:\n"
+	    "kernel/a/needsbroken.ko: kernel/a/broken.ko\n"
+	    "kernel/a/e1000.ko:\n");
+	put(dir, "modules.alias",
+	    "# Aliases extracted from modules themselves.\n"
+	    "alias pci:v00001AF4d00001001sv*sd*bc*sc*i* virtio_pci\n"
+	    "alias virtio:d00000002v* virtio_blk\n"
+	    "alias pci:v*d*sv*sd*bc01sc06i01* ahci\n"
+	    "alias pci:v00008086d00007010sv*sd*bc*sc*i* ata_piix\n"
+	    "alias usb:v*p*d*dc*dsc*dp*ic08isc06ip50in* usb-storage\n"
+	    "alias scsi:t-0x00* sd_mod\n"
+	    "alias block-major-43-* nbd\n"
+	    "alias fs-ext4 ext4\n"
+	    "alias pci:v00008086d0000100Esv*sd*bc*sc*i* e1000\n"
+	    "alias pci:v0000ABCDd* needsbroken\n"
+	    "alias pci:v0000ABCDd* notstaged\n");
+	put(dir, "list", "virtio_pci\nvirtio_blk\nahci\nata_piix\n"
+	    "usb-storage delay_use=0\nsd_mod\nnbd\next4\ne1000\nnosuchmod\n");
+	snprintf(fk.sysfs, sizeof(fk.sysfs), "%s/sys", dir);
+	snprintf(p, sizeof(p), "%s/bus/pci/devices/0000:00:01.1", fk.sysfs);
+	put(p, "modalias",
+	    "pci:v00008086d00007010sv00001AF4sd00001100bc01sc01i80\n");
+	snprintf(p, sizeof(p), "%s/bus/pci/devices/0000:00:04.0", fk.sysfs);
+	put(p, "modalias",
+	    "pci:v00001AF4d00001001sv00001AF4sd00000002bc01sc00i00\n");
+	snprintf(p, sizeof(p), "%s/bus/pci/devices/0000:00:05.0", fk.sysfs);
+	put(p, "modalias", "pci:v0000ABCDd00000001sv0sd0bc0sc0i0\n");
+	snprintf(p, sizeof(p), "%s/bus/cpu/devices/cpu0", fk.sysfs);
+	put(p, "modalias", "cpu:type:x86,ven0000fam0006mod003F:feature:,"
+	    "0000,0001\n");
+	snprintf(p, sizeof(p), "%s/bus/cpu/devices/cpu1", fk.sysfs);
+	put(p, "uevent", "");			/* no modalias file */
+
+	memset(&c, 0, sizeof(c));
+	pthread_mutex_init(&fk.mu, NULL);
+	fk.c = &c;
+	snprintf(c.dir, sizeof(c.dir), "%s", dir);
+	snprintf(c.sysfs, sizeof(c.sysfs), "%s", fk.sysfs);
+	c.load = fake_load;
+	c.load_arg = &fk;
+	snprintf(p, sizeof(p), "%s/list", dir);
+	CHECK_EQ(lri_mods_open(&c, p), 0);
+	CHECK_EQ(c.have_alias, 1);
+	CHECK_EQ(c.nal, 8);		/* device patterns of staged modules */
+	CHECK_EQ(lri_mods_coldplug(&c), 0);
+	/* the drivers are in; nbd, ext4 (and jbd2, mbcache) load behind */
+	CHECK_EQ(fake_count(&fk, "ata_piix"), 1);
+	CHECK_EQ(fake_count(&fk, "virtio_blk"), 1);
+	CHECK_EQ(lri_mods_join(&c), 3);		/* nbd jbd2 mbcache; ext4 EEXIST */
+
+	/* what the machine's devices ask for, and the always-loaded */
+	CHECK_EQ(fake_count(&fk, "ata_piix"), 1);
+	CHECK_EQ(fake_count(&fk, "libata"), 1);
+	CHECK_EQ(fake_count(&fk, "scsi_mod"), 1);
+	CHECK_EQ(fake_count(&fk, "virtio_pci"), 1);
+	CHECK_EQ(fake_count(&fk, "virtio"), 1);
+	CHECK_EQ(fake_count(&fk, "virtio_blk"), 1);	/* its device came late */
+	CHECK_EQ(fake_count(&fk, "nbd"), 1);
+	CHECK_EQ(fake_count(&fk, "ext4"), 1);
+	CHECK_EQ(fake_count(&fk, "jbd2"), 1);
+	CHECK_EQ(fake_count(&fk, "broken"), 1);
+	CHECK_EQ(fake_count(&fk, "needsbroken"), 1);	/* tried anyway */
+	/* no device asked for these */
+	CHECK_EQ(fake_count(&fk, "ahci"), 0);
+	CHECK_EQ(fake_count(&fk, "e1000"), 0);
+	CHECK_EQ(fake_count(&fk, "usb_storage"), 0);
+	CHECK_EQ(fake_count(&fk, "sd_mod"), 0);
+	CHECK_EQ(fk.deps_late, 0);
+	CHECK(c.maxinflight >= 2);	/* the pool loaded side by side */
+	CHECK(c.maxinflight <= 2 * LRI_MOD_THREADS);	/* fg + bg pools */
+	lri_modules_stats(&c, &st);
+	CHECK_EQ(st.loaded, 10);
+	CHECK_EQ(st.present, 1);	/* ext4: EEXIST */
+	CHECK_EQ(st.failed, 1);		/* broken */
+	CHECK_EQ(st.missing, 1);	/* nosuchmod */
+	CHECK_EQ(st.unasked, 4);	/* ahci e1000 usb_storage sd_mod */
+
+	/* Hotplug: a USB stick's interface, then its SCSI disk, by uevent. */
+	memset(&ds, 0, sizeof(ds));
+	ds.fd = -1;
+	ds.mods = &c;
+	n = mkmodev(ev, sizeof(ev), "add",
+	    "usb:v46F4p0001d0000dc00dsc00dp00ic08isc06ip50in00");
+	CHECK_EQ(lri_devs_event(&ds, ev, n), 0);	/* not a block device */
+	CHECK_EQ(lri_modules_flush(&c), 2);
+	i = fake_index(&fk, "usb_storage");
+	CHECK(i != (size_t)-1 && strcmp(fk.args[i], "delay_use=0") == 0);
+	CHECK(i != (size_t)-1 && fake_index(&fk, "usbcore") < i);
+	CHECK_EQ(fake_count(&fk, "scsi_mod"), 1);	/* not again */
+	/* the same device again, a remove, and a device nobody drives */
+	CHECK_EQ(lri_devs_event(&ds, ev, n), 0);
+	n = mkmodev(ev, sizeof(ev), "remove", "scsi:t-0x00");
+	CHECK_EQ(lri_devs_event(&ds, ev, n), 0);
+	n = mkmodev(ev, sizeof(ev), "add", "serio:ty01pr00id00ex00");
+	CHECK_EQ(lri_devs_event(&ds, ev, n), 0);
+	CHECK_EQ(lri_modules_flush(&c), 0);
+	CHECK_EQ(fake_count(&fk, "usb_storage"), 1);
+	CHECK_EQ(fake_count(&fk, "sd_mod"), 0);
+	n = mkmodev(ev, sizeof(ev), "add", "scsi:t-0x00");
+	CHECK_EQ(lri_devs_event(&ds, ev, n), 0);
+	CHECK_EQ(lri_modules_flush(&c), 1);
+	CHECK_EQ(fake_count(&fk, "sd_mod"), 1);
+	/* a rescan of /sys finds nothing new: nothing is loaded twice */
+	lri_modules_rescan(&c);
+	CHECK_EQ(lri_modules_flush(&c), 0);
+	for (i = 0; i < fk.n; i++)
+		CHECK_EQ(fake_count(&fk, fk.loaded[i]), 1);
+	CHECK_EQ(fk.deps_late, 0);
+	lri_modules_stats(&c, &st);
+	CHECK_EQ(st.unasked, 2);	/* ahci e1000 */
+	lri_mods_close(&c);
+
+	/* Without modules.alias every listed module loads, as before. */
+	snprintf(p, sizeof(p), "%s/modules.alias", dir);
+	CHECK_EQ(unlink(p), 0);
+	memset(&c, 0, sizeof(c));
+	fk.n = 0;
+	fk.c = &c;
+	snprintf(c.dir, sizeof(c.dir), "%s", dir);
+	snprintf(c.sysfs, sizeof(c.sysfs), "%s", fk.sysfs);
+	c.load = fake_load;
+	c.load_arg = &fk;
+	c.nthreads = 1;
+	snprintf(p, sizeof(p), "%s/list", dir);
+	CHECK_EQ(lri_mods_open(&c, p), 0);
+	CHECK_EQ(c.have_alias, 0);
+	CHECK_EQ(lri_mods_coldplug(&c), 0);
+	(void)lri_mods_join(&c);
+	CHECK_EQ(fake_count(&fk, "ahci"), 1);
+	CHECK_EQ(fake_count(&fk, "e1000"), 1);
+	CHECK_EQ(fake_count(&fk, "needsbroken"), 0);	/* not listed */
+	CHECK_EQ(c.maxinflight, 1);
+	CHECK_EQ(fk.deps_late, 0);
+	lri_mods_close(&c);
+	pthread_mutex_destroy(&fk.mu);
+	snprintf(p, sizeof(p), "rm -rf %s", dir);
+	CHECK_EQ(system(p), 0);
+}
+
+/* A dependency cycle (a crafted modules.dep) fails both, never hangs. */
+static void
+test_dep_cycle(void)
+{
+	char dir[] = "/tmp/test_lrinit.XXXXXX", p[600];
+	static struct fake fk;
+	struct lri_mods c;
+	struct lri_mod_stats st;
+
+	CHECK(mkdtemp(dir) != NULL);
+	put(dir, "modules.dep", "a.ko: b.ko\nb.ko: a.ko\nc.ko: c.ko\n"
+	    "d.ko:\n");
+	put(dir, "list", "a\nc\nd\n");
+	memset(&c, 0, sizeof(c));
+	pthread_mutex_init(&fk.mu, NULL);
+	fk.c = &c;
+	snprintf(fk.sysfs, sizeof(fk.sysfs), "%s/nosys", dir);
+	snprintf(c.dir, sizeof(c.dir), "%s", dir);
+	snprintf(c.sysfs, sizeof(c.sysfs), "%s", fk.sysfs);
+	c.load = fake_load;
+	c.load_arg = &fk;
+	snprintf(p, sizeof(p), "%s/list", dir);
+	CHECK_EQ(lri_mods_open(&c, p), 0);
+	CHECK_EQ(lri_mods_coldplug(&c), 0);
+	/* needed now (af_packet before udhcpc): loaded before the return */
+	lri_modules_need(&c, "d");
+	CHECK_EQ(fake_count(&fk, "d"), 1);
+	lri_modules_need(&c, "nosuch");
+	lri_modules_need(&c, "d");			/* not twice */
+	(void)lri_mods_join(&c);
+	CHECK_EQ(fake_count(&fk, "a"), 0);
+	CHECK_EQ(fake_count(&fk, "b"), 0);
+	CHECK_EQ(fake_count(&fk, "c"), 1);	/* a self-dependency is none */
+	CHECK_EQ(fake_count(&fk, "d"), 1);
+	lri_modules_stats(&c, &st);
+	CHECK_EQ(st.failed, 2);
+	CHECK_EQ(st.loaded, 2);
+	CHECK_EQ(c.queued, 0);
+	lri_mods_close(&c);
+
+	/* A long chain whose lines are not closed: every link is queued. */
+	{
+		FILE *f;
+		int i;
+
+		snprintf(p, sizeof(p), "%s/modules.dep", dir);
+		if ((f = fopen(p, "w")) != NULL) {
+			for (i = 0; i < 20000; i++)
+				fprintf(f, "m%d.ko: m%d.ko\n", i, i + 1);
+			fprintf(f, "m%d.ko:\n", i);
+			fclose(f);
+		}
+		memset(&c, 0, sizeof(c));
+		snprintf(c.dir, sizeof(c.dir), "%s", dir);
+		snprintf(p, sizeof(p), "%s/list", dir);
+		CHECK_EQ(lri_mods_open(&c, p), 0);
+		CHECK_EQ(c.n, 20001);
+		lri_mod_want(&c, &c.m[0]);
+		CHECK_EQ(c.queued, 20001);
+		CHECK_EQ(c.m[20000].state, MOD_QUEUED);
+		lri_mods_close(&c);
+	}
+	pthread_mutex_destroy(&fk.mu);
+	snprintf(p, sizeof(p), "rm -rf %s", dir);
+	CHECK_EQ(system(p), 0);
 }
 
 /* The boot log is root's (mode 0600) and holds no URL secrets. */
@@ -260,6 +611,8 @@ main(void)
 	test_uevents();
 	test_module_names();
 	test_moddep();
+	test_coldplug();
+	test_dep_cycle();
 	test_bootlog();
 	if (saved >= 0) {
 		dup2(saved, STDOUT_FILENO);
