@@ -152,59 +152,67 @@ sig_parse_sig(const char *text, size_t len, const char *what,
 	return (0);
 }
 
-/* A whole small file; ENOENT/EACCES/EFBIG named. */
+/* One parser of a key or signature file's text. */
+typedef int (*parse_fn)(const char *text, size_t len, const char *what,
+    void *out, struct diag *d);
+
+/*
+ * A whole small file (ENOENT, EACCES, EFBIG named) handed to parse; the
+ * text is wiped before it is freed (it may be a secret key).
+ */
 static int
-read_small(const char *path, char **text, size_t *len, struct diag *d)
-{
-	int e;
-
-	if ((e = os_read_file(path, SIG_FILE_MAX, text, len, d)) != 0 &&
-	    strstr(d->msg, path) == NULL)
-		diag_prefix(d, "%s: ", path);
-	return (e);
-}
-
-int
-sig_read_pub(const char *path, struct sig_pub *out, struct diag *d)
+read_parse(const char *path, parse_fn parse, void *out, struct diag *d)
 {
 	char *t;
 	size_t n;
 	int e;
 
-	if ((e = read_small(path, &t, &n, d)) != 0)
+	if ((e = os_read_file(path, SIG_FILE_MAX, &t, &n, d)) != 0) {
+		if (strstr(d->msg, path) == NULL)
+			diag_prefix(d, "%s: ", path);
 		return (e);
-	e = sig_parse_pub(t, n, path, out, d);
-	free(t);
-	return (e);
-}
-
-int
-sig_read_sec(const char *path, struct sig_sec *out, struct diag *d)
-{
-	char *t;
-	size_t n;
-	int e;
-
-	if ((e = read_small(path, &t, &n, d)) != 0)
-		return (e);
-	e = sig_parse_sec(t, n, path, out, d);
+	}
+	e = parse(t, n, path, out, d);
 	sodium_memzero(t, n);
 	free(t);
 	return (e);
 }
 
+/* The parsers as parse_fn (a cast call would be undefined behaviour). */
+static int
+parse_pub(const char *t, size_t n, const char *w, void *o, struct diag *d)
+{
+	return (sig_parse_pub(t, n, w, o, d));
+}
+
+static int
+parse_sec(const char *t, size_t n, const char *w, void *o, struct diag *d)
+{
+	return (sig_parse_sec(t, n, w, o, d));
+}
+
+static int
+parse_sig(const char *t, size_t n, const char *w, void *o, struct diag *d)
+{
+	return (sig_parse_sig(t, n, w, o, d));
+}
+
+int
+sig_read_pub(const char *path, struct sig_pub *out, struct diag *d)
+{
+	return (read_parse(path, parse_pub, out, d));
+}
+
+int
+sig_read_sec(const char *path, struct sig_sec *out, struct diag *d)
+{
+	return (read_parse(path, parse_sec, out, d));
+}
+
 int
 sig_read_sig(const char *path, struct sig_sig *out, struct diag *d)
 {
-	char *t;
-	size_t n;
-	int e;
-
-	if ((e = read_small(path, &t, &n, d)) != 0)
-		return (e);
-	e = sig_parse_sig(t, n, path, out, d);
-	free(t);
-	return (e);
+	return (read_parse(path, parse_sig, out, d));
 }
 
 int
