@@ -35,26 +35,6 @@ cleanup() {
 	if [ -n "${LOCATE_KEEP:-}" ]; then echo "# kept $W"; else rm -rf "$W"; fi
 }
 trap cleanup EXIT INT TERM
-jget() {
-	python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
-}
-# reassemble DEVICE JSON KEY OUT: concatenate the extents j[KEY] of DEVICE
-reassemble() {
-	python3 - "$1" "$2" "$3" "$4" <<'EOF'
-import json, sys
-dev, js, key, out = sys.argv[1:5]
-j = json.load(open(js))
-with open(dev, 'rb') as f, open(out, 'wb') as o:
-    pos = 0
-    for e in j[key]:
-        assert e['voff'] == pos, (e, pos)
-        f.seek(e['loff'])
-        b = f.read(e['len'])
-        assert len(b) == e['len']
-        o.write(b)
-        pos += e['len']
-EOF
-}
 # mkvol IMG SIZE CLUSTER LABEL: an NTFS volume holding "/iso dir/x.iso"
 # (written a cluster at a time, each followed by a padding file deleted at
 # the end), /notes.txt and /sparse.iso (a hole in the middle)
