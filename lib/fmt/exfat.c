@@ -713,40 +713,22 @@ fmt_exfat_lookup(struct fmt_exfat *fs, const char *path,
 	return (0);
 }
 
-struct ex_ext {
-	struct fmt_extent *ext;
-	size_t		max, n;
-};
-
-static int
-ex_ext_run(void *arg, uint64_t off, uint64_t len)
-{
-	struct ex_ext *x = arg;
-
-	if (x->n < x->max) {
-		x->ext[x->n].off = off;
-		x->ext[x->n].len = len;
-	}
-	x->n++;
-	return (0);
-}
-
 int
 fmt_exfat_extents(struct fmt_exfat *fs, const struct fmt_exfat_dirent *ent,
     struct fmt_extent *ext, size_t max, size_t *nextents, struct diag *d)
 {
-	struct ex_ext x = { ext, max, 0 };
+	struct fmt_ext_list x = { ext, max, 0 };
 	int error;
 
 	*nextents = 0;
 	if (ent->is_root)
 		error = exfat_runs(fs, fs->root_cluster, false, UINT64_MAX,
-		    "root directory", ex_ext_run, &x, d);
+		    "root directory", fmt_ext_list_add, &x, d);
 	else {
 		if (ent->size == 0)
 			return (0);
 		error = exfat_runs(fs, ent->first_cluster, ent->nofatchain,
-		    ent->size, ent->name, ex_ext_run, &x, d);
+		    ent->size, ent->name, fmt_ext_list_add, &x, d);
 	}
 	if (error != 0)
 		return (error);

@@ -1017,34 +1017,16 @@ fmt_ext4_lookup(struct fmt_ext4 *fs, const char *path,
 	return (0);
 }
 
-struct e4_ext {
-	struct fmt_extent *ext;
-	size_t		max, n;
-};
-
-static int
-e4_ext_run(void *arg, uint64_t off, uint64_t len)
-{
-	struct e4_ext *x = arg;
-
-	if (x->n < x->max) {
-		x->ext[x->n].off = off;
-		x->ext[x->n].len = len;
-	}
-	x->n++;
-	return (0);
-}
-
 int
 fmt_ext4_extents(struct fmt_ext4 *fs, const struct fmt_ext4_dirent *ent,
     struct fmt_extent *ext, size_t max, size_t *nextents, struct diag *d)
 {
-	struct e4_ext x = { ext, max, 0 };
+	struct fmt_ext_list x = { ext, max, 0 };
 	int error;
 
 	*nextents = 0;
 	if ((error = e4_runs(fs, ent, ent->is_root ? "root directory" :
-	    ent->name, e4_ext_run, &x, d)) != 0)
+	    ent->name, fmt_ext_list_add, &x, d)) != 0)
 		return (error);
 	*nextents = x.n;
 	if (x.n > max)

@@ -199,3 +199,16 @@ fmt_clu_check(const char *fs, const char *what, const char *which,
 		    "run %s", fs, what, which, c, nclusters + 1, fsck));
 	return (0);
 }
+
+int
+fmt_ext_list_add(void *list, uint64_t off, uint64_t len)
+{
+	struct fmt_ext_list *x = list;
+
+	if (x->n < x->max) {
+		x->ext[x->n].off = off;
+		x->ext[x->n].len = len;
+	}
+	x->n++;
+	return (0);
+}

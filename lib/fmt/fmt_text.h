@@ -10,6 +10,7 @@
 #define LIVEROOT_FMT_TEXT_H
 
 #include <liveroot/diag.h>
+#include <liveroot/fmt.h>
 #include <liveroot/lr_deps.h>
 
 /*
@@ -68,5 +69,16 @@ int	fmt_path_next(const char *fs, const char *path, const char **s,
  */
 int	fmt_path_missing(const char *fs, const char *path, const char *e,
 	    int error, struct diag *d);
+
+/*
+ * An extent list filled run by run (a file system's "each run" callback):
+ * up to max entries are stored, n counts them all, so n > max tells the
+ * caller how many it needs.
+ */
+struct fmt_ext_list {
+	struct fmt_extent	*ext;
+	size_t			 max, n;
+};
+int	fmt_ext_list_add(void *list, uint64_t off, uint64_t len);
 
 #endif
