@@ -212,3 +212,19 @@ fmt_ext_list_add(void *list, uint64_t off, uint64_t len)
 	x->n++;
 	return (0);
 }
+
+int
+fmt_next_line(const char *buf, size_t len, size_t *off, const char **s,
+    const char **eol)
+{
+	size_t left;
+
+	if (*off >= len)
+		return (0);
+	*s = buf + *off;
+	left = len - *off;
+	if ((*eol = memchr(*s, '\n', left)) == NULL)
+		*eol = *s + left;
+	*off += (size_t)(*eol - *s) + (*eol < *s + left ? 1 : 0);
+	return (1);
+}

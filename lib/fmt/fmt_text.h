@@ -71,6 +71,13 @@ int	fmt_path_missing(const char *fs, const char *path, const char *e,
 	    int error, struct diag *d);
 
 /*
+ * The next line of buf[0, len) at *off: [*s, *eol) without its '\n'
+ * (the last line may lack one); *off moves past it.  0 at the end.
+ */
+int	fmt_next_line(const char *buf, size_t len, size_t *off,
+	    const char **s, const char **eol);
+
+/*
  * An extent list filled run by run (a file system's "each run" callback):
  * up to max entries are stored, n counts them all, so n > max tells the
  * caller how many it needs.

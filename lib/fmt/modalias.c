@@ -13,6 +13,8 @@
  */
 #include <liveroot/fmt_modalias.h>
 
+#include "fmt_text.h"
+
 static int
 is_blank(char c)
 {
@@ -112,15 +114,9 @@ int
 fmt_modalias_next(struct fmt_modalias_iter *it, struct fmt_modalias_ent *e)
 {
 	const char *s, *eol;
-	size_t left;
 	int r;
 
-	while (it->off < it->len) {
-		s = it->buf + it->off;
-		left = it->len - it->off;
-		if ((eol = memchr(s, '\n', left)) == NULL)
-			eol = s + left;
-		it->off += (size_t)(eol - s) + (eol < s + left ? 1 : 0);
+	while (fmt_next_line(it->buf, it->len, &it->off, &s, &eol)) {
 		it->line++;
 		if ((r = line_parse(s, eol, e)) == 0) {
 			e->line = it->line;

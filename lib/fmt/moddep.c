@@ -10,6 +10,8 @@
  */
 #include <liveroot/fmt_moddep.h>
 
+#include "fmt_text.h"
+
 static int
 is_blank(char c)
 {
@@ -97,15 +99,9 @@ int
 fmt_moddep_next(struct fmt_moddep_iter *it, struct fmt_moddep_ent *e)
 {
 	const char *s, *eol;
-	size_t left;
 	int r;
 
-	while (it->off < it->len) {
-		s = it->buf + it->off;
-		left = it->len - it->off;
-		if ((eol = memchr(s, '\n', left)) == NULL)
-			eol = s + left;
-		it->off += (size_t)(eol - s) + (eol < s + left ? 1 : 0);
+	while (fmt_next_line(it->buf, it->len, &it->off, &s, &eol)) {
 		it->line++;
 		if ((r = line_parse(it->kind, s, eol, e)) == 0) {
 			e->line = it->line;
