@@ -18,6 +18,9 @@
 #include <liveroot/rowrmap.h>
 #include <liveroot/stack.h>
 
+#include <liveroot/codec.h>
+#include <liveroot/uzip_write.h>
+
 #include "cli.h"
 #include "verbs.h"
 
@@ -26,6 +29,7 @@ static const char overlay_usage[] =
 "       liveroot overlay status [-q] [--json] UPPER\n"
 "       liveroot overlay revert [-q] UPPER\n"
 "       liveroot overlay commit [-q] UPPER\n"
+"       liveroot overlay commit --to NEW.uzip [-A codec] [-q] UPPER\n"
 "       liveroot overlay destroy [--remove] [--force] UPPER\n"
 "\n"
 "Manage a persistent copy-on-write overlay: LOWER (a file or device) is\n"
@@ -47,6 +51,10 @@ static const char overlay_usage[] =
 "            locked), then clear the map; progress on stderr when it is a\n"
 "            terminal.  An interrupted commit is recorded in the map: the\n"
 "            overlay is refused until commit is run again, which finishes it\n"
+"            --to NEW.uzip  instead: write LOWER with UPPER's granules as a\n"
+"                         new uzip image (LOWER and UPPER untouched): the\n"
+"                         session kept as the next root image\n"
+"            -A, --codec C  its codec: zstd (default), zlib, lzma\n"
 "  destroy   remove UPPER.rowrmap (the overlay); keeps UPPER and LOWER\n"
 "            --remove     also delete UPPER\n"
 "            --force      even when a commit was interrupted (LOWER then\n"
@@ -59,6 +67,8 @@ static const char overlay_usage[] =
 
 struct ov_opts {
 	const char	*granule;	/* --granule, or NULL */
+	const char	*to;		/* commit --to NEW.uzip */
+	const char	*codec;		/* commit --to: -A */
 	int		 json;
 	int		 remove_files;
 	int		 force;
@@ -115,13 +125,16 @@ static int
 parse(int argc, char **argv, const struct option *lo, int quiet_ok,
     struct ov_opts *o)
 {
+	const char *shorts = quiet_ok ? ":q" : ":";
 	int c;
 
 	memset(o, 0, sizeof(*o));
+	for (const struct option *l = lo; l->name != NULL; l++)
+		if (l->val == 'A')	/* -A where --codec is an option */
+			shorts = ":qA:";
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, quiet_ok ? ":q" : ":", lo,
-	    NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
 		switch (c) {
 		case 'g':
 			o->granule = optarg;
@@ -137,6 +150,12 @@ parse(int argc, char **argv, const struct option *lo, int quiet_ok,
 			break;
 		case 'q':
 			o->quiet = 1;
+			break;
+		case 't':
+			o->to = optarg;
+			break;
+		case 'A':
+			o->codec = optarg;
 			break;
 		default:
 			(void)cli_opt_error(c, argc, argv);
@@ -419,10 +438,93 @@ ov_revert(int argc, char **argv)
 	return (ov_revert_commit(argc, argv, 0));
 }
 
+/* commit --to's reader: the union, read through the stack. */
+static int
+ov_union_read(void *arg, void *buf, size_t len, uint64_t off, struct diag *d)
+{
+	return (bdev_read(arg, buf, len, off, d));
+}
+
+static void
+ov_to_progress(uint64_t done, uint64_t total, void *arg)
+{
+	struct cli_progress *p = arg;
+
+	p->total = total;
+	cli_progress_update(p, done);
+}
+
+/* commit --to NEW.uzip: LOWER + UPPER as a new image; both untouched. */
+static int
+ov_commit_to(const struct ov_opts *o, const char *upper)
+{
+	struct stack_spec ss = { .upper = STACK_UPPER_FILE };
+	const struct lr_codec *codec;
+	struct uzip_write_opts uo;
+	struct uzip_write_stats st;
+	struct cli_progress p;
+	struct bdev *b;
+	struct diag d;
+	int error;
+
+	if ((codec = lr_codec_by_name(o->codec != NULL ? o->codec :
+	    "zstd")) == NULL) {
+		cli_err("-A %s: one of zstd, zlib, lzma", o->codec);
+		return (CLI_ERROR);
+	}
+	diag_clear(&d);
+	ss.upper_path = upper;
+	ss.flags = 0;			/* LOWER read-only, UPPER only read */
+	if ((error = stack_open(&ss, &b, &d)) != 0)
+		return (overlay_diag(&d, error, upper));
+	memset(&uo, 0, sizeof(uo));
+	uo.codec = codec->id;
+	uo.level = -1;
+	uo.blksz = 65536;
+	uo.in_read = ov_union_read;
+	uo.in_arg = b;
+	uo.in_size = bdev_size(b);
+	cli_progress_start(&p, "commit --to", uo.in_size);
+	if (o->quiet)
+		p.enabled = 0;
+	uo.progress = ov_to_progress;
+	uo.arg = &p;
+	mkuzip_signals(1);
+	error = uzip_write(upper, o->to, &uo, &st, &d);
+	mkuzip_signals(0);
+	cli_progress_done(&p);
+	bdev_destroy(b);
+	if (error != 0)
+		return (cli_diag(&d, error));
+	if (!o->quiet)
+		printf("%s: %ju bytes of LOWER + UPPER as %ju bytes (%s)\n",
+		    o->to, (uintmax_t)st.in_bytes, (uintmax_t)st.out_bytes,
+		    codec->name);
+	return (CLI_OK);
+}
+
 static int
 ov_commit(int argc, char **argv)
 {
-	return (ov_revert_commit(argc, argv, 1));
+	static const struct option lo[] = {
+		QUIET_OPT,
+		{ "to", required_argument, NULL, 't' },
+		{ "codec", required_argument, NULL, 'A' },
+		END_OPT,
+	};
+	struct ov_opts o;
+	int i;
+
+	if ((i = parse(argc, argv, lo, 1, &o)) < 0)
+		return (CLI_ERROR);
+	if (o.to == NULL) {
+		if (o.codec != NULL)
+			return (usage_error("-A goes with commit --to"));
+		return (ov_revert_commit(argc, argv, 1));
+	}
+	if (argc - i != 1)
+		return (usage_error("commit --to NEW.uzip needs UPPER"));
+	return (ov_commit_to(&o, argv[i]));
 }
 
 static const struct {

@@ -22,6 +22,15 @@ struct uzip_write_opts {
 	void		(*verbose)(const char *line, void *arg);
 	void		(*progress)(uint64_t done, uint64_t total, void *arg);
 	void		*arg;		/* for verbose and progress */
+	/*
+	 * The input read through this instead of opening in_path (which
+	 * then only names it in messages): in_size bytes, each call 0 or an
+	 * errno with d filled; called from one reader thread.
+	 */
+	int		(*in_read)(void *in_arg, void *buf, size_t len,
+			    uint64_t off, struct diag *d);
+	void		*in_arg;
+	uint64_t	in_size;
 };
 
 struct uzip_write_stats {

@@ -243,7 +243,17 @@ uw_reader(void *arg)
 			return (NULL);
 		off = i * w->bs;
 		want = (size_t)LR_MIN((uint64_t)w->bs, w->isize - off);
-		for (got = 0; got < want; got += (size_t)r) {
+		if (w->o->in_read != NULL) {
+			diag_clear(&d);
+			if (w->o->in_read(w->o->in_arg, s->in, want, off,
+			    &d) != 0) {
+				diag_prefix(&d, "%s: ", w->iname);
+				uw_fail(w, d.code ? d.code : EIO, &d);
+				return (NULL);
+			}
+		}
+		for (got = w->o->in_read != NULL ? want : 0; got < want;
+		    got += (size_t)r) {
 			r = pread(w->ifd, s->in + got, want - got,
 			    (off_t)(off + got));
 			if (r < 0 && errno == EINTR) {
@@ -567,10 +577,12 @@ uw_open(struct uw *w, struct diag *d)
 	mode_t um;
 	int error;
 
-	if ((w->ifd = open(w->iname, O_RDONLY | O_CLOEXEC)) < 0)
+	if (w->o->in_read != NULL)		/* a stream of the caller's */
+		w->isize = w->o->in_size;
+	else if ((w->ifd = open(w->iname, O_RDONLY | O_CLOEXEC)) < 0)
 		return (diag_set(d, errno, "%s: cannot open: %s", w->iname,
 		    strerror(errno)));
-	if ((error = uw_insize(w, d)) != 0)
+	else if ((error = uw_insize(w, d)) != 0)
 		return (error);
 	w->n = lr_div_roundup(w->isize, w->bs);
 	if (w->n > UINT32_MAX)
@@ -578,7 +590,8 @@ uw_open(struct uw *w, struct diag *d)
 		    "clusters of %u bytes; use a larger cluster size",
 		    w->iname, (uintmax_t)w->isize, w->bs));
 #ifdef POSIX_FADV_SEQUENTIAL
-	posix_fadvise(w->ifd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	if (w->ifd >= 0)
+		posix_fadvise(w->ifd, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
 	if (snprintf(w->tmpname, sizeof(w->tmpname), "%s.XXXXXX",
 	    w->oname) >= (int)sizeof(w->tmpname))
