@@ -63,6 +63,7 @@
 
 static struct live_config cfg;
 static struct lri_devs devs;
+static struct lri_persist persist;
 static struct lri_mods *mods;
 static double t_start;		/* uptime as main starts: the "init" line */
 static char **main_argv;
@@ -377,10 +378,6 @@ read_config(void)
 	if (cfg.problems_dropped)
 		lri_log("(%zu more configuration problems not shown)",
 		    cfg.problems_dropped);
-	if (cfg.persist[0] != '\0')
-		lri_log("unsupported key live.persist=%s: persistent overlays "
-		    "are not supported on Linux yet; using a RAM overlay",
-		    cfg.persist);
 	if (cfg.handoff == LIVE_HANDOFF_REROOT)
 		lri_log("live.handoff=reroot is FreeBSD's; using switch_root");
 }
@@ -469,6 +466,52 @@ find_root(struct probe_source *src, uint64_t ram)
 		lri_to_ram(src, config_overlay_bytes(&cfg, ram));
 }
 
+/*
+ * live.persist: mount the labelled file system for the overlay's files,
+ * or say why not and keep the overlay in RAM (the boot goes on either way:
+ * a missing stick must not stop a live system).
+ */
+static void
+persist_start(struct live_plan *p, struct lri_stack_opts *so)
+{
+	struct diag d;
+
+	if (p->persist_other)
+		lri_log("persist: live.persist=%s is not used with a %s root "
+		    "yet (its overlayfs upper is in RAM): changes will NOT be "
+		    "kept", cfg.persist, fmt_fs_name(p->rootfs));
+	if (!p->persist)
+		return;
+	diag_clear(&d);
+	if (lri_persist_mount(&devs, mods, p, &persist, &d) != 0) {
+		lri_log("persist: %s", d.msg);
+		lri_log("persist: the overlay is in RAM: changes will NOT be "
+		    "kept");
+		plan_drop_persist(p);
+	} else
+		lri_log("persist: %s (%s, \"%s\") mounted on %s; the "
+		    "overlay is %s there", persist.dev, persist.fstype,
+		    p->persist_label, PLAN_PERSIST_DIR, p->persist_file);
+	plan_stack_spec(p, &so->spec);
+	so->persist_mnt = persist.mounted ? PLAN_PERSIST_DIR : NULL;
+}
+
+/* The server refused the persistent overlay: a RAM one instead. */
+static void
+persist_refused(struct live_plan *p, struct lri_stack_opts *so)
+{
+	lri_log("persist: the overlay file %s on %s (\"%s\") is not used "
+	    "(the message above says why; if it was made for another image, "
+	    "move %s and %s.rowrmap away to start afresh, or make one with "
+	    "`liveroot overlay create --for IMAGE FILE`): the overlay is in "
+	    "RAM, changes will NOT be kept", p->persist_file, persist.dev,
+	    p->persist_label, p->persist_file, p->persist_file);
+	lri_persist_umount(&persist);
+	plan_drop_persist(p);
+	plan_stack_spec(p, &so->spec);
+	so->persist_mnt = NULL;
+}
+
 static void
 usage(FILE *f)
 {
@@ -526,16 +569,26 @@ main(int argc, char **argv)
 	memset(&so, 0, sizeof(so));
 	plan_stack_spec(&plan, &so.spec);
 	lri_modules_wait(mods);		/* nbd and ext4; no threads at fork */
+	persist_start(&plan, &so);
 	so.blksize = plan.nbd_blksize;
 	so.nbd_dev = plan.nbd_dev;
 	so.argv = main_argv;
-	if (ram != 0 && plan.overlay_cap > ram / 10 * 9)
+	if (!plan.persist && ram != 0 && plan.overlay_cap > ram / 10 * 9)
 		lri_log("overlay: live.overlay allows %llu MiB of a machine "
 		    "with %llu MiB of RAM: filling it will run the system out "
 		    "of memory", (unsigned long long)(plan.overlay_cap >> 20),
 		    (unsigned long long)(ram >> 20));
+	if (plan.persist)	/* for a RAM overlay if the files are refused */
+		bdev_ref(src.bdev);
 	diag_clear(&d);
 	e = lri_stack_start(src.bdev, &so, &server, &size, &uz, &d);
+	if (e != 0 && plan.persist) {
+		lri_log("persist: %s", d.msg);
+		persist_refused(&plan, &so);
+		diag_clear(&d);
+		e = lri_stack_start(src.bdev, &so, &server, &size, &uz, &d);
+	} else if (plan.persist)
+		bdev_destroy(src.bdev);
 	src.bdev = NULL;
 	if (e != 0) {
 		lri_log("cannot serve the root image: %s", d.msg);
@@ -545,6 +598,10 @@ main(int argc, char **argv)
 	}
 	plan_build(&cfg, &src, uz, ram, PLAN_LINUX, &plan);
 	plan_set_rootfs(&plan, rootfs);
+	if (!persist.mounted)
+		plan_drop_persist(&plan);
+	else		/* what the reserve below keeps the root within */
+		plan.overlay_cap = lri_persist_cap(&plan, size);
 	plan_lines(&plan, plan_log, NULL);
 	lri_log("nbd: %s up, %llu bytes (%s, overlay cap %llu bytes), server "
 	    "pid %d", plan.nbd_dev, (unsigned long long)size, uz ? "uzip" :

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <liveroot/fmt_uzip.h>
+#include <liveroot/locate.h>
 #include <liveroot/rowr.h>
 #include <liveroot/rowrmap.h>
 #include <liveroot/stack.h>
@@ -26,6 +28,7 @@
 
 static const char overlay_usage[] =
 "usage: liveroot overlay create [--granule N] LOWER UPPER\n"
+"       liveroot overlay create --for IMAGE [--image PATH] [--granule N] FILE\n"
 "       liveroot overlay status [-q] [--json] UPPER\n"
 "       liveroot overlay revert [-q] UPPER\n"
 "       liveroot overlay commit [-q] UPPER\n"
@@ -43,6 +46,11 @@ static const char overlay_usage[] =
 "            absent (an existing UPPER must be at least that big)\n"
 "            --granule N  copy-on-write unit: a power of 2 from 512 to 64K\n"
 "                         (default 4096); the map holds one bit per granule\n"
+"            --for IMAGE  a persistence file for live.persist= (see\n"
+"                         liveroot-init(8)): FILE and FILE.rowrmap made for\n"
+"                         the root image IMAGE, a uzip image or a live ISO\n"
+"                         holding one; copy both to the stick's partition\n"
+"            --image PATH the root image inside the ISO (/rootfs.uzip)\n"
 "  status    sizes, granule, map memory, granules written, UPPER bytes in\n"
 "            use; checks LOWER's identity and that no commit is pending\n"
 "            --json       one JSON object on stdout\n"
@@ -68,6 +76,8 @@ static const char overlay_usage[] =
 struct ov_opts {
 	const char	*granule;	/* --granule, or NULL */
 	const char	*to;		/* commit --to NEW.uzip */
+	const char	*for_image;	/* create --for IMAGE */
+	const char	*inside;	/* create --image PATH */
 	const char	*codec;		/* commit --to: -A */
 	int		 json;
 	int		 remove_files;
@@ -157,6 +167,12 @@ parse(int argc, char **argv, const struct option *lo, int quiet_ok,
 		case 'A':
 			o->codec = optarg;
 			break;
+		case 'F':
+			o->for_image = optarg;
+			break;
+		case 'I':
+			o->inside = optarg;
+			break;
 		default:
 			(void)cli_opt_error(c, argc, argv);
 			return (-1);
@@ -168,11 +184,104 @@ parse(int argc, char **argv, const struct option *lo, int quiet_ok,
 #define QUIET_OPT	{ "quiet", no_argument, NULL, 'q' }
 #define END_OPT		{ NULL, 0, NULL, 0 }
 
+/*
+ * create --for IMAGE: the persistence file of a live system.  A uzip image
+ * is the lower as it is; a live ISO's root image is read where it lies in
+ * the ISO (its extents, as the boot finds them), so the identity recorded
+ * is the one liveroot-init computes at boot.
+ */
+static int
+create_for(const struct ov_opts *o, struct stack_spec *ss)
+{
+	struct locate_opts lo = { .image = o->inside, .strategies =
+	    LOCATE_LOCAL };
+	struct locate_result r;
+	struct bdev *f = NULL, *m = NULL, *b = NULL;
+	struct stat st;
+	char desc[600], *map;
+	uint8_t hdr[FMT_UZIP_HDRLEN];
+	struct diag d;
+	int e, code;
+
+	diag_clear(&d);
+	memset(&r, 0, sizeof(r));
+	if ((e = bdev_file_open(o->for_image, BDEV_FILE_RDONLY, 0, &f,
+	    &d)) != 0)
+		return (cli_diag(&d, e));
+	if (f->size >= sizeof(hdr) && bdev_read(f, hdr, sizeof(hdr), 0,
+	    NULL) == 0 && fmt_uzip_probe(hdr, sizeof(hdr))) {
+		bdev_destroy(f);
+		if (o->inside != NULL) {
+			cli_err("--image %s: %s is a uzip image itself, not "
+			    "an ISO", o->inside, o->for_image);
+			return (CLI_ERROR);
+		}
+		ss->lower = o->for_image;
+		if ((e = stack_create(ss, &d)) != 0)
+			return (overlay_diag(&d, d.code, ss->upper_path));
+		return (CLI_OK);
+	}
+	if ((e = probe_locate_device(o->for_image, f, &lo, &r, &d)) != 0 ||
+	    !r.found) {
+		if (e == 0)
+			cli_err("%s: no root image %s in it (seen: %s): give "
+			    "the live ISO or the uzip image, and --image PATH "
+			    "if the root image has another name",
+			    o->for_image, o->inside ? o->inside :
+			    LOCATE_DEFAULT_IMAGE, r.seen);
+		else
+			cli_diag(&d, e);
+		locate_result_free(&r);
+		bdev_destroy(f);
+		return (CLI_ERROR);
+	}
+	snprintf(desc, sizeof(desc), "%s:%s", o->for_image, o->inside ?
+	    o->inside : LOCATE_DEFAULT_IMAGE);
+	if ((map = bdev_rowr_map_path(ss->upper_path)) == NULL) {
+		locate_result_free(&r);
+		bdev_destroy(f);
+		cli_err("out of memory");
+		return (CLI_ERROR);
+	}
+	if (stat(map, &st) == 0) {
+		cli_err("%s is already an overlay (%s exists): use it, or "
+		    "'liveroot overlay destroy %s' first", ss->upper_path,
+		    map, ss->upper_path);
+		e = CLI_ERROR;
+		goto out;
+	}
+	if ((e = bdev_extmap_new(f, r.ext, r.next, r.image_size, &m,
+	    &d)) != 0) {
+		e = cli_diag(&d, e);
+		goto out;
+	}
+	f = NULL;		/* owned by m */
+	ss->lower = desc;
+	ss->flags |= STACK_CREATE;
+	ss->uzip = STACK_UZIP_YES;
+	e = stack_open_on(m, ss, &b, NULL, &d);
+	m = NULL;		/* consumed */
+	if (e != 0) {
+		code = d.code;
+		e = overlay_diag(&d, code, ss->upper_path);
+		goto out;
+	}
+	bdev_destroy(b);	/* saves the map */
+	e = CLI_OK;
+out:
+	free(map);
+	locate_result_free(&r);
+	bdev_destroy(f);
+	return (e);
+}
+
 static int
 ov_create(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "granule", required_argument, NULL, 'g' },
+		{ "for", required_argument, NULL, 'F' },
+		{ "image", required_argument, NULL, 'I' },
 		END_OPT,
 	};
 	struct stack_spec ss = { .upper = STACK_UPPER_FILE };
@@ -183,8 +292,11 @@ ov_create(int argc, char **argv)
 
 	if ((i = parse(argc, argv, lo, 0, &o)) < 0)
 		return (CLI_ERROR);
-	if (argc - i != 2)
-		return (usage_error("create needs LOWER and UPPER"));
+	if (o.for_image != NULL ? argc - i != 1 : argc - i != 2)
+		return (usage_error(o.for_image != NULL ? "create --for IMAGE "
+		    "needs one FILE" : "create needs LOWER and UPPER"));
+	if (o.inside != NULL && o.for_image == NULL)
+		return (usage_error("--image goes with --for"));
 	if (o.granule != NULL) {
 		if (cli_parse_size(o.granule, &g) != 0 || g < 512 ||
 		    g > 65536 || (g & (g - 1)) != 0) {
@@ -193,6 +305,10 @@ ov_create(int argc, char **argv)
 			return (CLI_ERROR);
 		}
 		ss.granule = (uint32_t)g;
+	}
+	if (o.for_image != NULL) {
+		ss.upper_path = argv[i];
+		return (create_for(&o, &ss));
 	}
 	ss.lower = argv[i];
 	ss.upper_path = argv[i + 1];
@@ -257,7 +373,7 @@ ov_status(int argc, char **argv)
 	struct stat st;
 	struct diag d;
 	char *mp, h1[64], h2[64], h3[64];
-	int i, error;
+	int i, error, unchecked;
 	uint64_t used = 0, mapb, wbytes;
 
 	if ((i = parse(argc, argv, lo, 1, &o)) < 0)
@@ -276,7 +392,13 @@ ov_status(int argc, char **argv)
 			    "LOWER %s'", d.msg, argv[i]);
 		return (CLI_NOTFOUND);
 	}
-	if (error == 0)
+	/* A persistence file records where the boot found its image
+	 * ("IMAGE on /dev/sr0", "live.iso:/rootfs.uzip"): not a file here,
+	 * so its identity cannot be checked here (the boot checks it). */
+	unchecked = error == 0 && stat(info.lower_path, &st) != 0 &&
+	    errno == ENOENT && (strchr(info.lower_path, ':') != NULL ||
+	    strstr(info.lower_path, " on ") != NULL);
+	if (error == 0 && !unchecked)
 		error = bdev_rowr_check_lower(mp, &d);
 	free(mp);
 	if (error != 0)
@@ -301,12 +423,14 @@ ov_status(int argc, char **argv)
 		    "\"written_bytes\": %ju, \"upper_bytes_used\": %ju, "
 		    "\"generation\": %ju, \"map_version\": %u, "
 		    "\"lower_identity\": \"%s\", \"lower_size\": %ju, "
-		    "\"lower_sha256\": ", (uintmax_t)info.size,
+		    "\"lower_checked\": %s, \"lower_sha256\": ",
+		    (uintmax_t)info.size,
 		    info.granule, (uintmax_t)mapb,
 		    (uintmax_t)((info.size + info.granule - 1) / info.granule),
 		    (uintmax_t)info.granules_written, (uintmax_t)wbytes,
 		    (uintmax_t)used, (uintmax_t)info.generation, info.version,
-		    kind_name(info.lower_kind), (uintmax_t)info.lower_size);
+		    kind_name(info.lower_kind), (uintmax_t)info.lower_size,
+		    unchecked ? "false" : "true");
 		if (info.lower_kind == LR_ROWRMAP_ID_NONE)
 			printf("null}\n");
 		else
@@ -325,10 +449,12 @@ ov_status(int argc, char **argv)
 		printf("identity     not recorded (a version %u map)\n",
 		    info.version);
 	else
-		printf("identity     sha256 %s (%s), checked\n",
+		printf("identity     sha256 %s (%s), %s\n",
 		    info.lower_sha256, info.lower_kind == LR_ROWRMAP_ID_UZIP ?
 		    "of the uzip table and sampled blocks" :
-		    "of 64 sampled blocks");
+		    "of 64 sampled blocks", unchecked ? "not checked here "
+		    "(the lower is where a boot finds it; the boot checks it)"
+		    : "checked");
 	printf("size         %s\n", h1);
 	printf("granule      %u bytes\n", info.granule);
 	printf("map          %ju bytes of memory (one bit per granule)\n",

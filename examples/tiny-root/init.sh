@@ -22,6 +22,13 @@
 #             for a line on the console (the test ejects the CD, then
 #             sends it), drop the caches and read every file of the root:
 #             the system runs from RAM alone
+#   persist   (boot with live.persist=) print what the root kept from the
+#             boots before: "PASS kept: TEXT" when /root/kept exists, else
+#             write it ("boot example.boot=N"), sync: "PASS written"
+#   powercut  (boot with live.persist=) write files /root/pc/bB_I
+#             (B = example.boot=, I = 1, 2, ...: 16 KiB of "B I" lines),
+#             each followed by sync and "LIVEROOT-SYNCED bB_I"; the test
+#             kills QEMU at a random point and checks every synced file
 # example.hold=1 keeps the system up (a shell on the console) instead of
 # powering off.
 PATH=/sbin:/bin:/usr/sbin:/usr/bin
@@ -153,8 +160,30 @@ log)
 		result "FAIL /run/liveroot/boot.log is missing"
 	fi
 	;;
+persist)
+	if [ -f /root/kept ]; then
+		result "PASS kept: $(cat /root/kept)"
+	elif echo "boot $(arg example.boot 0)" > /root/kept && sync; then
+		result "PASS written"
+	else
+		result "FAIL cannot write /root/kept"
+	fi
+	;;
+powercut)
+	b=$(arg example.boot 0)
+	mkdir -p /root/pc
+	echo "LIVEROOT-POWERCUT: boot $b, $(ls /root/pc | wc -l) files kept"
+	i=1
+	while [ "$i" -le 300 ]; do
+		yes "$b $i" | head -c 16384 > "/root/pc/b${b}_$i" || break
+		sync || break
+		echo "LIVEROOT-SYNCED b${b}_$i"
+		i=$((i + 1))
+	done
+	result "PASS $((i - 1)) files written and synced"
+	;;
 *)
-	result "FAIL unknown check (none overlay64 enospc firmware toram log)"
+	result "FAIL unknown check (none overlay64 enospc firmware toram log persist powercut)"
 	;;
 esac
 
@@ -164,4 +193,7 @@ if [ "$(arg example.hold 0)" = 1 ]; then
 fi
 echo "LIVEROOT-MARKER: powering off"
 sync
+# read-only first: the root's last writes and its journal reach the overlay
+# (a persistent one saves its map), so the next boot finds it clean
+mount -o remount,ro / 2>/dev/null
 poweroff -f

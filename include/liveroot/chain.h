@@ -114,6 +114,13 @@ enum plan_platform { PLAN_LINUX = 0, PLAN_FREEBSD };
 #define PLAN_RW_DIR	"/run/liveroot/rw"	/* tmpfs: upper/, work/ */
 #define PLAN_INNER_DEV	"/dev/nbd1"		/* dracut's rootfs.img */
 #define PLAN_DRACUT_IMAGE "LiveOS/rootfs.img"	/* inside the squashfs */
+/*
+ * live.persist's file system is mounted here, on the initramfs' own root,
+ * not under /run: the NBD server keeps that root after the hand-off, so
+ * its paths stay valid, and the live system neither sees nor unmounts it
+ * (the server unmounts it when it has saved the overlay, at shutdown).
+ */
+#define PLAN_PERSIST_DIR "/liveroot-persist"
 
 struct live_plan {
 	enum plan_platform	platform;
@@ -144,6 +151,21 @@ struct live_plan {
 	char			lowerdir[64];
 	char			rwdir[64];
 	char			inner_dev[32];
+	/*
+	 * live.persist (Linux, a writable root): the rowr upper is the file
+	 * persist_upper (PLAN_PERSIST_DIR + the file) with its map beside
+	 * it, made on the first boot; persist_lower is what the map records
+	 * as its lower.  persist_size: live.persist.size, 0 = the union's.
+	 * persist_other: asked for where it is not built (FreeBSD, or a
+	 * read-only root's overlayfs): said by the plan, RAM upper.
+	 */
+	int			persist;
+	int			persist_other;
+	char			persist_label[64];
+	char			persist_file[192];
+	char			persist_upper[256];
+	char			persist_lower[320];
+	uint64_t		persist_size;
 };
 
 /*
@@ -154,11 +176,15 @@ void	plan_build(const struct live_config *c, const struct probe_source *src,
 	    int uzip, uint64_t ram_bytes, enum plan_platform platform,
 	    struct live_plan *p);
 
+/* No persistence after all (its file system or file cannot be used). */
+void	plan_drop_persist(struct live_plan *p);
+
 /*
  * The root stack the plan describes (the found image -> uzip as p->uzip
- * says -> rowr over a RAM upper of p->overlay_cap bytes, p->granule): the
- * one spec both the printed plan (its uzip and rowr lines) and the boot
- * (liveroot-init's NBD server) are made of.
+ * says -> rowr over a RAM upper of p->overlay_cap bytes, or the persistent
+ * upper file of live.persist, p->granule): the one spec both the printed
+ * plan (its uzip and rowr lines) and the boot (liveroot-init's NBD server)
+ * are made of.  The spec points into p.
  */
 void	plan_stack_spec(const struct live_plan *p, struct stack_spec *s);
 

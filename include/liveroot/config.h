@@ -13,8 +13,7 @@
  * Nothing here fails the boot: a bad value (a size that does not parse, an
  * unknown strategy, a timeout that is not a number) keeps the default and is
  * recorded as a problem with a message naming the key, the value and what is
- * accepted; an unknown live.* key and an accepted-but-unsupported key
- * (live.pubkey, live.persist on Linux) are recorded too.  The caller reports
+ * accepted; an unknown live.* key is recorded too.  The caller reports
  * them on the console.  Keys outside live.* and the aliases are ignored
  * (the live system's own init reads them).
  *
@@ -86,6 +85,8 @@ enum live_source {
 #define LIVE_DEFAULT_INIT	"/sbin/init"
 #define LIVE_DEFAULT_TIMEOUT	30
 #define LIVE_DEFAULT_OVERLAY_PCT 50
+/* live.persist=LABEL=NAME without :/FILE: this file on that file system. */
+#define LIVE_DEFAULT_PERSIST_FILE "/liveroot.overlay"
 
 struct live_config {
 	/* live.probe: order and subset; nprobe entries of probe[] are valid. */
@@ -107,7 +108,13 @@ struct live_config {
 	uint64_t		overlay_bytes;
 	unsigned		overlay_pct;
 
-	char			persist[256];	/* accepted; unsupported on Linux */
+	/* live.persist=LABEL=NAME[:/FILE]: the overlay's upper in FILE on the
+	 * file system labelled NAME (persist[] as given; "" = RAM upper). */
+	char			persist[256];
+	char			persist_label[64];
+	char			persist_file[192];	/* absolute */
+	uint64_t		persist_size;	/* live.persist.size; 0 = the
+						   union's size */
 	enum live_handoff	handoff;
 	enum live_geom		geom;
 	char			init[256];
@@ -117,7 +124,7 @@ struct live_config {
 						   the whole image before use */
 
 	/* Source of each key, indexed by the key table of config.c. */
-	enum live_source	src[24];	/* K_COUNT (17) <= 24 */
+	enum live_source	src[24];	/* K_COUNT (18) <= 24 */
 
 	struct live_problem	problems[LIVE_MAX_PROBLEMS];
 	size_t			nproblems;

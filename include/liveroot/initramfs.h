@@ -49,4 +49,11 @@
 	"uas", "e1000", "nbd", "ext4", "crc32c_generic", "af_packet", \
 	"squashfs", "erofs", "overlay"
 
+/*
+ * Staged in the initramfs but not in INITRAMFS_MODULES: liveroot-init
+ * loads them only when it needs them (live.persist on FAT or exFAT).
+ */
+#define INITRAMFS_ONDEMAND_MODULES					\
+	"vfat", "exfat", "nls_cp437", "nls_utf8", "nls_iso8859_1"
+
 #endif

@@ -70,10 +70,14 @@ int	stack_open(const struct stack_spec *s, struct bdev **out,
 	    struct diag *d);
 
 /*
- * The same on an image already open (spec->lower is ignored for the
- * lower; only a RAM upper or none).  img is consumed: owned by the stack
- * on success, destroyed on failure.  *uzip (may be NULL) says whether a
- * uzip layer was stacked.
+ * The same on an image already open (spec->lower is not opened).  A file
+ * upper (the boot's persistence) opens the map at map_path (NULL:
+ * UPPER.rowrmap), or with STACK_CREATE and no map makes one (the upper
+ * created sparse at the union size) recording spec->lower as the lower's
+ * description; the lower's identity is checked against the map either way
+ * (BDEV_ROWR_ELOWER).  img is consumed: owned by the stack on success,
+ * destroyed on failure.  *uzip (may be NULL) says whether a uzip layer was
+ * stacked.
  */
 int	stack_open_on(struct bdev *img, const struct stack_spec *s,
 	    struct bdev **out, int *uzip, struct diag *d);

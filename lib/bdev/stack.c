@@ -206,7 +206,12 @@ file_overlay(const struct stack_spec *s, struct bdev **out, struct diag *d)
 		}
 		if ((error = bdev_rowr_read_info(mp, info, d)) != 0)
 			goto out;
-		lower_path = info->lower_path;
+		/* A lower named by the caller wins over the recorded path
+		 * (a boot's persistence file read on another machine: the
+		 * map records where the boot found the image); the identity
+		 * check decides either way. */
+		if (lower_path == NULL)
+			lower_path = info->lower_path;
 	} else if (lower_path == NULL) {
 		error = diag_set(d, EINVAL, "%s: no overlay there yet: name "
 		    "its lower to create one", s->upper_path);
@@ -220,6 +225,70 @@ out:
 	return (error);
 }
 
+/*
+ * A persistent overlay on an open lower (the boot's: its image has no path
+ * of its own): the map at s->map_path (or UPPER.rowrmap) is opened, or,
+ * with STACK_CREATE and no map yet, made, with the upper file (created
+ * sparse at the union size, or an existing one left by a boot cut short
+ * before its map was written, if big enough) and s->lower recorded as the
+ * lower's description.  The lower's identity is checked either way
+ * (rowr.h).  Owns lower on success.
+ */
+static int
+file_overlay_on(struct bdev *lower, const struct stack_spec *s,
+    struct bdev **out, struct diag *d)
+{
+	struct bdev_rowr_opts ro = { .granule = s->granule };
+	struct bdev *upper = NULL;
+	const char *up = s->upper_path, *mp = s->map_path;
+	char *map = NULL;
+	struct stat st;
+	int error, created = 0;
+
+	if (up == NULL)
+		return (diag_set(d, EINVAL, "no upper file named"));
+	if (mp == NULL && (mp = map = bdev_rowr_map_path(up)) == NULL)
+		return (diag_set(d, ENOMEM, "out of memory"));
+	if (access(mp, F_OK) == 0) {
+		if ((error = bdev_rowr_open_upper(up, (s->flags &
+		    STACK_READONLY) != 0, &upper, d)) == 0 &&
+		    (error = bdev_rowr_open_persistent(lower, upper, mp, NULL,
+		    NULL, 0, out, d)) != 0)
+			bdev_destroy(upper);
+		goto out;
+	}
+	if (!(s->flags & STACK_CREATE)) {
+		error = diag_set(d, ENOENT, "%s: no overlay there (no %s)",
+		    up, mp);
+		goto out;
+	}
+	if (stat(up, &st) == 0) {
+		if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size <
+		    lower->size) {
+			error = diag_set(d, EINVAL, "%s is there without its "
+			    "map %s and is %s: remove it, or name another "
+			    "file", up, mp, S_ISREG(st.st_mode) ?
+			    "smaller than the union" : "not a regular file");
+			goto out;
+		}
+	} else
+		created = 1;
+	if ((error = bdev_file_open(up, created ? BDEV_FILE_CREATE : 0,
+	    lower->size, &upper, d)) != 0) {
+		diag_prefix(d, "upper: ");
+		goto out;
+	}
+	if ((error = bdev_rowr_open_persistent(lower, upper, mp, s->lower, &ro,
+	    BDEV_ROWR_CREATE, out, d)) != 0) {
+		bdev_destroy(upper);
+		if (created)
+			(void)unlink(up);
+	}
+out:
+	free(map);
+	return (error);
+}
+
 int
 stack_open_on(struct bdev *img, const struct stack_spec *s,
     struct bdev **out, int *uzip, struct diag *d)
@@ -227,17 +296,14 @@ stack_open_on(struct bdev *img, const struct stack_spec *s,
 	struct bdev *lower;
 	int error, uz;
 
-	if (s->upper == STACK_UPPER_FILE) {
-		bdev_destroy(img);
-		return (diag_set(d, EINVAL, "a persistent overlay is opened "
-		    "by its files, not on an open device"));
-	}
 	if ((error = stack_uzip(img, s, &lower, &uz, d)) != 0) {
 		bdev_destroy(img);
 		return (error);
 	}
-	if (s->upper == STACK_UPPER_RAM &&
-	    (error = ram_overlay(s, lower, out, d)) != 0) {
+	if ((s->upper == STACK_UPPER_RAM &&
+	    (error = ram_overlay(s, lower, out, d)) != 0) ||
+	    (s->upper == STACK_UPPER_FILE &&
+	    (error = file_overlay_on(lower, s, out, d)) != 0)) {
 		bdev_destroy(lower);
 		return (error);
 	}

@@ -72,7 +72,10 @@ mod_copy_all(struct mk *m, const struct modfiles *f,
 	return (0);
 }
 
-/* One "name [args]" of the options: 1 when found, 0 skipped, or -errno. */
+/*
+ * One "name [args]" of the options: 1 when found, 0 skipped, or -errno.
+ * list NULL: staged only, not added to the list liveroot-init loads.
+ */
 static int
 mod_stage(struct mk *m, const struct modfiles *f, const char *spec,
     char *list, size_t *ll)
@@ -100,6 +103,8 @@ mod_stage(struct mk *m, const struct modfiles *f, const char *spec,
 	}
 	if ((e = mod_copy_all(m, f, &ent)) != 0)
 		return (-e);
+	if (list == NULL)
+		return (1);
 	n = snprintf(list + *ll, MODLIST_MAX - *ll, "%s%s%s\n", name,
 	    *args ? " " : "", args);
 	if (n < 0 || (size_t)n >= MODLIST_MAX - *ll)
@@ -154,6 +159,7 @@ mk_stage_modules(struct mk *m)
 	struct modfiles f;
 	char list[MODLIST_MAX], p[PATH_MAX];
 	char *argv[] = { "depmod", "-b", m->staging, m->r->kver, NULL };
+	static const char *const ondemand[] = { INITRAMFS_ONDEMAND_MODULES };
 	size_t ll = 0;
 	int i, e;
 
@@ -168,6 +174,13 @@ mk_stage_modules(struct mk *m)
 		}
 		m->r->nloaded += e;
 	}
+	/* Staged, not listed: liveroot-init loads them when it needs them
+	 * (the persistence partition's file system). */
+	for (i = 0; i < (int)(sizeof(ondemand) / sizeof(ondemand[0])); i++)
+		if ((e = mod_stage(m, &f, ondemand[i], NULL, NULL)) < 0) {
+			e = -e;
+			goto out;
+		}
 	snprintf(p, sizeof(p), "%s%s", m->staging, INITRAMFS_MODULES);
 	if ((e = mod_meta(m, &f)) != 0 ||
 	    (e = os_write_file(p, list, ll, 0644, m->d)) != 0)

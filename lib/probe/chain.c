@@ -221,6 +221,29 @@ plan_build(const struct live_config *c, const struct probe_source *src,
 	snprintf(p->lowerdir, sizeof(p->lowerdir), "%s", PLAN_LOWER_DIR);
 	snprintf(p->rwdir, sizeof(p->rwdir), "%s", PLAN_RW_DIR);
 	snprintf(p->inner_dev, sizeof(p->inner_dev), "%s", PLAN_INNER_DEV);
+	if (c->persist_label[0] != '\0') {
+		p->persist = platform == PLAN_LINUX;
+		p->persist_other = !p->persist;
+		snprintf(p->persist_label, sizeof(p->persist_label), "%s",
+		    c->persist_label);
+		snprintf(p->persist_file, sizeof(p->persist_file), "%s",
+		    c->persist_file);
+		snprintf(p->persist_upper, sizeof(p->persist_upper), "%s%s",
+		    PLAN_PERSIST_DIR, c->persist_file);
+		p->persist_size = c->persist_size;
+		if (src != NULL)
+			snprintf(p->persist_lower, sizeof(p->persist_lower),
+			    "%.200s on %.100s", c->image, src->device);
+		else
+			snprintf(p->persist_lower, sizeof(p->persist_lower),
+			    "%s", c->image);
+	}
+}
+
+void
+plan_drop_persist(struct live_plan *p)
+{
+	p->persist = 0;
 }
 
 void
@@ -232,8 +255,13 @@ plan_set_rootfs(struct live_plan *p, enum fmt_fs fs)
 	if (p->platform != PLAN_LINUX || fs == FMT_FS_UNKNOWN)
 		return;
 	snprintf(p->fstype, sizeof(p->fstype), "%s", fmt_fs_name(fs));
-	if (fmt_fs_readonly(fs))
+	if (fmt_fs_readonly(fs)) {
 		p->inner = -1;
+		if (p->persist) {	/* overlayfs upper on it: not yet */
+			p->persist = 0;
+			p->persist_other = 1;
+		}
+	}
 }
 
 void
@@ -332,9 +360,16 @@ plan_stack_spec(const struct live_plan *p, struct stack_spec *s)
 		s->flags = STACK_READONLY;
 		return;
 	}
+	s->granule = p->granule;
+	if (p->persist) {
+		s->upper = STACK_UPPER_FILE;
+		s->upper_path = p->persist_upper;
+		s->lower = p->persist_lower;	/* recorded in a new map */
+		s->flags = STACK_CREATE;
+		return;
+	}
 	s->upper = STACK_UPPER_RAM;
 	s->ram_cap = p->overlay_cap;
-	s->granule = p->granule;
 }
 
 /* The rowr line: the spec of the writable root's stack, as printed. */
@@ -349,10 +384,33 @@ rowr_line(const struct live_plan *p, void (*line)(void *, const char *),
 		plan_inner_spec(p, &ss);
 	else
 		plan_stack_spec(p, &ss);
+	if (ss.upper == STACK_UPPER_FILE) {
+		probe_human(p->persist_size, a, sizeof(a));
+		emit(line, arg, n, "persist: mount the file system labelled "
+		    "\"%s\" (ext4, FAT or exFAT) read-write on %s, where "
+		    "only the NBD server sees it (it unmounts it at shutdown)",
+		    p->persist_label, PLAN_PERSIST_DIR);
+		emit(line, arg, n, "rowr: persistent upper %s with its map "
+		    "%s.rowrmap, granule %u; on the first boot both are made "
+		    "(the upper sparse at the union's size; FAT and exFAT "
+		    "cannot hold holes and get it whole), holding at most %s; "
+		    "a map made for another image is refused with both "
+		    "named, and the overlay is in RAM instead",
+		    p->persist_file, p->persist_file, ss.granule,
+		    p->persist_size ? a : "the union's size or the free "
+		    "space there");
+		return;
+	}
 	probe_human(ss.ram_cap, a, sizeof(a));
 	probe_human(p->ram_bytes, b, sizeof(b));
 	emit(line, arg, n, "rowr: RAM upper capped at %s (%" PRIu64
 	    " bytes; RAM %s), granule %u", a, ss.ram_cap, b, ss.granule);
+	if (p->persist_other)
+		emit(line, arg, n, "persist: LABEL=%s:%s is not used %s: "
+		    "changes are not kept", p->persist_label,
+		    p->persist_file, p->platform == PLAN_FREEBSD ? "on "
+		    "FreeBSD yet" : "with a squashfs or erofs root yet (its "
+		    "overlayfs upper is in RAM)");
 }
 
 /*

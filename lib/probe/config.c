@@ -366,7 +366,7 @@ set_url(struct live_config *c, const char *key, const char *v)
 enum {
 	K_PROBE, K_LABEL, K_IMAGE, K_ISO, K_URL, K_SHA256, K_PUBKEY,
 	K_TIMEOUT, K_TORAM, K_OVERLAY, K_PERSIST, K_HANDOFF, K_INIT, K_SHELL,
-	K_DEBUG, K_GEOM, K_CHECK, K_COUNT
+	K_DEBUG, K_GEOM, K_CHECK, K_PERSIST_SIZE, K_COUNT
 };
 
 static const char *const key_names[K_COUNT] = {
@@ -374,7 +374,80 @@ static const char *const key_names[K_COUNT] = {
 	"live.sha256", "live.pubkey", "live.timeout", "live.toram",
 	"live.overlay", "live.persist", "live.handoff", "live.init",
 	"live.shell", "live.debug", "live.geom", "live.check",
+	"live.persist.size",
 };
+
+/*
+ * live.persist=LABEL=NAME[:/FILE] (dracut's rd.live.overlay= has the same
+ * form).  The file is absolute, without "." or ".." components: it is
+ * opened below the file system's mount point.  "" turns persistence off.
+ */
+static int
+set_persist(struct live_config *c, const char *key, const char *v)
+{
+	const char *lab, *colon, *f, *p;
+	size_t ll;
+
+	if (v == NULL || v[0] == '\0') {
+		c->persist[0] = c->persist_label[0] = c->persist_file[0] = '\0';
+		return (0);
+	}
+	if (strncmp(v, "LABEL=", 6) != 0) {
+		problem(c, LIVE_P_INVALID, key, "%s=%.100s: give LABEL=<file "
+		    "system label>[:/FILE] (the partition that keeps the "
+		    "overlay, by its label); ignored", key, v);
+		return (EINVAL);
+	}
+	lab = v + 6;
+	colon = strchr(lab, ':');
+	ll = colon != NULL ? (size_t)(colon - lab) : strlen(lab);
+	if (ll == 0 || ll >= sizeof(c->persist_label)) {
+		problem(c, LIVE_P_INVALID, key, "%s=%.100s: the label must have "
+		    "1..%zu characters; ignored", key, v,
+		    sizeof(c->persist_label) - 1);
+		return (EINVAL);
+	}
+	f = colon != NULL ? colon + 1 : LIVE_DEFAULT_PERSIST_FILE;
+	if (f[0] != '/' || f[1] == '\0' || strlen(f) >=
+	    sizeof(c->persist_file) || f[strlen(f) - 1] == '/') {
+		problem(c, LIVE_P_INVALID, key, "%s=%.100s: the file must be "
+		    "an absolute path on that file system (e.g. "
+		    "LABEL=%.*s:/liveroot.overlay), at most %zu bytes; "
+		    "ignored", key, v, (int)ll, lab,
+		    sizeof(c->persist_file) - 1);
+		return (EINVAL);
+	}
+	for (p = f; p != NULL; p = strchr(p + 1, '/'))
+		if (strncmp(p, "/./", 3) == 0 || strncmp(p, "/../", 4) == 0 ||
+		    strcmp(p, "/.") == 0 || strcmp(p, "/..") == 0 ||
+		    strncmp(p, "//", 2) == 0) {
+			problem(c, LIVE_P_INVALID, key, "%s=%.100s: no \".\", "
+			    "\"..\" or empty parts in the file's path; "
+			    "ignored", key, v);
+			return (EINVAL);
+		}
+	if (copy_str(c, key, c->persist, sizeof(c->persist), v) != 0)
+		return (EINVAL);
+	memcpy(c->persist_label, lab, ll);
+	c->persist_label[ll] = '\0';
+	snprintf(c->persist_file, sizeof(c->persist_file), "%s", f);
+	return (0);
+}
+
+static int
+set_persist_size(struct live_config *c, const char *key, const char *v)
+{
+	uint64_t bytes;
+
+	if (config_parse_size(v, &bytes) != 0 || bytes < (1 << 20)) {
+		problem(c, LIVE_P_INVALID, key, "%s=%s: not a size (e.g. 512M, "
+		    "4G, at least 1M); kept the union's size", key,
+		    v ? v : "");
+		return (EINVAL);
+	}
+	c->persist_size = bytes;
+	return (0);
+}
 
 static int
 set_key(struct live_config *c, int k, const char *key, const char *v)
@@ -391,10 +464,9 @@ set_key(struct live_config *c, int k, const char *key, const char *v)
 	case K_TIMEOUT:	return (set_timeout(c, key, v));
 	case K_TORAM:	return (set_flag(c, key, v, &c->toram));
 	case K_OVERLAY:	return (set_overlay(c, key, v));
-	case K_PERSIST:
-		if (copy_str(c, key, c->persist, sizeof(c->persist), v) != 0)
-			return (EINVAL);
-		return (0);
+	case K_PERSIST:	return (set_persist(c, key, v));
+	case K_PERSIST_SIZE:
+		return (set_persist_size(c, key, v));
 	case K_HANDOFF:	return (set_handoff(c, key, v));
 	case K_INIT:	return (set_path(c, key, c->init, sizeof(c->init), v));
 	case K_SHELL:	return (set_flag(c, key, v, &c->shell));
@@ -647,8 +719,8 @@ config_set(struct live_config *c, const char *key, const char *value,
 	if (k == K_COUNT) {
 		problem(c, LIVE_P_UNKNOWN, key, "%s: unknown key, ignored "
 		    "(known: live.probe label image iso url sha256 pubkey "
-		    "timeout toram overlay persist handoff init shell debug check "
-		    "geom)",
+		    "timeout toram overlay persist persist.size handoff init "
+		    "shell debug check geom)",
 		    key);
 		return (1);
 	}
@@ -845,6 +917,10 @@ config_key_at(const struct live_config *c, size_t i, const char **key,
 	case K_DEBUG:	snprintf(buf, len, "%d", c->debug); break;
 	case K_GEOM:	snprintf(buf, len, "%s", config_geom_name(c->geom)); break;
 	case K_CHECK:	snprintf(buf, len, "%d", c->check); break;
+	case K_PERSIST_SIZE:
+		if (c->persist_size != 0)
+			snprintf(buf, len, "%" PRIu64, c->persist_size);
+		break;
 	}
 	return (1);
 }

@@ -117,6 +117,9 @@ struct lri_stack_opts {
 	uint32_t	blksize;	/* the plan's NBD logical block size */
 	const char	*nbd_dev;	/* the plan's, "/dev/nbd0" */
 	char		**argv;		/* main's argv, for the '@' name */
+	const char	*persist_mnt;	/* live.persist's mount point: the
+					 * server unmounts it after its last
+					 * save; NULL: none */
 };
 /*
  * Fork the server process: it builds the stack spec describes on img
@@ -127,6 +130,26 @@ struct lri_stack_opts {
  */
 int	lri_stack_start(struct bdev *img, const struct lri_stack_opts *o,
 	    pid_t *server, uint64_t *size, int *uzip, struct diag *d);
+
+/* --- persist.c ---------------------------------------------------------- */
+struct live_plan;
+struct lri_persist {
+	char	dev[48];	/* /dev/vda1 */
+	char	fstype[16];	/* ext4, vfat, exfat */
+	int	mounted;
+};
+/*
+ * Finds the file system labelled p->persist_label (waiting a little for
+ * late devices), loads its driver and mounts it read-write on
+ * PLAN_PERSIST_DIR, with the directories of the file made.  0, or an
+ * error whose message names the label, what was seen and the fix.
+ */
+int	lri_persist_mount(struct lri_devs *ds, struct lri_mods *mods,
+	    const struct live_plan *p, struct lri_persist *ps, struct diag *d);
+/* What the overlay may hold: the union's size, at most the free space
+ * there plus what the file already has, at most live.persist.size. */
+uint64_t lri_persist_cap(const struct live_plan *p, uint64_t union_size);
+void	lri_persist_umount(struct lri_persist *ps);
 
 /* --- handoff.c ---------------------------------------------------------- */
 int	lri_mount_root(const char *dev, const char *fstype, const char *dir,

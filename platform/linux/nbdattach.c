@@ -35,6 +35,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -251,7 +252,7 @@ attach_netlink(const char *dev, uint64_t size, uint32_t blksize,
  * medium before the process exits.
  */
 static void __attribute__((noreturn))
-serve(struct nbd_server *srv, struct bdev *rw, int sside)
+serve(struct nbd_server *srv, struct bdev *rw, int sside, const char *pmnt)
 {
 	struct diag d;
 	int e, fe;
@@ -266,6 +267,23 @@ serve(struct nbd_server *srv, struct bdev *rw, int sside)
 		lri_log("nbd server: flushing the root stack: %s", d.msg);
 	else
 		lri_log("nbd server: root stack flushed; exiting");
+	if (pmnt != NULL) {
+		/* The overlay's files closed (a last save), then the file
+		 * system that holds them unmounted: clean for the next boot
+		 * and for any other system that reads the stick. */
+		bdev_destroy(rw);
+		sync();
+		if (umount(pmnt) == 0)
+			lri_log("nbd server: persistence saved, %s unmounted",
+			    pmnt);
+		else if (mount(NULL, pmnt, NULL, MS_REMOUNT | MS_RDONLY,
+		    NULL) == 0)
+			lri_log("nbd server: umount %s: %s; remounted it "
+			    "read-only", pmnt, strerror(errno));
+		else
+			lri_log("nbd server: cannot unmount %s (%s): synced "
+			    "only", pmnt, strerror(errno));
+	}
 	_exit(e || fe ? 1 : 0);
 }
 
@@ -322,7 +340,7 @@ server_main(struct bdev *img, const struct lri_stack_opts *o, int rep,
 		report(rep, "OK %llu %d", (unsigned long long)bdev_size(rw),
 		    uz);
 		close(rep);
-		serve(srv, rw, sside);
+		serve(srv, rw, sside, o->persist_mnt);
 	}
 	if (e != ENOENT) {
 		report(rep, "ERR %s: %s", o->nbd_dev, d.msg);
@@ -360,7 +378,7 @@ server_main(struct bdev *img, const struct lri_stack_opts *o, int rep,
 	}
 	report(rep, "OK %llu %d", (unsigned long long)bdev_size(rw), uz);
 	close(rep);
-	serve(srv, rw, sside);
+	serve(srv, rw, sside, o->persist_mnt);
 }
 
 int

@@ -17,9 +17,11 @@
 # /run/initramfs/shutdown, which unmounted /oldroot (or remounted it
 # read-only), the server flushed its stack and exited, the machine powered
 # off; and nowhere "I/O error", "NBD_DO_IT returned" or "shutting down
-# sockets".  With a persistent overlay the next boot should find the file
-# system clean: live.persist is not implemented on Linux yet, so that part
-# is not here.
+# sockets".  Both boots keep the overlay in a file on an ext4 disk
+# (live.persist=LABEL=LRSYS): the first boot's shutdown ends with the
+# server's "persistence saved, ... unmounted"; the second boot finds the
+# first one's file and no journal to recover, neither in the root (nbd0)
+# nor on the persistence disk (vda).
 . "$(dirname "$0")/lib.sh"
 e2e_need debootstrap debootstrap
 e2e_init
@@ -60,6 +62,13 @@ say "multi-user.target reached"
 pid=$(cat /sys/block/nbd0/pid 2>/dev/null)
 say "nbd server pid ${pid:-none} argv: $(tr '\0' ' ' < /proc/${pid:-0}/cmdline 2>/dev/null)"
 say "failed units: $(systemctl --failed --no-legend --plain | wc -l)"
+boot=$(tr ' ' '\n' < /proc/cmdline | sed -n 's/^e2e.boot=//p')
+if [ -f /var/lib/liveroot-e2e-kept ]; then
+	say "kept: $(cat /var/lib/liveroot-e2e-kept)"
+else
+	say "nothing kept yet"
+fi
+echo "boot $boot" > /var/lib/liveroot-e2e-kept
 if dd if=/dev/urandom of=/var/tmp/e2e.bin bs=1M count=16 2>/dev/null && sync; then
 	say "wrote 16 MiB and synced"
 fi
@@ -90,9 +99,18 @@ EOF
 e2e_once systemd-live mk_systemd_live ||
     { e2e_fail "building the minbase+systemd live system"; e2e_done; }
 
-E2E_MEM=1024 E2E_QUIET= E2E_APPEND="systemd.show_status=1" \
-    e2e_boot systemd -M pc -cdrom "$IMG/systemd-live/live.iso"
-e2e_expect "liveroot: handing over to" 90 "hand-off" &&
+rm -f "$RUN/persist.img"
+mke2fs -q -t ext4 -L LRSYS "$RUN/persist.img" 1G ||
+    { e2e_fail "mke2fs of the persistence disk"; e2e_done; }
+
+# sysboot N: boot N with the persistence disk, up to the power-off
+sysboot() {
+E2E_MEM=1024 E2E_QUIET= E2E_APPEND="systemd.show_status=1 live.persist=LABEL=LRSYS e2e.boot=$1" \
+    e2e_boot "systemd$1" -M pc -cdrom "$IMG/systemd-live/live.iso" \
+    -drive "if=none,id=vd0,file=$RUN/persist.img,format=raw" \
+    -device virtio-blk-pci,drive=vd0
+e2e_expect "liveroot: persist: /dev/vda (ext4, \"LRSYS\") mounted" 90 "boot $1: the persistence disk mounted"
+e2e_expect "liveroot: handing over to" 90 "boot $1: hand-off" &&
 e2e_expect "LIVEROOT-SYSTEMD: multi-user.target reached" 240 "multi-user.target reached" &&
 e2e_expect "LIVEROOT-SYSTEMD: systemctl poweroff" 60 "the unit wrote, synced and asked for poweroff"
 if grep -q "LIVEROOT-SYSTEMD: nbd server pid [0-9]* argv: @" "$E2E_LOG"; then
@@ -122,4 +140,16 @@ e2e_reject "with the NBD_DO_IT ioctl instead" "the device was attached by netlin
 e2e_reject "NBD_DO_IT returned" "no 'NBD_DO_IT returned'"
 e2e_reject "shutting down sockets" "no 'shutting down sockets'"
 e2e_reject "I/O error" "no I/O error"
+e2e_reject "changes will NOT be kept" "boot $1: the overlay is the persistence file"
+e2e_expect "liveroot: nbd server: persistence saved, /liveroot-persist unmounted" 1 \
+    "boot $1: the server saved the overlay and unmounted its disk"
+}
+
+sysboot 1
+e2e_expect "LIVEROOT-SYSTEMD: nothing kept yet" 1 "boot 1: a new persistence file"
+sysboot 2
+e2e_expect "LIVEROOT-SYSTEMD: kept: boot 1" 1 "boot 2: what boot 1 wrote is there"
+e2e_reject "EXT4-fs (nbd0): recovery complete" "boot 2: the root's journal needed no recovery"
+e2e_reject "EXT4-fs (vda): recovery complete" "boot 2: the persistence disk's journal needed no recovery"
+rm -f "$RUN/persist.img"
 e2e_done

@@ -211,10 +211,10 @@ test_unknown_and_unsupported(void)
 	struct live_config c;
 
 	parsed(&c, "live.lable=X live.pubkey=/k.pem "
-	    "live.persist=/dev/sdb1 live.=1 livex.y=1 example.check=enospc");
+	    "live.persist=LABEL=keep live.=1 livex.y=1 example.check=enospc");
 	CHECK(has_problem(&c, LIVE_P_UNKNOWN, "live.lable", "unknown key"));
 	CHECK(has_problem(&c, LIVE_P_UNKNOWN, "live.", NULL));
-	CHECK(strcmp(c.persist, "/dev/sdb1") == 0);
+	CHECK(strcmp(c.persist, "LABEL=keep") == 0);
 	CHECK(strcmp(c.pubkey, "/k.pem") == 0);	/* a key to check with */
 	CHECK_EQ(c.nproblems, 2);
 	parsed(&c, "live.pubkey=k.pub");
@@ -326,7 +326,7 @@ test_key_iteration(void)
 		if (strcmp(key, "live.overlay") == 0)
 			saw_overlay = strcmp(buf, "33554432") == 0;
 	}
-	CHECK_EQ(i, 17);	/* live.check is the 17th */
+	CHECK_EQ(i, 18);	/* live.persist.size is the 18th */
 	CHECK(saw_probe);
 	CHECK(saw_overlay);
 }
@@ -374,6 +374,31 @@ test_other_tools(void)
 	CHECK(strcmp(c.persist, "LABEL=keep") == 0);
 	parsed(&c, "rd.live.overlay=LABEL=STICK:/overlay.img");
 	CHECK(strcmp(c.persist, "LABEL=STICK:/overlay.img") == 0);
+	CHECK(strcmp(c.persist_label, "STICK") == 0);
+	CHECK(strcmp(c.persist_file, "/overlay.img") == 0);
+	parsed(&c, "persistence");
+	CHECK(strcmp(c.persist_label, "persistence") == 0);
+	CHECK(strcmp(c.persist_file, LIVE_DEFAULT_PERSIST_FILE) == 0);
+
+	/* live.persist: the forms refused, each named */
+	parsed(&c, "live.persist=/dev/sdb1");
+	CHECK(has_problem(&c, LIVE_P_INVALID, "live.persist", "LABEL="));
+	CHECK(c.persist[0] == '\0' && c.persist_label[0] == '\0');
+	parsed(&c, "live.persist=LABEL=:/x");
+	CHECK(has_problem(&c, LIVE_P_INVALID, "live.persist", "label"));
+	parsed(&c, "live.persist=LABEL=K:rel/x");
+	CHECK(has_problem(&c, LIVE_P_INVALID, "live.persist", "absolute"));
+	parsed(&c, "live.persist=LABEL=K:/a/../x");
+	CHECK(has_problem(&c, LIVE_P_INVALID, "live.persist", "\"..\""));
+	parsed(&c, "live.persist=LABEL=K:/dir/");
+	CHECK(has_problem(&c, LIVE_P_INVALID, "live.persist", "absolute"));
+	parsed(&c, "live.persist=LABEL=K:/d/f live.persist.size=2G");
+	CHECK_EQ(c.nproblems, 0);
+	CHECK(strcmp(c.persist_file, "/d/f") == 0);
+	CHECK_EQ(c.persist_size, 2ULL << 30);
+	parsed(&c, "live.persist.size=12");
+	CHECK(has_problem(&c, LIVE_P_INVALID, "live.persist.size", "size"));
+	CHECK_EQ(c.persist_size, 0);
 
 	parsed(&c, "rd.live.overlay.size=512");
 	CHECK_EQ(c.overlay_bytes, 512ULL << 20);
