@@ -29,6 +29,7 @@ static const struct verb verbs[] = {
 	{ "fetch",	verb_fetch,	"fetch a root image over HTTP(S) as liveroot-init does" },
 	{ "sign",	verb_sign,	"sign a root image (signify's Ed25519 format)" },
 	{ "verify",	verb_verify,	"check a root image's signify signature" },
+	{ "remaster",	verb_remaster,	"save the running live root as a new uzip image" },
 };
 
 static const struct verb *

@@ -29,5 +29,6 @@ int	verb_mklive(int argc, char **argv);
 int	verb_fetch(int argc, char **argv);
 int	verb_sign(int argc, char **argv);
 int	verb_verify(int argc, char **argv);
+int	verb_remaster(int argc, char **argv);
 
 #endif
