@@ -116,6 +116,33 @@ int	net_fetch_fd(const struct fetch_opts *o, int fd, const char *name,
 	    struct fetch_result *r, struct diag *d);
 
 /*
+ * The engine's rules, shared with the HTTP block layer (http.h), so both
+ * judge responses and redirects the same way.
+ */
+/* A header's decimal value: digits only, blanks around, no overflow; 0/-1. */
+int	net_http_number(const char *s, uint64_t *v);
+/*
+ * A Content-Range value (after the colon): "bytes A-B/T" gives 0 (*total 0
+ * for a star), "bytes * /T" (a 416's current size, without the blank) gives
+ * 1 with *a = *b = 0; anything else -1.  Numbers as net_http_number().
+ */
+int	net_http_content_range(const char *s, uint64_t *a, uint64_t *b,
+	    uint64_t *total);
+/* An HTTP status that another attempt cannot fix: 4xx but 408 and 429. */
+int	net_http_final(long status);
+/* A libcurl result (CURLcode) saying the TLS certificate did not verify. */
+int	net_curl_tls_error(int cc);
+/*
+ * Whether a redirect to loc may be followed: HTTP(S) only, never from HTTPS
+ * (https: the chain has been on HTTPS) down to HTTP, not back to a URL of
+ * the chain chain[0..n], at most FETCH_MAX_REDIRS hops.  0, or an errno with
+ * d naming cur (the redirecting URL, redacted), or url0 (the first, for the
+ * count), and the fix.
+ */
+int	net_redirect_check(const char *url0, const char *cur, const char *loc,
+	    char *const *chain, unsigned n, int https, struct diag *d);
+
+/*
  * url for messages and logs: without user:password@, ?query and #fragment,
  * control bytes as '?', cut to len - 1 bytes with "..." when longer.
  */

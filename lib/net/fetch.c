@@ -402,22 +402,36 @@ only_space(const char *s)
 	return (s[strspn(s, " \t\r\n")] == '\0');
 }
 
-/* "bytes A-B/T", or "bytes A-B/" and a star for an unknown total */
-static int
-parse_content_range(struct xfer *x, const char *s)
+int
+net_http_number(const char *s, uint64_t *v)
+{
+	s += strspn(s, " \t");
+	return (parse_u64(&s, v) == 0 && only_space(s) ? 0 : -1);
+}
+
+int
+net_http_content_range(const char *s, uint64_t *a, uint64_t *b,
+    uint64_t *total)
 {
 	s += strspn(s, " \t");
 	if (strncasecmp(s, "bytes", 5) != 0)
 		return (-1);
 	s += 5;
 	s += strspn(s, " \t");
-	if (parse_u64(&s, &x->cr_a) != 0 || *s++ != '-' ||
-	    parse_u64(&s, &x->cr_b) != 0 || *s++ != '/')
+	if (*s == '*') {	/* a 416 naming the current size */
+		s++;
+		*a = *b = 0;
+		if (*s++ != '/' || parse_u64(&s, total) != 0)
+			return (-1);
+		return (only_space(s) ? 1 : -1);
+	}
+	if (parse_u64(&s, a) != 0 || *s++ != '-' ||
+	    parse_u64(&s, b) != 0 || *s++ != '/')
 		return (-1);
 	if (*s == '*') {
-		x->cr_t = 0;
+		*total = 0;
 		s++;
-	} else if (parse_u64(&s, &x->cr_t) != 0 || x->cr_t == 0)
+	} else if (parse_u64(&s, total) != 0 || *total == 0)
 		return (-1);
 	return (only_space(s) ? 0 : -1);
 }
@@ -427,7 +441,6 @@ on_header(char *p, size_t sz, size_t n, void *arg)
 {
 	struct xfer *x = arg;
 	size_t len = sz * n;
-	const char *v;
 	char line[256];
 	uint64_t u = 0;
 	long code;
@@ -443,11 +456,11 @@ on_header(char *p, size_t sz, size_t n, void *arg)
 		x->clen = -1;
 		x->has_cr = 0;
 	} else if (strncasecmp(line, "Content-Length:", 15) == 0) {
-		v = line + 15 + strspn(line + 15, " \t");
-		if (parse_u64(&v, &u) == 0 && only_space(v) && u <= INT64_MAX)
+		if (net_http_number(line + 15, &u) == 0 && u <= INT64_MAX)
 			x->clen = (int64_t)u;
 	} else if (strncasecmp(line, "Content-Range:", 14) == 0)
-		x->has_cr = parse_content_range(x, line + 14) == 0 ? 1 : -1;
+		x->has_cr = net_http_content_range(line + 14, &x->cr_a,
+		    &x->cr_b, &x->cr_t) == 0 ? 1 : -1;
 	return (len);
 }
 
@@ -633,35 +646,44 @@ setup(struct xfer *x, const char *url, int head, char *errbuf)
 	}
 }
 
-/*
- * Where a redirect may go: HTTP(S) only, never from HTTPS down to HTTP, not
- * back to a URL of this chain, at most FETCH_MAX_REDIRS hops.  0 or a final
- * stop().
- */
-static int
-check_redirect(struct xfer *x, const char *loc, char *const *chain,
-    unsigned n, int https)
+int
+net_redirect_check(const char *url0, const char *cur, const char *loc,
+    char *const *chain, unsigned n, int https, struct diag *d)
 {
 	char to[DISP_LEN];
 	unsigned i;
 
 	net_url_redact(loc, to, sizeof(to));
 	if (!is_scheme(loc, "http://") && !is_scheme(loc, "https://"))
-		return (stop(x, 1, EPROTO, "%s redirects to %s: only http:// "
-		    "and https:// are fetched; fix the redirect", x->cur, to));
+		return (diag_set(d, EPROTO, "%s redirects to %s: only http:// "
+		    "and https:// are fetched; fix the redirect", cur, to));
 	if (https && !is_scheme(loc, "https://"))
-		return (stop(x, 1, EPROTO, "%s redirects from HTTPS to plain "
+		return (diag_set(d, EPROTO, "%s redirects from HTTPS to plain "
 		    "HTTP (%s): refused; make the server redirect to an "
-		    "https:// URL", x->cur, to));
+		    "https:// URL", cur, to));
 	for (i = 0; i <= n; i++)
 		if (strcmp(loc, chain[i]) == 0)
-			return (stop(x, 1, ELOOP, "%s redirects back to %s: a "
-			    "redirect loop; fix the server's redirects", x->cur,
+			return (diag_set(d, ELOOP, "%s redirects back to %s: a "
+			    "redirect loop; fix the server's redirects", cur,
 			    to));
 	if (n >= FETCH_MAX_REDIRS)
-		return (stop(x, 1, ELOOP, "%s: more than %d redirects (the "
-		    "next to %s): use the final URL", x->url0,
-		    FETCH_MAX_REDIRS, to));
+		return (diag_set(d, ELOOP, "%s: more than %d redirects (the "
+		    "next to %s): use the final URL", url0, FETCH_MAX_REDIRS,
+		    to));
+	return (0);
+}
+
+static int
+check_redirect(struct xfer *x, const char *loc, char *const *chain,
+    unsigned n, int https)
+{
+	struct diag d;
+	int e;
+
+	diag_clear(&d);
+	if ((e = net_redirect_check(x->url0, x->cur, loc, chain, n, https,
+	    &d)) != 0)
+		return (stop(x, 1, e, "%s", d.msg));
 	return (0);
 }
 
@@ -709,14 +731,14 @@ request(struct xfer *x, int head, char *errbuf)
 
 /* --- attempts -------------------------------------------------------------- */
 
-static int
-http_final(long code)
+int
+net_http_final(long code)
 {
 	return (code >= 400 && code < 500 && code != 408 && code != 429);
 }
 
-static int
-tls_verify_error(CURLcode cc)
+int
+net_curl_tls_error(int cc)
 {
 	return (cc == CURLE_PEER_FAILED_VERIFICATION ||
 	    cc == CURLE_SSL_CACERT_BADFILE || cc == CURLE_SSL_CERTPROBLEM ||
@@ -787,7 +809,7 @@ judge(struct xfer *x, CURLcode cc, const char *errbuf)
 		if (code == 416 && x->have_total && x->got == x->total)
 			return (0);
 		snprintf(r->error, sizeof(r->error), "HTTP %ld", code);
-		if (http_final(code)) {
+		if (net_http_final(code)) {
 			r->fix = FETCH_FIX_URL;
 			return (diag_set(x->d, code == 404 ? ENOENT : EACCES,
 			    "HTTP %ld for %s: %s", code, x->cur, code == 404 ?
@@ -798,7 +820,7 @@ judge(struct xfer *x, CURLcode cc, const char *errbuf)
 	} else if (cc == CURLE_OPERATION_TIMEDOUT && now_s() >= x->deadline) {
 		bound_msg(x, x->msg, sizeof(x->msg));
 		return (diag_set(x->d, ETIMEDOUT, "%s", x->msg));
-	} else if (tls_verify_error(cc)) {
+	} else if (net_curl_tls_error(cc)) {
 		url_host(x->cur, host, sizeof(host));
 		r->fix = FETCH_FIX_CA;
 		return (diag_set(x->d, EACCES, "%s: cannot verify the TLS "
