@@ -90,6 +90,7 @@ static const char mklive_usage[] =
 "                           /sbin/init, which must exist)\n"
 "      --sign SECKEY        sign rootfs.uzip with this signify secret key:\n"
 "                           rootfs.uzip.sig beside it, in the ISO, netboot\n"
+"                           (and rootfs.uzip.hashes: rootfs.uzip.hashes.sig)\n"
 "      --pubkey PUBKEY      put this signify public key in the initramfs:\n"
 "                           liveroot-init then refuses a root image without\n"
 "                           a valid signature of it, from any source\n"
@@ -294,6 +295,8 @@ print_result(const struct mklive_opts *o, const struct mklive_result *r,
 				printf(",\"signature\":");
 				cli_json_str(stdout, r->sig);
 			}
+			printf(",\"hashes\":");
+			cli_json_str(stdout, r->hashes);
 			printf(",\"sha256\":\"%s\",\"iso\":", r->sha256);
 			cli_json_str(stdout, r->iso);
 			printf(",\"label\":");
@@ -314,6 +317,7 @@ print_result(const struct mklive_opts *o, const struct mklive_result *r,
 		return;
 	printf("rootfs.uzip %s (%ju KiB from a %ju MiB ext4)\n", r->uzip,
 	    (uintmax_t)(r->uzip_bytes >> 10), (uintmax_t)(r->ext4_bytes >> 20));
+	printf("hashes      %s\n", r->hashes);
 	if (r->sig[0] != '\0')
 		printf("signature   %s\n", r->sig);
 	printf("iso         %s (label %s)\n", r->iso, o->label);

@@ -23,7 +23,7 @@
 
 static const char mkuzip_usage[] =
 "usage: liveroot mkuzip [-dLqSvZ] [-A zlib|lzma|zstd] [-C level] [-j jobs]\n"
-"           [-o outfile] [-s cluster_size] infile\n"
+"           [-o outfile] [-s cluster_size] [--hashes] infile\n"
 "\n"
 "Compress a file or a block device into a FreeBSD uzip image (mount with\n"
 "geom_uzip, or read with 'liveroot uzip' / the liveroot stack).  The same\n"
@@ -42,6 +42,9 @@ static const char mkuzip_usage[] =
 "  -S                 print a summary line on stdout\n"
 "  -v                 verbose: one line per cluster on stderr\n"
 "  -Z                 do not elide all-zero clusters (compress them too)\n"
+"  --hashes           also write outfile.hashes: the SHA-256 of the header\n"
+"                     and TOC and of every compressed cluster, which the\n"
+"                     reader checks each cluster against (liveroot-uzip(8))\n"
 "  -h, --help         this text\n"
 "\n"
 "Options may come before or after infile.\n"
@@ -127,6 +130,7 @@ mkuzip_int(const char *s, long lo, long hi, long *out)
 
 static const struct option mkuzip_lo[] = {
 	{ "quiet", no_argument, NULL, 'q' },
+	{ "hashes", no_argument, NULL, 'H' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -139,10 +143,10 @@ verb_mkuzip(int argc, char **argv)
 	struct diag d;
 	const struct lr_codec *c;
 	const char *oname = NULL, *sufx;
-	char *alloc = NULL;
+	char *alloc = NULL, *halloc = NULL;
 	uint64_t v;
 	long n;
-	int ch, summary = 0, quiet = 0, verbose = 0, error;
+	int ch, summary = 0, quiet = 0, verbose = 0, hashes = 0, error;
 
 	if (cli_wants_help(argc, argv))
 		return (cli_usage(mkuzip_usage, 0));
@@ -220,6 +224,9 @@ verb_mkuzip(int argc, char **argv)
 		case 'q':
 			quiet = 1;
 			break;
+		case 'H':
+			hashes = 1;
+			break;
 		default:
 			return (cli_opt_error(ch, argc, argv));
 		}
@@ -239,6 +246,17 @@ verb_mkuzip(int argc, char **argv)
 		strcat(alloc, sufx);
 		oname = alloc;
 	}
+	if (hashes) {
+		if ((halloc = malloc(strlen(oname) + sizeof(".hashes"))) ==
+		    NULL) {
+			cli_err("out of memory");
+			free(alloc);
+			return (CLI_ERROR);
+		}
+		strcpy(halloc, oname);
+		strcat(halloc, ".hashes");
+		o.hashes_path = halloc;
+	}
 	cli_progress_start(&p, "liveroot mkuzip", 0);
 	if (quiet)
 		p.enabled = 0;
@@ -255,6 +273,7 @@ verb_mkuzip(int argc, char **argv)
 		cli_progress_done(&p);
 	if (error != 0) {
 		free(alloc);
+		free(halloc);
 		mkuzip_hint(&d, error);
 		return (cli_diag(&d, error));
 	}
@@ -267,5 +286,6 @@ verb_mkuzip(int argc, char **argv)
 		    (double)st.out_bytes) / (double)st.in_bytes : 0.0,
 		    st.seconds > 0 ? (double)st.in_bytes / st.seconds : 0.0);
 	free(alloc);
+	free(halloc);
 	return (CLI_OK);
 }

@@ -155,6 +155,8 @@ struct mklive_result {
 	char		 initramfs[4096];	/* OUT/initramfs.img */
 	char		 uzip[4096];		/* OUT/rootfs.uzip */
 	char		 sig[4096];	/* OUT/rootfs.uzip.sig, or "" */
+	char		 hashes[4096];	/* OUT/rootfs.uzip.hashes */
+	char		 hashes_sig[4096]; /* OUT/rootfs.uzip.hashes.sig, or "" */
 	char		 iso[4096];		/* OUT/live.iso */
 	char		 netboot[4096];		/* OUT/netboot */
 	char		 cdroot[4096];		/* FreeBSD: OUT/cdroot */

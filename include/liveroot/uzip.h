@@ -4,7 +4,8 @@
  * of nblocks * blksz bytes over a lower holding a uzip image (zlib, lzma or
  * zstd clusters).  Decompressed clusters live in a multi-cluster LRU cache
  * shared by all readers; sequential reads trigger read-ahead decompressed by
- * a small worker pool.
+ * a small worker pool.  With a hashes file (IMAGE.hashes) every cluster
+ * fetched from the lower is checked against its SHA-256 first.
  */
 #ifndef LIVEROOT_UZIP_H
 #define LIVEROOT_UZIP_H
@@ -15,6 +16,20 @@
 struct bdev_uzip_opts {
 	unsigned	cache_clusters;	/* 0 = default (about 16 MiB) */
 	unsigned	workers;	/* 0 = default (min(ncpu,4)); 1 = decompress inline */
+	/*
+	 * Optional IMAGE.hashes (fmt_uzip_hashes.h): a file hashes_path, or
+	 * hashes_len bytes at hashes (borrowed for the call; hashes_name
+	 * names them in messages).  At open its cluster count, image size
+	 * and header+TOC hash must match the image (else EINVAL naming both
+	 * files, before the TOC is parsed); then every compressed cluster
+	 * read from the lower is checked against its SHA-256 before it is
+	 * decompressed, and a mismatch is EIO naming the cluster, its
+	 * offset and both hashes.
+	 */
+	const char	*hashes_path;
+	const void	*hashes;
+	size_t		 hashes_len;
+	const char	*hashes_name;
 };
 
 /* Owns lower on success. */
@@ -29,6 +44,9 @@ struct bdev_uzip_stats {
 	uint64_t	zero;		/* zero clusters served without a cache slot */
 	unsigned	cache_clusters;
 	unsigned	workers;
+	int		hashes;		/* a hashes file is checked */
+	uint64_t	verified;	/* clusters fetched whose hash matched */
+	uint64_t	hash_bad;	/* clusters fetched whose hash did not */
 };
 
 /* b must be a uzip bdev (EINVAL otherwise). */

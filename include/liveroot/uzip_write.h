@@ -31,6 +31,12 @@ struct uzip_write_opts {
 			    uint64_t off, struct diag *d);
 	void		*in_arg;
 	uint64_t	in_size;
+	/*
+	 * Also write IMAGE.hashes (fmt_uzip_hashes.h) at this path, from
+	 * the bytes as they are written (the image is not read back); it
+	 * is in place before the image takes its name.  NULL: none.
+	 */
+	const char	*hashes_path;
 };
 
 struct uzip_write_stats {
@@ -57,6 +63,14 @@ int	uzip_write(const char *in_path, const char *out_path,
  * one that created its temporary file is covered.  uzip_write() then fails.
  */
 void	uzip_write_remove_partial(void);
+
+/*
+ * Writes the hashes file (fmt_uzip_hashes.h) of the existing uzip image
+ * at image_path to out_path (os_atomic_write), reading the image once.
+ * The image is checked as the reader checks it (header and TOC).
+ */
+int	uzip_write_hashes(const char *image_path, const char *out_path,
+	    struct diag *d);
 
 /* The default level of a codec (zlib 9, lzma 6, zstd 9). */
 int	uzip_write_default_level(int codec);

@@ -7,6 +7,19 @@
  * Open reads the header and the whole TOC and validates them with
  * fmt_uzip_header()/fmt_uzip_toc() before anything else is read.
  *
+ * Hashes (optional, IMAGE.hashes, fmt_uzip_hashes.h): loaded at open once
+ * the header is parsed (the file's size must be exactly what the header's
+ * cluster count needs, so nothing is allocated from an unchecked count);
+ * its cluster count and image size must match, and the SHA-256 of the
+ * header+TOC bytes must match before fmt_uzip_toc() even looks at them.
+ * Zero clusters must carry the hash of nothing and back-references their
+ * target's hash.  Then uz_decompress() hashes the compressed bytes it
+ * read from the lower and compares them before the codec sees them: a
+ * mismatch is EIO naming the cluster, its offset and both hashes, and the
+ * slot stays empty, so wrong data is never decompressed nor cached.  Each
+ * decompressor context carries its own SHA-256 context (no allocation per
+ * cluster).
+ *
  * Cache: a fixed set of slots, each one decompressed cluster, keyed by the
  * DATA cluster index (a dedup back-reference shares its target's slot; zero
  * clusters take no slot).  Slot states: EMPTY, QUEUED (a read-ahead job
@@ -29,12 +42,16 @@
  * statistics; decompression and copies run unlocked on pinned slots.  The
  * lower is read concurrently (bdev ops are thread-safe by contract).
  */
+#include <sys/stat.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <liveroot/codec.h>
+#include <liveroot/fmt_uzip_hashes.h>
+#include <liveroot/os.h>
 #include <liveroot/uzip.h>
 #include <liveroot/util.h>
 
@@ -45,6 +62,7 @@ struct uz_dec {
 	struct uz_dec	*next;
 	void		*dx;
 	uint8_t		*cbuf;
+	struct os_sha256 *sh;		/* with hashes only */
 };
 
 struct uz_slot {
@@ -68,6 +86,9 @@ struct bdev_uzip {
 	struct fmt_uzip_tocinfo	 info;
 	struct fmt_uzip_cluster	*cl;
 	uint32_t		 cbufsz;
+	uint8_t			*hbuf;		/* header+TOC hash, then: */
+	uint8_t			*hashes;	/* 32 * nblocks, or NULL */
+	char			*hname;		/* the hashes file, for messages */
 
 	pthread_mutex_t		 mtx;
 	pthread_cond_t		 cv;		/* a slot changed state */
@@ -98,6 +119,7 @@ uz_dec_free(struct bdev_uzip *u, struct uz_dec *x)
 	if (x == NULL)
 		return;
 	u->codec->dfree(x->dx);
+	os_sha256_free(x->sh);
 	free(x->cbuf);
 	free(x);
 }
@@ -110,7 +132,8 @@ uz_dec_new(struct bdev_uzip *u)
 	if ((x = calloc(1, sizeof(*x))) == NULL)
 		return (NULL);
 	if ((x->cbuf = malloc(u->cbufsz + 1)) == NULL ||
-	    u->codec->dnew(&x->dx) != 0) {
+	    u->codec->dnew(&x->dx) != 0 ||
+	    (u->hashes != NULL && os_sha256_new(&x->sh) != 0)) {
 		uz_dec_free(u, x);
 		return (NULL);
 	}
@@ -151,6 +174,37 @@ uz_corrupt(struct bdev_uzip *u, uint32_t ci, const char *why,
 }
 
 /*
+ * Checks the c->len compressed bytes of DATA cluster r in x->cbuf (asked
+ * for as cluster ci) against the hashes file.
+ */
+static int
+uz_verify(struct bdev_uzip *u, struct uz_dec *x, uint32_t ci, uint32_t r,
+    struct diag *d)
+{
+	const struct fmt_uzip_cluster *c = &u->cl[r];
+	const uint8_t *want = u->hashes + (size_t)r * FMT_UZHASH_LEN;
+	uint8_t got[OS_SHA256_LEN];
+	char gh[2 * OS_SHA256_LEN + 1], wh[2 * OS_SHA256_LEN + 1];
+
+	if (os_sha256_reset(x->sh) != 0 ||
+	    os_sha256_update(x->sh, x->cbuf, c->len) != 0 ||
+	    os_sha256_final(x->sh, got) != 0)
+		return (diag_set(d, EIO, "%s: cluster %u: SHA-256 failed "
+		    "(libcrypto)", u->b.lower->desc, ci));
+	if (memcmp(got, want, OS_SHA256_LEN) == 0) {
+		__atomic_fetch_add(&u->st.verified, 1, __ATOMIC_RELAXED);
+		return (0);
+	}
+	__atomic_fetch_add(&u->st.hash_bad, 1, __ATOMIC_RELAXED);
+	os_hex(got, OS_SHA256_LEN, gh);
+	os_hex(want, OS_SHA256_LEN, wh);
+	return (diag_set(d, EIO, "%.50s: cluster %u at offset %ju (%u bytes) "
+	    "has sha256 %s, %.50s says %s: the image was changed or is "
+	    "corrupt; it was not decompressed", u->b.lower->desc, ci,
+	    (uintmax_t)c->off, c->len, gh, u->hname, wh));
+}
+
+/*
  * Decompresses DATA cluster r (asked for as cluster ci) into out (blksz).
  * Short output is zero-filled; output longer than blksz is corruption.
  */
@@ -166,6 +220,8 @@ uz_decompress(struct bdev_uzip *u, struct uz_dec *x, uint32_t ci, uint32_t r,
 
 	if ((error = bdev_read(u->b.lower, x->cbuf, c->len, c->off, d)) != 0)
 		return (diag_prefix(d, "cluster %u: ", ci));
+	if (u->hashes != NULL && (error = uz_verify(u, x, ci, r, d)) != 0)
+		return (error);
 	if (u->codec->decompress(x->dx, x->cbuf, c->len, out, bs, &got,
 	    &why) != 0)
 		return (uz_corrupt(u, ci, why, d));
@@ -488,6 +544,8 @@ uzip_destroy(struct bdev *b)
 	free(u->hash);
 	free(u->jobs);
 	free(u->cl);
+	free(u->hbuf);
+	free(u->hname);
 	pthread_cond_destroy(&u->cv);
 	pthread_cond_destroy(&u->wcv);
 	pthread_mutex_destroy(&u->mtx);
@@ -499,6 +557,184 @@ static const struct bdev_ops uzip_ops = {
 	.read = uzip_read,
 	.destroy = uzip_destroy,
 };
+
+/* --- the hashes file ----------------------------------------------------- */
+
+/* Reads exactly `want` bytes of the hashes file at path into *out. */
+static int
+uz_hashes_read(const char *path, const char *image, uint32_t n,
+    uint64_t want, uint8_t **out, struct diag *d)
+{
+	struct stat sb;
+	uint8_t *buf = NULL;
+	size_t got;
+	ssize_t r;
+	int fd, error = 0;
+
+	*out = NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return (diag_set(d, errno, "%s: cannot open the hashes file of "
+		    "%s: %s", path, image, strerror(errno)));
+	if (fstat(fd, &sb) != 0) {
+		error = diag_set(d, errno, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(sb.st_mode) || (uint64_t)sb.st_size != want) {
+		error = diag_set(d, EINVAL, "%s is %ju bytes, but %s has %u "
+		    "clusters, whose hashes file is exactly %ju bytes: it is "
+		    "truncated, or the hashes of another image; rewrite it "
+		    "with 'liveroot uzip hashes %s'", path,
+		    (uintmax_t)sb.st_size, image, n, (uintmax_t)want, image);
+		goto out;
+	}
+	if ((buf = malloc(want)) == NULL) {
+		error = diag_set(d, ENOMEM, "%s: out of memory for %ju bytes",
+		    path, (uintmax_t)want);
+		goto out;
+	}
+	for (got = 0; got < want; got += (size_t)r) {
+		r = pread(fd, buf + got, want - got, (off_t)got);
+		if (r < 0 && errno == EINTR) {
+			r = 0;
+			continue;
+		}
+		if (r <= 0) {
+			error = diag_set(d, r < 0 ? errno : EIO, "%s: read "
+			    "failed: %s", path, r < 0 ? strerror(errno) :
+			    "the file shrank");
+			goto out;
+		}
+	}
+	*out = buf;
+	buf = NULL;
+out:
+	free(buf);
+	close(fd);
+	return (error);
+}
+
+/*
+ * Loads and parses the hashes file of o (u's header is parsed): its
+ * cluster count and image size must be the image's.  Keeps the header+TOC
+ * hash and the cluster hashes in u->hbuf.
+ */
+static int
+uz_hashes_load(struct bdev_uzip *u, const struct bdev_uzip_opts *o,
+    struct bdev *lower, struct diag *d)
+{
+	struct fmt_uzhash h;
+	const uint8_t *buf;
+	uint8_t *fbuf = NULL;
+	const char *name;
+	uint64_t want = fmt_uzhash_size(u->hdr.nblocks);
+	size_t len;
+	int error;
+
+	name = o->hashes_path != NULL ? o->hashes_path : (o->hashes_name !=
+	    NULL ? o->hashes_name : "the hashes file");
+	if ((u->hname = strdup(name)) == NULL)
+		return (diag_set(d, ENOMEM, "out of memory"));
+	if (o->hashes_path != NULL) {
+		if ((error = uz_hashes_read(o->hashes_path, lower->desc,
+		    u->hdr.nblocks, want, &fbuf, d)) != 0)
+			return (error);
+		buf = fbuf;
+		len = (size_t)want;
+	} else {
+		buf = o->hashes;
+		len = o->hashes_len;
+	}
+	if ((error = fmt_uzhash_parse(buf, len, &h, d)) != 0) {
+		diag_prefix(d, "%s: ", name);
+		goto out;
+	}
+	if (h.nclusters != u->hdr.nblocks || h.image_size != lower->size) {
+		error = diag_set(d, EINVAL, "%.120s is the hashes file of an "
+		    "image of %u clusters and %ju bytes, but %.120s has %u "
+		    "clusters and %ju bytes: give the hashes file of this "
+		    "image", name, h.nclusters, (uintmax_t)h.image_size,
+		    lower->desc, u->hdr.nblocks, (uintmax_t)lower->size);
+		goto out;
+	}
+	/* One buffer: the header+TOC hash, then the cluster hashes. */
+	if ((u->hbuf = malloc((size_t)want - FMT_UZHASH_HDRLEN +
+	    FMT_UZHASH_LEN)) == NULL) {
+		error = diag_set(d, ENOMEM, "%s: out of memory for the hashes "
+		    "of %u clusters", name, h.nclusters);
+		goto out;
+	}
+	memcpy(u->hbuf, h.head, FMT_UZHASH_LEN);
+	memcpy(u->hbuf + FMT_UZHASH_LEN, h.clusters,
+	    (size_t)h.nclusters * FMT_UZHASH_LEN);
+	u->hashes = u->hbuf + FMT_UZHASH_LEN;
+out:
+	free(fbuf);
+	return (error);
+}
+
+/* The header+TOC bytes of the image against the hashes file. */
+static int
+uz_hashes_head(struct bdev_uzip *u, const uint8_t *hb, const uint8_t *toc,
+    struct bdev *lower, struct diag *d)
+{
+	struct os_sha256 *sh;
+	uint8_t got[OS_SHA256_LEN];
+	const uint8_t *want = u->hbuf;
+	char gh[2 * OS_SHA256_LEN + 1], wh[2 * OS_SHA256_LEN + 1];
+	int error;
+
+	if (os_sha256_new(&sh) != 0)
+		return (diag_set(d, ENOMEM, "out of memory"));
+	error = os_sha256_update(sh, hb, FMT_UZIP_HDRLEN);
+	if (error == 0)
+		error = os_sha256_update(sh, toc, u->hdr.toc_len);
+	if (error == 0)
+		error = os_sha256_final(sh, got);
+	os_sha256_free(sh);
+	if (error != 0)
+		return (diag_set(d, EIO, "%s: SHA-256 failed (libcrypto)",
+		    lower->desc));
+	if (memcmp(got, want, OS_SHA256_LEN) == 0)
+		return (0);
+	os_hex(got, OS_SHA256_LEN, gh);
+	os_hex(want, OS_SHA256_LEN, wh);
+	return (diag_set(d, EINVAL, "%.55s does not match %.55s: its header "
+	    "and TOC have sha256 %s, the hashes file says %s: the hashes of "
+	    "another image, or the image was changed", u->hname, lower->desc,
+	    gh, wh));
+}
+
+/* Zero clusters carry the hash of nothing, back-references their target's. */
+static int
+uz_hashes_table(struct bdev_uzip *u, struct bdev *lower, struct diag *d)
+{
+	uint8_t empty[OS_SHA256_LEN];
+	const uint8_t *hi, *want;
+	uint32_t i;
+
+	if (os_sha256_buf("", 0, empty) != 0)
+		return (diag_set(d, EIO, "SHA-256 failed (libcrypto)"));
+	for (i = 0; i < u->hdr.nblocks; i++) {
+		hi = u->hashes + (size_t)i * FMT_UZHASH_LEN;
+		if (u->cl[i].kind == FMT_UZIP_ZERO)
+			want = empty;
+		else if (u->cl[i].kind == FMT_UZIP_BACKREF)
+			want = u->hashes + (size_t)u->cl[i].ref *
+			    FMT_UZHASH_LEN;
+		else
+			continue;
+		if (memcmp(hi, want, OS_SHA256_LEN) != 0)
+			return (diag_set(d, EINVAL, "%.120s does not match "
+			    "%.120s: cluster %u is %s, but its hash is not "
+			    "%s: the hashes file is corrupt; rewrite it with "
+			    "'liveroot uzip hashes'", u->hname, lower->desc, i,
+			    u->cl[i].kind == FMT_UZIP_ZERO ? "a zero cluster" :
+			    "a back-reference", u->cl[i].kind ==
+			    FMT_UZIP_ZERO ? "the hash of nothing" :
+			    "its target's"));
+	}
+	return (0);
+}
 
 static unsigned
 uz_ncpu(void)
@@ -537,6 +773,9 @@ bdev_uzip_new(struct bdev *lower, const struct bdev_uzip_opts *o,
 		diag_prefix(d, "%s: ", lower->desc);
 		goto fail;
 	}
+	if (o != NULL && (o->hashes_path != NULL || o->hashes != NULL) &&
+	    (error = uz_hashes_load(u, o, lower, d)) != 0)
+		goto fail;
 	if ((toc = malloc(u->hdr.toc_len)) == NULL ||
 	    (u->cl = calloc(u->hdr.nblocks, sizeof(*u->cl))) == NULL) {
 		error = diag_set(d, ENOMEM, "%s: out of memory for a TOC of "
@@ -546,11 +785,16 @@ bdev_uzip_new(struct bdev *lower, const struct bdev_uzip_opts *o,
 	if ((error = bdev_read(lower, toc, u->hdr.toc_len, u->hdr.toc_off,
 	    d)) != 0)
 		goto fail;
+	if (u->hashes != NULL && (error = uz_hashes_head(u, hb, toc, lower,
+	    d)) != 0)
+		goto fail;
 	if ((error = fmt_uzip_toc(&u->hdr, toc, u->hdr.toc_len, isz, u->cl,
 	    &u->info, d)) != 0) {
 		diag_prefix(d, "%s: ", lower->desc);
 		goto fail;
 	}
+	if (u->hashes != NULL && (error = uz_hashes_table(u, lower, d)) != 0)
+		goto fail;
 	free(toc);
 	toc = NULL;
 	if ((u->codec = lr_codec_by_id(u->hdr.codec)) == NULL) {
@@ -608,6 +852,7 @@ bdev_uzip_new(struct bdev *lower, const struct bdev_uzip_opts *o,
 	}
 	u->st.cache_clusters = u->nslots;
 	u->st.workers = u->workers;
+	u->st.hashes = u->hashes != NULL;
 	bdev_init(&u->b, &uzip_ops, u->hdr.size, 512, 1, lower, "uzip(%s)",
 	    lower->desc);
 	*out = &u->b;
@@ -628,6 +873,8 @@ bdev_uzip_stats(struct bdev *b, struct bdev_uzip_stats *st)
 	pthread_mutex_lock(&u->mtx);
 	*st = u->st;
 	st->zero = __atomic_load_n(&u->st.zero, __ATOMIC_RELAXED);
+	st->verified = __atomic_load_n(&u->st.verified, __ATOMIC_RELAXED);
+	st->hash_bad = __atomic_load_n(&u->st.hash_bad, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&u->mtx);
 	return (0);
 }

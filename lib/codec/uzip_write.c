@@ -20,6 +20,17 @@
  * as a zero cluster; see lib/fmt/uzip.c).  Identical compressed bytes
  * decompress to identical clusters, so the check is exact.
  *
+ * Hashes (o->hashes_path, IMAGE.hashes: fmt_uzip_hashes.h): each worker
+ * also takes the SHA-256 of the compressed bytes it made, the writer files
+ * it under the cluster's index as it emits it (a back-reference copies
+ * its target's, a zero cluster has the hash of nothing), and the end
+ * hashes the header and the TOC from memory, so the image is never read
+ * back.  One correction there: before version 4 a reader ends the last
+ * non-back-reference cluster at the image size, so that cluster's hash
+ * covers the padding too (at most up to the codec's bound, as the reader
+ * trims it); its bytes are still in the write buffer then.  The hashes
+ * file is written (os_atomic_write) before the image takes its name.
+ *
  * Output goes to "OUT.XXXXXX" beside OUT and is renamed at the end; a
  * failure unlinks it.  The library installs no signal handler: the first
  * uzip_write() running in the process publishes its temporary name, and a
@@ -45,6 +56,8 @@
 #endif
 
 #include <liveroot/codec.h>
+#include <liveroot/fmt_uzip_hashes.h>
+#include <liveroot/os.h>
 #include <liveroot/uzip_write.h>
 #include <liveroot/util.h>
 
@@ -60,6 +73,7 @@ struct uw_slot {
 	uint8_t		*out;
 	size_t		 outlen;
 	uint64_t	 hash;
+	uint8_t		 sha[OS_SHA256_LEN];	/* with hashes_path */
 };
 
 struct uw_ent {
@@ -106,6 +120,8 @@ struct uw {
 	struct uw_ent	*ht;
 	size_t		 htcap, htn;
 	uint8_t		*cmpbuf;
+	uint8_t		*hfile;		/* the hashes file being built, or NULL */
+	uint8_t		*hashes;	/* hfile's cluster hashes */
 };
 
 /* --- the partial output, for a caller's signal handler -------------------- */
@@ -312,17 +328,35 @@ uw_compress(struct uw *w, void *cx, struct uw_slot *s, int force,
 	return (0);
 }
 
+/* s->sha: the SHA-256 of s's compressed bytes (nothing for a zero cluster). */
+static int
+uw_sha(struct os_sha256 *sh, struct uw_slot *s, struct diag *d)
+{
+	if (os_sha256_reset(sh) != 0 ||
+	    os_sha256_update(sh, s->out, s->outlen) != 0 ||
+	    os_sha256_final(sh, s->sha) != 0)
+		return (diag_set(d, EIO, "SHA-256 failed (libcrypto)"));
+	return (0);
+}
+
 static void *
 uw_worker(void *arg)
 {
 	struct uw *w = arg;
 	struct uw_slot *s;
+	struct os_sha256 *sh = NULL;
 	struct diag d;
 	uint64_t i;
 	void *cx;
 	int error;
 
+	if (w->hashes != NULL && os_sha256_new(&sh) != 0) {
+		uw_fail(w, diag_set(&d, ENOMEM, "out of memory for a SHA-256 "
+		    "context"), &d);
+		return (NULL);
+	}
 	if ((error = w->codec->cnew(&cx, w->level, w->bs, &d)) != 0) {
+		os_sha256_free(sh);
 		uw_fail(w, error, &d);
 		return (NULL);
 	}
@@ -339,6 +373,8 @@ uw_worker(void *arg)
 		s->state = WS_BUSY;
 		pthread_mutex_unlock(&w->mtx);
 		error = uw_compress(w, cx, s, 0, &d);
+		if (error == 0 && sh != NULL)
+			error = uw_sha(sh, s, &d);
 		if (error != 0) {
 			uw_fail(w, error, &d);
 			pthread_mutex_lock(&w->mtx);
@@ -350,6 +386,7 @@ uw_worker(void *arg)
 	}
 	pthread_mutex_unlock(&w->mtx);
 	w->codec->cfree(cx);
+	os_sha256_free(sh);
 	return (NULL);
 }
 
@@ -468,6 +505,9 @@ uw_emit(struct uw *w, struct uw_slot *s, struct uzip_write_stats *st,
 	const struct uw_ent *hit;
 	int error;
 
+	if (w->hashes != NULL)
+		memcpy(w->hashes + s->idx * OS_SHA256_LEN, s->sha,
+		    OS_SHA256_LEN);
 	if (s->outlen == 0) {
 		w->toc[s->idx] = w->cur;
 		w->last_norm = s->idx;
@@ -479,6 +519,10 @@ uw_emit(struct uw *w, struct uw_slot *s, struct uzip_write_stats *st,
 	}
 	if ((hit = uw_dedup_find(w, s)) != NULL) {
 		w->toc[s->idx] = hit->off;
+		if (w->hashes != NULL)	/* the same bytes: the same hash */
+			memcpy(w->hashes + s->idx * OS_SHA256_LEN,
+			    w->hashes + hit->idx * OS_SHA256_LEN,
+			    OS_SHA256_LEN);
 		st->dedup_clusters++;
 		uw_note(w, "cluster #%ju, in %u bytes, out len=0 offset=%ju "
 		    "(backref'ed to #%ju)", (uintmax_t)s->idx, w->bs,
@@ -622,6 +666,13 @@ uw_alloc(struct uw *w, struct diag *d)
 	if (w->toc == NULL || w->wbuf == NULL || w->slots == NULL ||
 	    w->cmpbuf == NULL)
 		return (diag_set(d, ENOMEM, "out of memory"));
+	if (w->o->hashes_path != NULL) {
+		if ((w->hfile = malloc((size_t)fmt_uzhash_size(
+		    (uint32_t)w->n))) == NULL)
+			return (diag_set(d, ENOMEM, "out of memory for the "
+			    "hashes of %ju clusters", (uintmax_t)w->n));
+		w->hashes = w->hfile + FMT_UZHASH_HDRLEN;
+	}
 	for (i = 0; i < w->k; i++)
 		if ((w->slots[i].in = malloc(w->bs)) == NULL ||
 		    (w->slots[i].out = malloc(w->outcap)) == NULL)
@@ -734,8 +785,75 @@ uw_store_last_zero(struct uw *w, struct uzip_write_stats *st,
 		return (error);
 	w->toc[w->last_norm] = w->cur;
 	w->cur += zs.outlen;
+	w->last_norm_zero = 0;
 	st->zero_clusters--;
+	if (w->hashes != NULL && os_sha256_buf(zs.out, zs.outlen,
+	    w->hashes + w->last_norm * OS_SHA256_LEN) != 0)
+		return (diag_set(d, EIO, "SHA-256 failed (libcrypto)"));
 	return (0);
+}
+
+/*
+ * Before version 4 the reader ends the last non-back-reference cluster at
+ * the image size: its hash covers the padding that follows it, up to the
+ * codec's bound (fmt_uzip_toc() trims the rest).  Its bytes are the last
+ * ones appended, so they are still in the write buffer.
+ */
+static int
+uw_hash_last(struct uw *w, struct diag *d)
+{
+	static const uint8_t zeros[512];
+	struct os_sha256 *sh;
+	uint64_t off, len, pad, max;
+	int error;
+
+	if (w->hashes == NULL || w->n == 0 ||
+	    w->hdr[FMT_UZIP_OFS_VERSN] >= '4' || w->last_norm_zero ||
+	    w->cur % 512 == 0)
+		return (0);
+	off = w->toc[w->last_norm];
+	len = w->cur - off;
+	pad = 512 - w->cur % 512;
+	max = fmt_uzip_max_clen(w->codec->id, w->bs);
+	if (len + pad > max)
+		pad = max > len ? max - len : 0;
+	if (off < w->woff)
+		return (diag_set(d, EIO, "internal error: the last cluster "
+		    "left the write buffer"));
+	if (os_sha256_new(&sh) != 0)
+		return (diag_set(d, ENOMEM, "out of memory"));
+	error = os_sha256_update(sh, w->wbuf + (off - w->woff), len);
+	if (error == 0)
+		error = os_sha256_update(sh, zeros, pad);
+	if (error == 0)
+		error = os_sha256_final(sh, w->hashes +
+		    w->last_norm * OS_SHA256_LEN);
+	os_sha256_free(sh);
+	return (error != 0 ? diag_set(d, EIO, "SHA-256 failed (libcrypto)") :
+	    0);
+}
+
+/* The hashes file: its header (size and header+TOC hash), then written. */
+static int
+uw_write_hashes(struct uw *w, uint64_t isize, struct diag *d)
+{
+	struct os_sha256 *sh;
+	uint8_t head[OS_SHA256_LEN];
+	int error;
+
+	if (os_sha256_new(&sh) != 0)
+		return (diag_set(d, ENOMEM, "out of memory"));
+	error = os_sha256_update(sh, w->hdr, sizeof(w->hdr));
+	if (error == 0)
+		error = os_sha256_update(sh, w->toc, (w->n + 1) * 8);
+	if (error == 0)
+		error = os_sha256_final(sh, head);
+	os_sha256_free(sh);
+	if (error != 0)
+		return (diag_set(d, EIO, "SHA-256 failed (libcrypto)"));
+	fmt_uzhash_encode(w->hfile, (uint32_t)w->n, isize, head);
+	return (os_atomic_write(w->o->hashes_path, w->hfile,
+	    (size_t)fmt_uzhash_size((uint32_t)w->n), "the hashes file", d));
 }
 
 /*
@@ -749,7 +867,8 @@ uw_finish(struct uw *w, struct uzip_write_stats *st, struct diag *d)
 	uint64_t ci;
 	int error;
 
-	if ((error = uw_store_last_zero(w, st, d)) != 0)
+	if ((error = uw_store_last_zero(w, st, d)) != 0 ||
+	    (error = uw_hash_last(w, d)) != 0)
 		return (error);
 	w->toc[w->n] = w->cur;
 	if (w->cur % 512 != 0) {
@@ -780,9 +899,16 @@ uw_finish(struct uw *w, struct uzip_write_stats *st, struct diag *d)
 	if (error != 0)
 		return (diag_set(d, errno, "%s: write failed: %s", w->oname,
 		    strerror(errno)));
-	if (rename(w->tmpname, w->oname) != 0)
-		return (diag_set(d, errno, "%s: cannot rename %s to it: %s",
-		    w->oname, w->tmpname, strerror(errno)));
+	if (w->hfile != NULL && (error = uw_write_hashes(w, st->out_bytes,
+	    d)) != 0)
+		return (error);
+	if (rename(w->tmpname, w->oname) != 0) {
+		error = diag_set(d, errno, "%s: cannot rename %s to it: %s",
+		    w->oname, w->tmpname, strerror(errno));
+		if (w->hfile != NULL)
+			(void)unlink(w->o->hashes_path);
+		return (error);
+	}
 	w->tmp_made = 0;
 	return (0);
 }
@@ -809,6 +935,7 @@ uw_cleanup(struct uw *w)
 	free(w->wbuf);
 	free(w->cmpbuf);
 	free(w->ht);
+	free(w->hfile);
 	pthread_cond_destroy(&w->cv);
 	pthread_mutex_destroy(&w->mtx);
 }
@@ -857,5 +984,119 @@ uzip_write(const char *in_path, const char *out_path,
 		}
 	}
 	uw_cleanup(&w);
+	return (error);
+}
+
+/* --- the hashes of an existing image ------------------------------------------ */
+
+static int
+uw_pread_all(int fd, void *buf, size_t len, uint64_t off, const char *path,
+    struct diag *d)
+{
+	uint8_t *p = buf;
+	ssize_t r;
+
+	while (len > 0) {
+		r = pread(fd, p, len, (off_t)off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return (diag_set(d, r < 0 ? errno : EIO, "%s: read at "
+			    "offset %ju failed: %s", path, (uintmax_t)off,
+			    r < 0 ? strerror(errno) : "the file shrank"));
+		p += r;
+		len -= (size_t)r;
+		off += (uint64_t)r;
+	}
+	return (0);
+}
+
+int
+uzip_write_hashes(const char *image_path, const char *out_path,
+    struct diag *d)
+{
+	struct fmt_uzip_hdr h;
+	struct fmt_uzip_tocinfo ti;
+	struct fmt_uzip_cluster *cl = NULL;
+	struct os_sha256 *sh = NULL;
+	struct stat sb;
+	uint8_t hb[FMT_UZIP_HDRLEN], head[OS_SHA256_LEN], *toc = NULL;
+	uint8_t *hfile = NULL, *hs, *cbuf = NULL;
+	uint64_t isz;
+	uint32_t i;
+	int fd, error;
+
+	if ((fd = open(image_path, O_RDONLY | O_CLOEXEC)) < 0)
+		return (diag_set(d, errno, "%s: cannot open: %s", image_path,
+		    strerror(errno)));
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		error = diag_set(d, EINVAL, "%s: not a regular file", image_path);
+		goto out;
+	}
+	isz = (uint64_t)sb.st_size;
+	if (isz < FMT_UZIP_HDRLEN) {
+		error = diag_set(d, EINVAL, "%s: %ju bytes is too short for a "
+		    "uzip image", image_path, (uintmax_t)isz);
+		goto out;
+	}
+	if ((error = uw_pread_all(fd, hb, sizeof(hb), 0, image_path, d)) != 0)
+		goto out;
+	if ((error = fmt_uzip_header(hb, sizeof(hb), isz, &h, d)) != 0) {
+		diag_prefix(d, "%s: ", image_path);
+		goto out;
+	}
+	if ((toc = malloc(h.toc_len)) == NULL ||
+	    (cl = calloc(h.nblocks ? h.nblocks : 1, sizeof(*cl))) == NULL ||
+	    (hfile = malloc((size_t)fmt_uzhash_size(h.nblocks))) == NULL ||
+	    os_sha256_new(&sh) != 0) {
+		error = diag_set(d, ENOMEM, "%s: out of memory for %u "
+		    "clusters", image_path, h.nblocks);
+		goto out;
+	}
+	if ((error = uw_pread_all(fd, toc, h.toc_len, h.toc_off, image_path,
+	    d)) != 0)
+		goto out;
+	if ((error = fmt_uzip_toc(&h, toc, h.toc_len, isz, cl, &ti, d)) != 0) {
+		diag_prefix(d, "%s: ", image_path);
+		goto out;
+	}
+	if ((cbuf = malloc(ti.max_clen ? ti.max_clen : 1)) == NULL) {
+		error = diag_set(d, ENOMEM, "out of memory");
+		goto out;
+	}
+	if (os_sha256_update(sh, hb, sizeof(hb)) != 0 ||
+	    os_sha256_update(sh, toc, h.toc_len) != 0 ||
+	    os_sha256_final(sh, head) != 0) {
+		error = diag_set(d, EIO, "SHA-256 failed (libcrypto)");
+		goto out;
+	}
+	hs = hfile + FMT_UZHASH_HDRLEN;
+	for (i = 0; i < h.nblocks; i++) {
+		if (cl[i].kind == FMT_UZIP_BACKREF) {
+			memcpy(hs + (size_t)i * OS_SHA256_LEN,
+			    hs + (size_t)cl[i].ref * OS_SHA256_LEN,
+			    OS_SHA256_LEN);
+			continue;
+		}
+		if (cl[i].len > 0 && (error = uw_pread_all(fd, cbuf,
+		    cl[i].len, cl[i].off, image_path, d)) != 0)
+			goto out;
+		if (os_sha256_reset(sh) != 0 ||
+		    os_sha256_update(sh, cbuf, cl[i].len) != 0 ||
+		    os_sha256_final(sh, hs + (size_t)i * OS_SHA256_LEN) != 0) {
+			error = diag_set(d, EIO, "SHA-256 failed (libcrypto)");
+			goto out;
+		}
+	}
+	fmt_uzhash_encode(hfile, h.nblocks, isz, head);
+	error = os_atomic_write(out_path, hfile,
+	    (size_t)fmt_uzhash_size(h.nblocks), "the hashes file", d);
+out:
+	close(fd);
+	os_sha256_free(sh);
+	free(toc);
+	free(cl);
+	free(hfile);
+	free(cbuf);
 	return (error);
 }

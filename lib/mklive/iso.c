@@ -323,7 +323,7 @@ iso_xorriso(struct mk *m, const char *tree, const char *esp_img,
 	const struct mklive_result *r = m->r;
 	char hybrid[PATH_MAX + 32], g1[PATH_MAX + 16], g2[PATH_MAX + 16];
 	char g3[PATH_MAX + 24], espiv[] = "--interval:appended_partition_2:all::";
-	char g4[PATH_MAX + 24];
+	char g4[PATH_MAX + 24], g5[PATH_MAX + 32], g6[PATH_MAX + 40];
 	char dates[48];
 	char *argv[64];
 	struct os_run run;
@@ -335,6 +335,8 @@ iso_xorriso(struct mk *m, const char *tree, const char *esp_img,
 	snprintf(g2, sizeof(g2), "/boot/vmlinuz=%s", r->vmlinuz);
 	snprintf(g3, sizeof(g3), "/boot/initramfs.img=%s", r->initramfs);
 	snprintf(g4, sizeof(g4), "/rootfs.uzip.sig=%s", r->sig);
+	snprintf(g5, sizeof(g5), "/rootfs.uzip.hashes=%s", r->hashes);
+	snprintf(g6, sizeof(g6), "/rootfs.uzip.hashes.sig=%s", r->hashes_sig);
 #define A(s)	(argv[n++] = (char *)(s))
 	A("xorriso"); A("-as"); A("mkisofs"); A("-r"); A("-J");
 	A("-joliet-long"); A("-V"); A(o->label); A("-o"); A(tmp);
@@ -358,9 +360,11 @@ iso_xorriso(struct mk *m, const char *tree, const char *esp_img,
 			A("-eltorito-alt-boot");
 		A("-e"); A(espiv); A("-no-emul-boot");
 	}
-	A("-graft-points"); A(tree); A(g1); A(g2); A(g3);
+	A("-graft-points"); A(tree); A(g1); A(g2); A(g3); A(g5);
 	if (r->sig[0] != '\0')
 		A(g4);
+	if (r->hashes_sig[0] != '\0')
+		A(g6);
 	A(NULL);
 #undef A
 	memset(&run, 0, sizeof(run));

@@ -328,6 +328,8 @@ mk_uzip(struct mk *m, const char *in)
 	uo.level = -1;
 	uo.blksz = m->o->blksz;
 	uo.jobs = 0;
+	/* rootfs.uzip.hashes, always: a lazy reader checks each cluster */
+	uo.hashes_path = m->r->hashes[0] != '\0' ? m->r->hashes : NULL;
 	if (m->o->report != NULL) {
 		uo.progress = mk_uzip_progress;
 		uo.arg = m;
@@ -356,9 +358,12 @@ mk_root(struct mk *m)
 	    (e = mk_sign(m)) != 0 || (e = mk_iso(m)) != 0 ||
 	    (e = mk_netboot(m)) != 0) {
 		(void)unlink(r->uzip);
+		(void)unlink(r->hashes);
 		(void)unlink(r->iso);
 		if (r->sig[0] != '\0')
 			(void)unlink(r->sig);
+		if (r->hashes_sig[0] != '\0')
+			(void)unlink(r->hashes_sig);
 	}
 	if (!m->o->keep_ext4)
 		(void)unlink(ext4);
@@ -411,6 +416,8 @@ mklive_build(const struct mklive_opts *o, struct mklive_result *r,
 	snprintf(r->initramfs, sizeof(r->initramfs), "%s/initramfs.img",
 	    o->out);
 	snprintf(r->uzip, sizeof(r->uzip), "%s/rootfs.uzip", o->out);
+	snprintf(r->hashes, sizeof(r->hashes), "%s/rootfs.uzip.hashes",
+	    o->out);
 	snprintf(r->iso, sizeof(r->iso), "%s/live.iso", o->out);
 	snprintf(r->netboot, sizeof(r->netboot), "%s/netboot", o->out);
 

@@ -4,6 +4,8 @@
  * vmlinuz, initramfs.img and rootfs.uzip (hard links where the file
  * system allows, else copies; no PVH vmlinux: that is QEMU's test
  * convenience, not what users ship),
+ * rootfs.uzip.hashes (per-cluster SHA-256, fmt_uzip_hashes.h) and the
+ * .sig files of both when mklive signs,
  * rootfs.uzip.sha256 (sha256sum's format) and boot.ipxe, which boots the
  * kernel with live.url= and live.sha256= so liveroot-init fetches the root
  * image into RAM and checks it; console=ttyS0 only with opts->serial.
@@ -53,8 +55,11 @@ mk_netboot(struct mk *m)
 	if ((e = link_into(m, r->uzip, "rootfs.uzip")) != 0 ||
 	    (e = link_into(m, r->initramfs, "initramfs.img")) != 0 ||
 	    (e = link_into(m, r->vmlinuz, "vmlinuz")) != 0 ||
+	    (e = link_into(m, r->hashes, "rootfs.uzip.hashes")) != 0 ||
 	    (r->sig[0] != '\0' && (e = link_into(m, r->sig,
-	    "rootfs.uzip.sig")) != 0))
+	    "rootfs.uzip.sig")) != 0) ||
+	    (r->hashes_sig[0] != '\0' && (e = link_into(m, r->hashes_sig,
+	    "rootfs.uzip.hashes.sig")) != 0))
 		return (e);
 	n = snprintf(ipxe, sizeof(ipxe), "%s  rootfs.uzip\n", r->sha256);
 	if ((e = write_into(m, "rootfs.uzip.sha256", ipxe, n)) != 0)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sign.c - mklive's signatures (signify.h): with a secret key,
- * OUT/rootfs.uzip.sig beside rootfs.uzip (and in the ISO and the netboot
+ * OUT/rootfs.uzip.sig beside rootfs.uzip and OUT/rootfs.uzip.hashes.sig
+ * beside rootfs.uzip.hashes (both also in the ISO and the netboot
  * directory), verifiable with signify-openbsd -V or liveroot verify; with
  * a public key, INITRAMFS_PUBKEY in the initramfs, so liveroot-init
  * refuses a root image whose signature is missing or not that key's
@@ -56,12 +57,11 @@ out:
 	return (e);
 }
 
-/* OUT/rootfs.uzip.sig, signed with o->sign_key. */
-int
-mk_sign(struct mk *m)
+/* PATH.sig (into sigpath), signed with o->sign_key. */
+static int
+mk_sign_one(struct mk *m, const char *path, char *sigpath, size_t splen)
 {
 	const struct mklive_opts *o = m->o;
-	struct mklive_result *r = m->r;
 	struct sig_sec sec;
 	struct sig_sig sig;
 	char text[SIG_FILE_MAX], comment[256];
@@ -69,13 +69,11 @@ mk_sign(struct mk *m)
 	size_t l;
 	int e;
 
-	if (o->sign_key == NULL)
-		return (0);
-	snprintf(r->sig, sizeof(r->sig), "%.4000s.sig", r->uzip);
-	mk_step(m, "signing %s with %s", r->uzip, o->sign_key);
+	snprintf(sigpath, splen, "%.4000s.sig", path);
+	mk_step(m, "signing %s with %s", path, o->sign_key);
 	if ((e = sig_read_sec(o->sign_key, &sec, m->d)) != 0)
 		return (e);
-	e = sig_sign_file(r->uzip, &sec, &sig, m->d);
+	e = sig_sign_file(path, &sec, &sig, m->d);
 	memset(&sec, 0, sizeof(sec));
 	if (e != 0)
 		return (e);
@@ -90,7 +88,25 @@ mk_sign(struct mk *m)
 		snprintf(comment, sizeof(comment), "signed by liveroot mklive");
 	if ((e = sig_format_sig(&sig, comment, text, sizeof(text), m->d)) != 0)
 		return (e);
-	return (os_write_file(r->sig, text, strlen(text), 0644, m->d));
+	return (os_write_file(sigpath, text, strlen(text), 0644, m->d));
+}
+
+/*
+ * OUT/rootfs.uzip.sig and OUT/rootfs.uzip.hashes.sig with o->sign_key
+ * (Ed25519 signatures are deterministic: the same inputs, the same files).
+ */
+int
+mk_sign(struct mk *m)
+{
+	struct mklive_result *r = m->r;
+	int e;
+
+	if (m->o->sign_key == NULL)
+		return (0);
+	if ((e = mk_sign_one(m, r->uzip, r->sig, sizeof(r->sig))) != 0)
+		return (e);
+	return (mk_sign_one(m, r->hashes, r->hashes_sig,
+	    sizeof(r->hashes_sig)));
 }
 
 /* INITRAMFS_PUBKEY in the staging tree. */

@@ -107,7 +107,7 @@ check "mklive --compress=g<TAB> offers gzip ($r)" test "$r" = "gzip "
 r=$(complete_words locate --strategy local,v | tr '\n' ' ')
 check "locate --strategy local,v<TAB> ($r)" test "$r" = "local,ventoy "
 r=$(complete_words uzip -w 2 "" | tr '\n' ' ')
-check "uzip -w 2 <TAB> offers the operations ($r)" test "$r" = "info check extract "
+check "uzip -w 2 <TAB> offers the operations ($r)" test "$r" = "info check extract hashes "
 mkdir -p "$T/empty/adir"
 : > "$T/empty/afile"
 r=$(complete_words mklive -o "" | tr '\n' ' ')

@@ -106,9 +106,13 @@ check "netboot: boot.ipxe is an iPXE script with live.url and live.sha256" \
     sh -c "head -n 1 '$O/netboot/boot.ipxe' | grep -qx '#!ipxe' && grep -q 'live.url=http://10.0.2.100/rootfs.uzip live.sha256=$sha' '$O/netboot/boot.ipxe'"
 check "netboot: no PVH vmlinux (a QEMU test convenience, not for users)" test ! -e "$O/netboot/vmlinux"
 check "netboot: boot.ipxe forces no console=ttyS0 without --serial" sh -c "! grep -q console= '$O/netboot/boot.ipxe'"
-for f in vmlinuz initramfs.img rootfs.uzip; do
+for f in vmlinuz initramfs.img rootfs.uzip rootfs.uzip.hashes; do
 	check "netboot: $f" test -s "$O/netboot/$f"
 done
+check "rootfs.uzip.hashes: uzip check --hashes passes" "$LIVEROOT" uzip \
+    check -q --hashes "$O/rootfs.uzip.hashes" "$O/rootfs.uzip"
+check "netboot: rootfs.uzip.hashes is OUT's" \
+    cmp "$O/rootfs.uzip.hashes" "$O/netboot/rootfs.uzip.hashes"
 
 # reproducible initramfs; gzip variant
 "$LIVEROOT" mklive --initramfs-only --init "$INIT" --kernel-dir "$KDIR" -o "$T/a" > /dev/null 2>&1

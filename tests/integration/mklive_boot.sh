@@ -99,7 +99,7 @@ find "$T/tree" -type f -exec cat {} + > /dev/null
 SOURCE_DATE_EPOCH=1700000000 "$LIVEROOT" mklive -q --init "$INIT" \
     --kernel "$VMLINUZ" --modules-dir "$MODS" -L BOOTTEST \
     --cmdline "quiet example.x=1" -o "$T/out2" "$T/tree" 2> "$T/err2"
-for f in live.iso rootfs.uzip initramfs.img; do
+for f in live.iso rootfs.uzip rootfs.uzip.hashes initramfs.img; do
 	check "SOURCE_DATE_EPOCH: two builds give the same $f" cmp "$O/$f" "$T/out2/$f"
 done
 SOURCE_DATE_EPOCH=1700000000 "$LIVEROOT" mklive -q --keep-ext4 --boot none \
@@ -124,6 +124,14 @@ if "$LIVEROOT" mklive -q --boot none --sign "$T/live.sec" --init "$INIT" \
 	    cmp "$T/signed/rootfs.uzip.sig" "$T/signed/netboot/rootfs.uzip.sig"
 	check "--sign: the signature is in the ISO beside /rootfs.uzip" sh -c \
 	    "xorriso -osirrox on -indev '$T/signed/live.iso' -extract /rootfs.uzip.sig '$T/iso.sig' >/dev/null 2>&1 && cmp '$T/iso.sig' '$T/signed/rootfs.uzip.sig'"
+	check "--sign: signify-openbsd -V accepts rootfs.uzip.hashes.sig" \
+	    signify-openbsd -V -q -p "$T/live.pub" -m "$T/signed/rootfs.uzip.hashes"
+	for f in rootfs.uzip.hashes rootfs.uzip.hashes.sig; do
+		check "--sign: $f is in the netboot directory" \
+		    cmp "$T/signed/$f" "$T/signed/netboot/$f"
+		check "--sign: $f is in the ISO" sh -c \
+		    "xorriso -osirrox on -indev '$T/signed/live.iso' -extract /$f '$T/iso.f' >/dev/null 2>&1 && cmp '$T/iso.f' '$T/signed/$f'"
+	done
 else
 	bad "--sign SECKEY builds"; cat "$T/signed.err"
 fi
