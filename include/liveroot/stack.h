@@ -63,6 +63,12 @@ struct stack_spec {
 	unsigned	 cache;		/* uzip clusters cached; 0 = default */
 	unsigned	 workers;	/* uzip workers; 0 = default */
 	int		 flags;		/* STACK_* */
+	/* uzip: IMAGE.hashes, a file or hashes_len bytes (uzip.h); every
+	 * cluster read is checked before it is decompressed. */
+	const char	*hashes_path;
+	const void	*hashes;
+	size_t		 hashes_len;
+	const char	*hashes_name;
 };
 
 /* Builds the stack a spec describes (spec->lower names the image). */

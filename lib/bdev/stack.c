@@ -39,14 +39,19 @@ stack_uzip(struct bdev *img, const struct stack_spec *s, struct bdev **out,
     int *isuzip, struct diag *d)
 {
 	struct bdev_uzip_opts uo = { .cache_clusters = s->cache,
-	    .workers = s->workers };
+	    .workers = s->workers, .hashes_path = s->hashes_path,
+	    .hashes = s->hashes, .hashes_len = s->hashes_len,
+	    .hashes_name = s->hashes_name };
 	int error;
 
 	*isuzip = 0;
 	*out = img;
-	if (s->uzip == STACK_UZIP_NO)
-		return (0);
-	if (!has_uzip_magic(img)) {
+	if (s->uzip == STACK_UZIP_NO || !has_uzip_magic(img)) {
+		if (s->hashes_path != NULL || s->hashes != NULL)
+			return (diag_set(d, EINVAL, "a hashes file was given "
+			    "but the image is not read as a uzip image"));
+		if (s->uzip == STACK_UZIP_NO)
+			return (0);
 		if (s->uzip == STACK_UZIP_YES)
 			return (diag_set(d, EINVAL, "not a uzip image (no "
 			    "uzip magic at its start)"));
@@ -371,7 +376,9 @@ stack_spec_equal(const struct stack_spec *a, const struct stack_spec *b)
 	    str_equal(a->upper_path, b->upper_path) &&
 	    str_equal(a->map_path, b->map_path) && a->granule == b->granule &&
 	    a->cache == b->cache && a->workers == b->workers &&
-	    a->flags == b->flags);
+	    a->flags == b->flags &&
+	    str_equal(a->hashes_path, b->hashes_path) &&
+	    a->hashes == b->hashes && a->hashes_len == b->hashes_len);
 }
 
 /* --- overlays on files, by the upper's path ------------------------------ */
