@@ -81,30 +81,62 @@ run_build() {
 	meson test -C "$dir" --no-rebuild --print-errorlogs $(suite_args "$@")
 }
 
-dirs=build
-run_build build "$PLAIN_OPTS" $SUITES
-if [ "${NO_ASAN:-0}" != 1 ] && [ -n "$ASAN_SUITES" ]; then
-	dirs="$dirs build-asan"
-	logs=$top/build-asan/sanitizer-logs
-	rm -rf "$logs"
-	mkdir -p "$logs"
-	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=87:log_path=$logs/ubsan \
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=86:log_path=$logs/asan \
-	run_build build-asan "-Db_sanitize=address,undefined -Db_lundef=false" \
-	    $ASAN_SUITES
-fi
-case " $SUITES " in
-*" geom "*)
-	if [ "${NO_TSAN:-0}" != 1 ]; then
-		dirs="$dirs build-tsan"
-		logs=$top/build-tsan/sanitizer-logs
+# The e2e suite (QEMU boots, most of the wall time, about one core) runs
+# while the sanitizer builds compile and run their suites in the
+# background: the machines here have two cores.  Its timeouts are doubled
+# for that (LIVEROOT_E2E_SLOW; they only bound waits, no result is timed),
+# and its log is meson-logs/e2elog.json beside the plain testlog.json.
+PLAIN_SUITES=""
+E2E=0
+for s in $SUITES; do
+	case $s in e2e) E2E=1 ;; *) PLAIN_SUITES="$PLAIN_SUITES $s" ;; esac
+done
+
+sanitizers() {
+	if [ "${NO_ASAN:-0}" != 1 ] && [ -n "$ASAN_SUITES" ]; then
+		logs=$top/build-asan/sanitizer-logs
 		rm -rf "$logs"
 		mkdir -p "$logs"
-		CC=clang TSAN_OPTIONS=halt_on_error=1:exitcode=88:log_path=$logs/tsan \
-		    run_build build-tsan "-Db_sanitize=thread -Db_lundef=false" geom
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=87:log_path=$logs/ubsan \
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=86:log_path=$logs/asan \
+		run_build build-asan "-Db_sanitize=address,undefined -Db_lundef=false" \
+		    $ASAN_SUITES
 	fi
-	;;
-esac
+	case " $SUITES " in
+	*" geom "*)
+		if [ "${NO_TSAN:-0}" != 1 ]; then
+			logs=$top/build-tsan/sanitizer-logs
+			rm -rf "$logs"
+			mkdir -p "$logs"
+			CC=clang TSAN_OPTIONS=halt_on_error=1:exitcode=88:log_path=$logs/tsan \
+			    run_build build-tsan "-Db_sanitize=thread -Db_lundef=false" geom
+		fi
+		;;
+	esac
+}
 
-# shellcheck disable=SC2086
+dirs=build
+[ "${NO_ASAN:-0}" != 1 ] && [ -n "$ASAN_SUITES" ] && dirs="$dirs build-asan"
+case " $SUITES " in
+*" geom "*) [ "${NO_TSAN:-0}" != 1 ] && dirs="$dirs build-tsan" ;;
+esac
+rm -f build/meson-logs/e2elog.json
+if [ -n "$PLAIN_SUITES" ]; then
+	run_build build "$PLAIN_OPTS" $PLAIN_SUITES
+else
+	run_build build "$PLAIN_OPTS" e2e
+	E2E=0
+fi
+if [ "$E2E" = 1 ] && [ "$(cat build/liveroot-build-status)" = ok ]; then
+	sanitizers > "$top/sanitizers.log" 2>&1 &
+	bg=$!
+	echo "== e2e suite (the sanitizer builds run meanwhile; their output follows) =="
+	LIVEROOT_E2E_SLOW=${LIVEROOT_E2E_SLOW:-2} meson test -C build --no-rebuild \
+	    --print-errorlogs --logbase e2elog --suite e2e
+	wait $bg
+	cat "$top/sanitizers.log"
+else
+	sanitizers
+fi
+
 python3 scripts/test-summary.py $dirs

@@ -45,8 +45,17 @@ def main(dirs):
                   f"(no {log})")
             failed += 1
             continue
+        # the e2e suite's own log (run-tests.sh runs it apart)
+        logs_in = [log]
+        e2e = os.path.join(d, "meson-logs", "e2elog.json")
+        if os.path.exists(e2e):
+            logs_in.append(e2e)
+        lines = []
+        for path in logs_in:
+            with open(path) as fh:
+                lines.extend(fh)
         ran = 0
-        for line in open(log):
+        for line in lines:
             r = json.loads(line)
             ran += 1
             name = tag + r["name"]
