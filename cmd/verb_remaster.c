@@ -48,6 +48,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/sysinfo.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <errno.h>
@@ -733,6 +734,17 @@ verb_remaster(int argc, char **argv)
 	uo.level = -1;
 	uo.blksz = RM_BLKSZ;
 	uo.jobs = o.jobs;
+	{
+		/* Read ahead of the compressors as far as RAM allows (an
+		 * eighth of what is free: each cluster ahead holds its input
+		 * and its output), so the root is read, and thawed, long
+		 * before the last cluster is compressed. */
+		struct sysinfo si;
+
+		if (sysinfo(&si) == 0)
+			uo.readahead = LR_MIN(r.size, ((uint64_t)si.freeram +
+			    si.bufferram) * si.mem_unit / 8);
+	}
 	need = r.size + FMT_UZIP_HDRLEN +
 	    8 * ((r.size + uo.blksz - 1) / uo.blksz + 1);
 	if ((error = rm_check_output(&r, o.out, need, &d)) != 0 ||

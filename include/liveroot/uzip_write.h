@@ -37,6 +37,14 @@ struct uzip_write_opts {
 	 * is in place before the image takes its name.  NULL: none.
 	 */
 	const char	*hashes_path;
+	/*
+	 * How far the reader may run ahead of the compressors, in bytes of
+	 * input; 0: 4 clusters per job.  remaster sets it large so that the
+	 * input (a frozen root) is read, and released, well before the last
+	 * cluster is compressed.  Each cluster ahead costs its input and its
+	 * output buffer (about twice the cluster size).
+	 */
+	uint64_t	readahead;
 };
 
 struct uzip_write_stats {

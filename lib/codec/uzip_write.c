@@ -2,7 +2,8 @@
 /*
  * uzip_write.c - the uzip writer (mkuzip's twin).
  *
- * Pipeline over a ring of K slots (K = 4 * jobs), cluster i in slot i % K:
+ * Pipeline over a ring of K slots (K = 4 * jobs, or o->readahead's worth),
+ * cluster i in slot i % K:
  *   reader thread  FREE -> FILLED   reads cluster i (last one zero-padded)
  *   jobs workers   FILLED -> DONE   claim the next index, compress it (or
  *                                   elide it as a zero cluster), hash it
@@ -659,6 +660,10 @@ uw_alloc(struct uw *w, struct diag *d)
 	unsigned i;
 
 	w->k = LR_MAX(4u, 4 * w->jobs);
+	if (w->o->readahead / w->bs > w->k)	/* bounded: 64Ki slots */
+		w->k = (unsigned)LR_MIN(w->o->readahead / w->bs, 65536u);
+	if (w->k > w->n + 1 && w->n + 1 > 4 * (uint64_t)w->jobs)
+		w->k = (unsigned)LR_MAX(w->n + 1, 4u);
 	w->toc = calloc(w->n + 1, sizeof(*w->toc));
 	w->wbuf = malloc(UW_WBUF);
 	w->slots = calloc(w->k, sizeof(*w->slots));
