@@ -519,6 +519,10 @@ roundtrip(const char *what, const uint8_t *buf, size_t len, int codec,
 	o.level = codec == UZIP_CODEC_ZSTD ? 3 : 1;
 	o.dedup = dedup;
 	o.jobs = 3;
+	/* the reader's ring: the default, a third of the input ahead, and
+	 * more than the whole input (clamped to the cluster count) */
+	o.readahead = dedup ? len / 3 : codec == UZIP_CODEC_ZLIB ?
+	    2 * (uint64_t)len : 0;
 	diag_clear(&d);
 	if (uzip_write(in, out, &o, &st, &d) != 0) {
 		fprintf(stderr, "%s: write: %s\n", what, d.msg);
