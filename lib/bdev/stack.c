@@ -280,7 +280,19 @@ file_overlay_on(struct bdev *lower, const struct stack_spec *s,
 		created = 1;
 	if ((error = bdev_file_open(up, created ? BDEV_FILE_CREATE : 0,
 	    lower->size, &upper, d)) != 0) {
-		diag_prefix(d, "upper: ");
+		if (error == EFBIG)
+			diag_set(d, error, "%s: the file system cannot hold a "
+			    "file of %ju bytes (FAT32 stops at 4 GiB): keep "
+			    "it on exFAT or ext4", up, (uintmax_t)lower->size);
+		else if (error == ENOSPC)
+			diag_set(d, error, "%s: no room for a file of %ju bytes "
+			    "(FAT and exFAT need all of it at once, ext4 only "
+			    "what is written): free some space, or keep it on "
+			    "another partition", up, (uintmax_t)lower->size);
+		else
+			diag_prefix(d, "upper: ");
+		if (created)
+			(void)unlink(up);
 		goto out;
 	}
 	if ((error = bdev_rowr_open_persistent(lower, upper, mp, s->lower, &ro,

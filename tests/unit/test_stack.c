@@ -7,12 +7,14 @@
  * the init_plan.sh cases, the spec read back from the printed plan lines
  * equals plan_stack_spec(), the spec liveroot-init hands to its server.
  */
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -292,6 +294,74 @@ test_open_on(void)
 	CHECK_EQ(stack_open_on(bad, &s, &b, &uz, &d), EINVAL);
 }
 
+/* A file upper on an open device: the boot's persistence (stack_open_on). */
+static void
+test_open_on_file(void)
+{
+	struct stack_spec s = { .upper = STACK_UPPER_FILE, .lower =
+	    "rootfs.uzip on /dev/sr0", .flags = STACK_CREATE };
+	struct bdev *img, *b;
+	struct rlimit old, lim;
+	struct diag d;
+	uint8_t w[4096];
+	int uz = -1;
+
+	s.upper_path = path("boot.ovl");
+	memset(w, 0xa5, sizeof(w));
+	diag_clear(&d);
+	/* made on the first open: written, saved on close */
+	CHECK_EQ(bdev_file_open(uz_path, BDEV_FILE_RDONLY, 0, &img, &d), 0);
+	CHECK_EQ(stack_open_on(img, &s, &b, &uz, &d), 0);
+	CHECK_EQ(uz, 1);
+	CHECK(access(path("boot.ovl.rowrmap"), F_OK) == 0);
+	CHECK_EQ(bdev_write(b, w, sizeof(w), 8192, &d), 0);
+	CHECK_EQ(bdev_flush(b, &d), 0);
+	bdev_destroy(b);
+	/* reopened (no CREATE needed): the write is there, the rest is the
+	 * image */
+	s.flags = 0;
+	CHECK_EQ(bdev_file_open(uz_path, BDEV_FILE_RDONLY, 0, &img, &d), 0);
+	CHECK_EQ(stack_open_on(img, &s, &b, &uz, &d), 0);
+	CHECK(reads_as(b, 8192, w, sizeof(w)));
+	CHECK(reads_as(b, 0, raw_bytes, 8192));
+	CHECK(reads_as(b, 12288, raw_bytes + 12288, IMG_SIZE - 12288));
+	bdev_destroy(b);
+	/* another image of the same size: refused, the map says whose */
+	CHECK_EQ(bdev_file_open(raw_path, BDEV_FILE_RDONLY, 0, &img, &d), 0);
+	CHECK_EQ(stack_open_on(img, &s, &b, &uz, &d), BDEV_ROWR_ELOWER);
+	CHECK_MSG(&d, "rootfs.uzip on /dev/sr0");
+	/* no map and no CREATE */
+	s.upper_path = path("none.ovl");
+	CHECK_EQ(bdev_file_open(uz_path, BDEV_FILE_RDONLY, 0, &img, &d), 0);
+	CHECK_EQ(stack_open_on(img, &s, &b, &uz, &d), ENOENT);
+	CHECK(access(path("none.ovl"), F_OK) != 0);
+	/* an upper left without its map, too small for the union */
+	s.flags = STACK_CREATE;
+	s.upper_path = path("small.ovl");
+	{
+		FILE *f = fopen(path("small.ovl"), "w");
+
+		CHECK(f != NULL && fclose(f) == 0);
+	}
+	CHECK_EQ(bdev_file_open(uz_path, BDEV_FILE_RDONLY, 0, &img, &d), 0);
+	CHECK_EQ(stack_open_on(img, &s, &b, &uz, &d), EINVAL);
+	CHECK_MSG(&d, "without its map");
+	/* a file system that cannot hold the union (FAT32's 4 GiB, here
+	 * RLIMIT_FSIZE): named, nothing left behind */
+	s.upper_path = path("big.ovl");
+	CHECK_EQ(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = IMG_SIZE / 2;
+	signal(SIGXFSZ, SIG_IGN);
+	CHECK_EQ(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	CHECK_EQ(bdev_file_open(uz_path, BDEV_FILE_RDONLY, 0, &img, &d), 0);
+	CHECK_EQ(stack_open_on(img, &s, &b, &uz, &d), EFBIG);
+	CHECK_MSG(&d, "cannot hold");
+	CHECK_EQ(setrlimit(RLIMIT_FSIZE, &old), 0);
+	CHECK(access(path("big.ovl"), F_OK) != 0);
+	CHECK(access(path("big.ovl.rowrmap"), F_OK) != 0);
+}
+
 static void
 test_equal(void)
 {
@@ -497,6 +567,7 @@ main(void)
 	test_ram_upper();
 	test_file_upper_on_uzip();
 	test_open_on();
+	test_open_on_file();
 	test_equal();
 	test_plan_goldens();
 	test_plan_cases();
