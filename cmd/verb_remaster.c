@@ -73,7 +73,7 @@
 
 static const char remaster_usage[] =
 "usage: liveroot remaster -o NEW.uzip [-A codec] [-j jobs] [--device DEV]\n"
-"                         [-q]\n"
+"                         [--read-ahead SIZE] [-q]\n"
 "\n"
 "Inside a live system booted by liveroot: save the running root file\n"
 "system, with everything written to it in this session, as a new uzip\n"
@@ -88,6 +88,9 @@ static const char remaster_usage[] =
 "  -j, --jobs N           compression threads (default: CPU count)\n"
 "  --device DEV           the root's block device (default: the device\n"
 "                         mounted on /, e.g. the /dev/nbd0 liveroot serves)\n"
+"  --read-ahead SIZE      how far reading may run ahead of the compression\n"
+"                         (default: an eighth of the free RAM); the root is\n"
+"                         thawed after its last read, so more is shorter\n"
 "  -q, --quiet            print nothing but errors\n"
 "\n"
 "Supported roots: a file system on a block device (liveroot's uzip image\n"
@@ -103,6 +106,8 @@ struct rm_opts {
 	const char	*root;
 	unsigned	 jobs;
 	int		 quiet;
+	int		 ra_set;	/* --read-ahead given */
+	uint64_t	 readahead;
 };
 
 /* The freeze state, shared by the reader thread and the signal handlers. */
@@ -637,6 +642,7 @@ rm_parse(int argc, char **argv, struct rm_opts *o)
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "device", required_argument, NULL, 'D' },
 		{ "root", required_argument, NULL, 'R' },
+		{ "read-ahead", required_argument, NULL, 'r' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -672,6 +678,14 @@ rm_parse(int argc, char **argv, struct rm_opts *o)
 			break;
 		case 'R':
 			o->root = optarg;
+			break;
+		case 'r':
+			if (cli_parse_size(optarg, &o->readahead) != 0) {
+				cli_err("--read-ahead %s: give a size (e.g. 64M, "
+				    "1G; 0 = a few clusters)", optarg);
+				return (CLI_ERROR);
+			}
+			o->ra_set = 1;
 			break;
 		case 'q':
 			o->quiet = 1;
@@ -741,7 +755,9 @@ verb_remaster(int argc, char **argv)
 		 * before the last cluster is compressed. */
 		struct sysinfo si;
 
-		if (sysinfo(&si) == 0)
+		if (o.ra_set)
+			uo.readahead = o.readahead;
+		else if (sysinfo(&si) == 0)
 			uo.readahead = LR_MIN(r.size, ((uint64_t)si.freeram +
 			    si.bufferram) * si.mem_unit / 8);
 	}

@@ -182,6 +182,7 @@ sync
 # temporary output exists (the freeze is at the first read, just after)
 slow_start() {
 	"$@" "$L" remaster --root mnt -o out/slow.uzip -A lzma -j 1 -q \
+	    --read-ahead 0 \
 	    > bg.out 2> bg.err &
 	BG=$!
 	i=0
