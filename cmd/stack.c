@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -32,7 +33,17 @@ const char stack_usage[] =
 "  --raw               do not look for a uzip magic in the lower\n"
 "  --granule N         overlay granule (512..64K, default 4K)\n"
 "  --cache N           uzip clusters kept decompressed (default ~16 MiB)\n"
-"  --workers N         uzip decompression workers\n";
+"  --workers N         uzip decompression workers\n"
+"  --hashes FILE|URL   check every uzip cluster against this hashes file\n"
+"                      (IMAGE.hashes) before it is decompressed\n"
+"  --lower URL         an http:// or https:// image, read lazily: clusters\n"
+"                      are fetched with Range requests as they are read,\n"
+"                      the rest is filled into RAM in the background\n"
+"  --no-prefetch       (URL lower) fetch only what is read\n"
+"  --fill-share PCT    (URL lower) the background fill's share of the\n"
+"                      time, 1..100 (default 100)\n"
+"  --connections N     (URL lower) HTTP connections, 1..32 (default 4)\n"
+"  --ca-file FILE      (URL lower or hashes) CA bundle for HTTPS\n";
 
 static int
 parse_uint(const char *opt, const char *s, unsigned max, unsigned *out)
@@ -94,6 +105,36 @@ stack_opt(struct stack_opts *so, int ch, const char *arg)
 			return (-1);
 		so->workers = u;
 		return (1);
+	case STACK_OPT_HASHES:
+		so->hashes = arg;
+		return (1);
+	case STACK_OPT_CA_FILE:
+		so->ca_file = arg;
+		return (1);
+	case STACK_OPT_NO_PREFETCH:
+		so->no_prefetch = 1;
+		return (1);
+	case STACK_OPT_FILL_SHARE:
+		if (parse_uint("--fill-share", arg, 100, &u) != 0)
+			return (-1);
+		if (u == 0) {
+			cli_err("--fill-share: 0%% would never fill: give 1 "
+			    "to 100, or --no-prefetch");
+			return (-1);
+		}
+		so->fill_share = u;
+		return (1);
+	case STACK_OPT_CONNECTIONS:
+		if (parse_uint("--connections", arg, BDEV_HTTP_CONNS_MAX,
+		    &u) != 0)
+			return (-1);
+		if (u == 0) {
+			cli_err("--connections: give 1 to %u",
+			    BDEV_HTTP_CONNS_MAX);
+			return (-1);
+		}
+		so->connections = u;
+		return (1);
 	default:
 		return (0);
 	}
@@ -151,12 +192,14 @@ stack_getopt(struct stack_opts *so, int argc, char **argv,
 int
 stack_absolute(struct stack_opts *so, struct diag *d)
 {
-	const char **paths[3] = { &so->lower, &so->upper, &so->overlay };
+	const char **paths[5] = { &so->lower, &so->upper, &so->overlay,
+	    &so->hashes, &so->ca_file };
 	int k, error;
 
-	for (k = 0; k < 3; k++) {
+	for (k = 0; k < 5; k++) {
 		if (*paths[k] == NULL || so->owned[k] != NULL ||
-		    (k == 1 && strncmp(*paths[k], "mem:", 4) == 0))
+		    (k == 1 && strncmp(*paths[k], "mem:", 4) == 0) ||
+		    stack_is_url(*paths[k]))
 			continue;
 		if ((error = stack_abspath(*paths[k], &so->owned[k], d)) != 0)
 			return (error);
@@ -170,7 +213,7 @@ stack_opts_free(struct stack_opts *so)
 {
 	int k;
 
-	for (k = 0; k < 3; k++) {
+	for (k = 0; k < 5; k++) {
 		free(so->owned[k]);
 		so->owned[k] = NULL;
 	}
@@ -196,13 +239,80 @@ spec_ram(const char *upper, struct stack_spec *s, struct diag *d)
 	    "2G) or a share of the lower (10%%)", upper, v));
 }
 
+/* A URL lower's events, on stderr. */
+static void
+net_event(enum bdev_fill_event ev, uint64_t have, uint64_t total,
+    const char *msg, void *arg)
+{
+	struct stack_opts *so = arg;
+
+	switch (ev) {
+	case BDEV_FILL_PROGRESS:
+		if (so->verbose)
+			fprintf(stderr, "liveroot %s: image %ju%% in RAM "
+			    "(%ju of %ju bytes)\n", cli_verb,
+			    (uintmax_t)(have * 100 / (total > 0 ? total : 1)),
+			    (uintmax_t)have, (uintmax_t)total);
+		break;
+	case BDEV_FILL_STALLED:
+		fprintf(stderr, "liveroot %s: the background fill stalled, "
+		    "retrying: %s\n", cli_verb, msg != NULL ? msg : "");
+		break;
+	case BDEV_FILL_RESUMED:
+		fprintf(stderr, "liveroot %s: the background fill resumed "
+		    "(%ju of %ju bytes in RAM)\n", cli_verb, (uintmax_t)have,
+		    (uintmax_t)total);
+		break;
+	case BDEV_FILL_COMPLETE:
+		fprintf(stderr, "liveroot %s: image complete in RAM (%ju "
+		    "bytes): the network is no longer needed\n", cli_verb,
+		    (uintmax_t)total);
+		break;
+	case BDEV_FILL_STOPPED:
+		fprintf(stderr, "liveroot %s: the background fill stopped: "
+		    "%s\n", cli_verb, msg != NULL ? msg : "");
+		break;
+	}
+}
+
+static void
+net_log(const char *msg, void *arg)
+{
+	(void)arg;
+	fprintf(stderr, "liveroot %s: %s\n", cli_verb, msg);
+}
+
 int
-stack_spec_of(const struct stack_opts *so, struct stack_spec *s,
-    struct diag *d)
+stack_spec_of(struct stack_opts *so, struct stack_spec *s, struct diag *d)
 {
 	const char *upper = so->overlay != NULL ? so->overlay : so->upper;
+	int url = stack_is_url(so->lower);
 
 	memset(s, 0, sizeof(*s));
+	if (!url && (so->no_prefetch || so->fill_share != 0 ||
+	    so->connections != 0))
+		return (diag_set(d, EINVAL, "--no-prefetch, --fill-share and "
+		    "--connections tune a --lower given as an http(s):// URL: "
+		    "drop them"));
+	if (!url && so->ca_file != NULL && !stack_is_url(so->hashes))
+		return (diag_set(d, EINVAL, "--ca-file is for an https:// "
+		    "--lower or --hashes: drop it"));
+	if (url && so->upper != NULL && strncmp(so->upper, "mem:", 4) != 0)
+		return (diag_set(d, EINVAL, "a --lower URL is read over HTTP: "
+		    "a persistent --upper FILE needs a local lower; use "
+		    "--upper mem:SIZE, or download the image first"));
+	if (url || stack_is_url(so->hashes)) {
+		memset(&so->net, 0, sizeof(so->net));
+		so->net.ca_file = so->ca_file;
+		so->net.connections = so->connections;
+		so->net.fill_share = so->fill_share;
+		so->net.no_prefetch = so->no_prefetch;
+		so->net.event = net_event;
+		so->net.log = net_log;
+		so->net.arg = so;
+		s->net = &so->net;
+	}
+	s->hashes_path = so->hashes;
 	if (so->overlay != NULL) {
 		if (so->upper != NULL || so->lower != NULL ||
 		    so->writable_lower)
@@ -234,7 +344,7 @@ stack_spec_of(const struct stack_opts *so, struct stack_spec *s,
 }
 
 int
-stack_build(const struct stack_opts *so, struct bdev **out, struct diag *d)
+stack_build(struct stack_opts *so, struct bdev **out, struct diag *d)
 {
 	struct stack_spec s;
 	char *map;
@@ -261,6 +371,7 @@ stack_print_stats(FILE *f, struct bdev *top)
 {
 	struct bdev_rowr_stats rs;
 	struct bdev_uzip_stats us;
+	struct bdev_fill_stats fs;
 	struct bdev *b;
 
 	fprintf(f, "stack: %s, %ju bytes\n", top->desc, (uintmax_t)top->size);
@@ -285,4 +396,34 @@ stack_print_stats(FILE *f, struct bdev *top)
 			    (uintmax_t)us.waits, (uintmax_t)us.zero);
 			break;
 		}
+	for (b = top; b != NULL; b = b->lower)
+		if (bdev_fill_stats(b, &fs) == 0) {
+			fprintf(f, "fill: %ju of %ju bytes in RAM%s%s, demand "
+			    "%ju fetches (%ju bytes), background %ju fetches "
+			    "(%ju bytes), %ju reads from RAM alone\n",
+			    (uintmax_t)fs.have, (uintmax_t)fs.total,
+			    fs.complete ? ", complete" : "",
+			    fs.stopped ? ", stopped" : "",
+			    (uintmax_t)fs.demand_fetches,
+			    (uintmax_t)fs.demand_bytes,
+			    (uintmax_t)fs.bg_fetches, (uintmax_t)fs.bg_bytes,
+			    (uintmax_t)fs.hits);
+			break;
+		}
+}
+
+void
+stack_print_net_stats(FILE *f, const struct stack_opts *so)
+{
+	const struct bdev_http_stats *h = &so->net.http;
+
+	if (so->net.fell_back)
+		fprintf(f, "http: no ranges: downloaded the whole image, %ju "
+		    "bytes\n", (uintmax_t)so->net.fetched);
+	else if (so->net.http_done)
+		fprintf(f, "http: %ju requests, %ju bytes, %ju retries, %ju "
+		    "reads, %ju failed%s\n", (uintmax_t)h->requests,
+		    (uintmax_t)h->bytes, (uintmax_t)h->retries,
+		    (uintmax_t)h->reads, (uintmax_t)h->failed,
+		    h->stale ? ", the file changed on the server" : "");
 }

@@ -15,6 +15,12 @@
  *   --overlay UPPER     open an existing persistent overlay by its upper;
  *                       the lower is recorded in the map
  *   --readonly --writable-lower --raw --granule N --cache N --workers N
+ *   --hashes FILE|URL   check every uzip cluster against IMAGE.hashes
+ *
+ * A --lower that is an http:// or https:// URL is read lazily over HTTP
+ * (liveroot/stack.h): --no-prefetch, --fill-share PCT, --connections N and
+ * --ca-file FILE tune it; its events are printed on stderr as
+ * "liveroot VERB: ..." lines (progress only with so->verbose).
  *
  * A verb parses them with getopt_long: STACK_SHORTOPTS and STACK_LONGOPTS
  * go into its own tables, every option getopt returns is offered to
@@ -28,6 +34,7 @@
 #include <stdio.h>
 
 #include <liveroot/bdev.h>
+#include <liveroot/stack.h>
 
 struct stack_opts {
 	const char	*lower;
@@ -39,7 +46,14 @@ struct stack_opts {
 	uint32_t	 granule;
 	unsigned	 cache;		/* uzip cache clusters */
 	unsigned	 workers;	/* uzip decompression workers */
-	char		*owned[3];	/* paths made absolute (stack_absolute) */
+	const char	*hashes;	/* IMAGE.hashes, a file or a URL */
+	const char	*ca_file;
+	unsigned	 connections;
+	unsigned	 fill_share;
+	int		 no_prefetch;
+	int		 verbose;	/* print the fill's progress too */
+	struct stack_net net;		/* a URL lower's settings and counts */
+	char		*owned[5];	/* made absolute (stack_absolute) */
 	int		 started;	/* stack_getopt has reset getopt */
 };
 
@@ -55,7 +69,12 @@ enum {
 	STACK_OPT_RAW,
 	STACK_OPT_GRANULE,
 	STACK_OPT_CACHE,
-	STACK_OPT_WORKERS
+	STACK_OPT_WORKERS,
+	STACK_OPT_HASHES,
+	STACK_OPT_NO_PREFETCH,
+	STACK_OPT_FILL_SHARE,
+	STACK_OPT_CONNECTIONS,
+	STACK_OPT_CA_FILE
 };
 
 #define STACK_SHORTOPTS	"r"
@@ -68,7 +87,12 @@ enum {
 	{ "raw", no_argument, NULL, STACK_OPT_RAW },			\
 	{ "granule", required_argument, NULL, STACK_OPT_GRANULE },	\
 	{ "cache", required_argument, NULL, STACK_OPT_CACHE },		\
-	{ "workers", required_argument, NULL, STACK_OPT_WORKERS }
+	{ "workers", required_argument, NULL, STACK_OPT_WORKERS },	\
+	{ "hashes", required_argument, NULL, STACK_OPT_HASHES },	\
+	{ "no-prefetch", no_argument, NULL, STACK_OPT_NO_PREFETCH },	\
+	{ "fill-share", required_argument, NULL, STACK_OPT_FILL_SHARE }, \
+	{ "connections", required_argument, NULL, STACK_OPT_CONNECTIONS }, \
+	{ "ca-file", required_argument, NULL, STACK_OPT_CA_FILE }
 
 /*
  * Takes one option getopt_long returned (ch, optarg): 1 when it was a stack
@@ -101,18 +125,21 @@ void	stack_opts_free(struct stack_opts *so);
 
 /*
  * The options as a library stack spec (liveroot/stack.h); the paths point
- * into so.  0, or EINVAL with a diag naming the options to drop.
+ * into so, and a URL lower's spec->net to so->net.  0, or EINVAL with a
+ * diag naming the options to drop.
  */
-struct stack_spec;
-int	stack_spec_of(const struct stack_opts *so, struct stack_spec *s,
+int	stack_spec_of(struct stack_opts *so, struct stack_spec *s,
 	    struct diag *d);
 
 /* Builds the stack (stack_spec_of, then stack_open); a diag names the file
- * and the fix on failure. */
-int	stack_build(const struct stack_opts *so, struct bdev **out,
+ * and the fix on failure.  so must outlive the stack (so->net). */
+int	stack_build(struct stack_opts *so, struct bdev **out,
 	    struct diag *d);
 
-/* Prints what the layers of the stack counted (rowr, uzip) to f. */
+/* Prints what the layers of the stack counted (rowr, uzip, fill) to f. */
 void	stack_print_stats(FILE *f, struct bdev *top);
+/* After the stack was destroyed: what a URL lower's http layer counted
+ * (nothing when the lower was not a URL). */
+void	stack_print_net_stats(FILE *f, const struct stack_opts *so);
 
 #endif

@@ -29,7 +29,7 @@
 #include "verbs.h"
 
 static const char serve_usage[] =
-"usage: liveroot serve --lower FILE [--upper mem:SIZE|FILE] [options]\n"
+"usage: liveroot serve --lower FILE|URL [--upper mem:SIZE|FILE] [options]\n"
 "           (--unix PATH | --tcp [HOST:]PORT | --fd N [--no-handshake])\n"
 "       liveroot serve --overlay UPPER ... \n"
 "\n"
@@ -61,7 +61,8 @@ static const char serve_usage[] =
 "                      (default 10, 0 = never)\n"
 "Output:\n"
 "  -q, --quiet         do not print the \"listening on\" lines\n"
-"  -v, --verbose       print statistics at exit\n"
+"  -v, --verbose       print statistics at exit (and, for a URL lower, the\n"
+"                      fill's progress and the HTTP counts)\n"
 "  -f, --foreground    accepted for compatibility; serve never detaches\n"
 "Stack:\n"
 "%s"
@@ -349,6 +350,7 @@ verb_serve(int argc, char **argv)
 		    "or an SSH tunnel to a loopback port", host, port[0] ?
 		    ":" : "", port, so.readonly ? "" : " (and write it, "
 		    "unless it is read-only)");
+	so.verbose = verbose;
 	if ((error = stack_build(&so, &top, &d)) != 0)
 		return (overlay_diag(&d, error, so.overlay != NULL ?
 		    so.overlay : so.upper));
@@ -416,5 +418,7 @@ out:
 		nbd_server_destroy(s);
 	}
 	bdev_destroy(top);
+	if (verbose)
+		stack_print_net_stats(stderr, &so);
 	return (rc);
 }

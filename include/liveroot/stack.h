@@ -16,6 +16,15 @@
  * An overlay created by `overlay create X.uzip UPPER` and one opened by
  * `serve --overlay UPPER` therefore agree on the lower.
  *
+ * A lower named by an http:// or https:// URL is the lazy network root of
+ * issue 13: bdev_http (fill.h's lower) -> bdev_fill (a RAM copy filled on
+ * demand and, unless no_prefetch, in the background; started here, so
+ * build the stack in the process that serves it) -> uzip -> rowr.  A
+ * server without Range support (ENOTSUP) is downloaded whole into RAM
+ * instead (net_fetch_mem) and net->fell_back says so.  A hashes file may
+ * then be a URL too: it is fetched whole into RAM first.  Such a lower
+ * takes no persistent overlay and no writes.
+ *
  * Library messages name files and the fix, never a command (the caller
  * adds it).  Not thread-safe while building; the built stack is.
  */
@@ -26,6 +35,8 @@
 #include <stdint.h>
 
 #include "bdev.h"
+#include "fill.h"
+#include "http.h"
 #include "rowr.h"
 
 enum stack_uzip {
@@ -48,6 +59,35 @@ enum stack_upper {
 #define STACK_RESUME		0x10	/* file upper: a map whose commit was
 					 * interrupted (commit only) */
 
+/*
+ * For a lower given as a URL: the caller's settings, and what stack_open()
+ * reports back.  Caller-owned; it must outlive the stack (the callbacks
+ * and `http` are used until the stack is destroyed).
+ */
+struct stack_net {
+	const char	*ca_file;	/* CA bundle (PEM); NULL: libcurl's */
+	unsigned	 connections;	/* 0: BDEV_HTTP_CONNS_DEFAULT */
+	unsigned	 fill_share;	/* background share, 1..100; 0: 100 */
+	int		 no_prefetch;	/* demand reads only */
+	/* The fill's events (fill.h) and the http layer's log lines, from
+	 * any thread; may be NULL. */
+	void		(*event)(enum bdev_fill_event ev, uint64_t have,
+			    uint64_t total, const char *msg, void *arg);
+	void		(*log)(const char *msg, void *arg);
+	void		*arg;
+	/* Out. */
+	int		 fell_back;	/* no ranges: the image was downloaded
+					   whole (fetched bytes: fetched) */
+	uint64_t	 fetched;
+	int		 http_done;	/* `http` holds the http layer's final
+					   counts (it was dropped: complete, or
+					   the stack destroyed) */
+	struct bdev_http_stats http;
+};
+
+/* 1 when path is an http:// or https:// URL (a network lower). */
+int	stack_is_url(const char *path);
+
 struct stack_spec {
 	const char	*lower;		/* image path; NULL: the device given to
 					 * stack_open_on, or (file upper) the
@@ -69,6 +109,8 @@ struct stack_spec {
 	const void	*hashes;
 	size_t		 hashes_len;
 	const char	*hashes_name;
+	/* A lower (or hashes_path) that is a URL: NULL = defaults. */
+	struct stack_net *net;
 };
 
 /* Builds the stack a spec describes (spec->lower names the image). */

@@ -3,6 +3,12 @@
  * stack.c - build the block stack a struct stack_spec describes (stack.h):
  * the lower file or the given device, bdev_uzip when the spec says so, then
  * rowr over a RAM upper or a persistent overlay on files.
+ *
+ * A lower named by a URL (stack.h) is http -> fill, started here; when the
+ * caller gave a struct stack_net, a pure tap sits between them whose only
+ * work is to copy the http layer's final counts into it as the fill drops
+ * the http layer (on completion, or with the stack), since the fill keeps
+ * its lower to itself.
  */
 #include <sys/stat.h>
 
@@ -14,10 +20,171 @@
 #include <unistd.h>
 
 #include <liveroot/bdev.h>
+#include <liveroot/fetch.h>
+#include <liveroot/fill.h>
 #include <liveroot/fmt_uzip.h>
+#include <liveroot/http.h>
 #include <liveroot/rowr.h>
 #include <liveroot/stack.h>
 #include <liveroot/uzip.h>
+
+/* The largest hashes file read from a URL. */
+#define STACK_HASHES_MAX	(64u << 20)
+
+int
+stack_is_url(const char *path)
+{
+	return (path != NULL && (strncmp(path, "http://", 7) == 0 ||
+	    strncmp(path, "https://", 8) == 0));
+}
+
+/* --- a lower over HTTP ---------------------------------------------------- */
+
+struct httptap {
+	struct bdev		 b;
+	struct stack_net	*net;		/* borrowed: the caller's */
+};
+
+static void
+httptap_destroy(struct bdev *b)
+{
+	struct httptap *t = (struct httptap *)b;
+
+	if (bdev_http_stats(b->lower, &t->net->http) == 0)
+		t->net->http_done = 1;
+	free(t);
+}
+
+static const struct bdev_ops httptap_ops = {
+	.name = "httptap",
+	.destroy = httptap_destroy,
+};
+
+/*
+ * The whole file at url into RAM (a server without ranges, or a hashes
+ * file): a read-only mem device in *out.
+ */
+static int
+fetch_whole(const char *url, const struct stack_net *net, struct bdev **out,
+    uint64_t *size, struct diag *d)
+{
+	struct fetch_opts fo;
+	struct fetch_result r;
+	int error;
+
+	memset(&fo, 0, sizeof(fo));
+	fo.url = url;
+	if (net != NULL) {
+		fo.ca_file = net->ca_file;
+		fo.log = net->log;
+		fo.arg = net->arg;
+	}
+	memset(&r, 0, sizeof(r));
+	if ((error = net_fetch_mem(&fo, out, &r, d)) != 0)
+		return (error);
+	*size = r.size;
+	return (0);
+}
+
+/* The lower at a URL: http -> [tap] -> fill, not started yet; or the whole
+ * file in RAM when the server has no ranges. */
+static int
+net_lower(const struct stack_spec *s, struct bdev **out, struct diag *d)
+{
+	struct stack_net *net = s->net;
+	struct bdev_http_opts ho;
+	struct bdev_fill_opts fo;
+	struct httptap *t;
+	struct bdev *h, *f;
+	uint64_t fetched;
+	char red[160], msg[400];
+	int error;
+
+	memset(&ho, 0, sizeof(ho));
+	memset(&fo, 0, sizeof(fo));
+	ho.url = s->lower;
+	fo.prefetch = 1;
+	if (net != NULL) {
+		ho.ca_file = net->ca_file;
+		ho.connections = net->connections;
+		ho.log = net->log;
+		ho.arg = net->arg;
+		fo.share_pct = net->fill_share;
+		fo.prefetch = !net->no_prefetch;
+		fo.event = net->event;
+		fo.arg = net->arg;
+	}
+	if ((error = bdev_http_open(&ho, &h, d)) == ENOTSUP) {
+		net_url_redact(s->lower, red, sizeof(red));
+		if (net != NULL && net->log != NULL) {
+			snprintf(msg, sizeof(msg), "%s: the server does not "
+			    "answer Range requests: downloading the whole "
+			    "image into RAM instead", red);
+			net->log(msg, net->arg);
+		}
+		diag_clear(d);
+		if ((error = fetch_whole(s->lower, net, out, &fetched, d)) !=
+		    0)
+			return (error);
+		if (net != NULL) {
+			net->fell_back = 1;
+			net->fetched = fetched;
+		}
+		return (0);
+	}
+	if (error != 0)
+		return (error);
+	if (net != NULL) {
+		if ((t = calloc(1, sizeof(*t))) == NULL) {
+			bdev_destroy(h);
+			return (diag_set(d, ENOMEM, "out of memory"));
+		}
+		t->net = net;
+		bdev_init(&t->b, &httptap_ops, h->size, h->blksize, 1, h,
+		    "%s", h->desc);
+		h = &t->b;
+	}
+	if ((error = bdev_fill_new(h, &fo, &f, d)) != 0) {
+		bdev_destroy(h);
+		return (error);
+	}
+	*out = f;
+	return (0);
+}
+
+/*
+ * A hashes file named by a URL, fetched whole into a malloc'ed buffer
+ * (*buf, *len), bounded by STACK_HASHES_MAX.
+ */
+static int
+net_hashes(const struct stack_spec *s, void **buf, size_t *len,
+    struct diag *d)
+{
+	struct bdev *m;
+	uint64_t size;
+	int error;
+
+	if ((error = fetch_whole(s->hashes_path, s->net, &m, &size, d)) != 0)
+		return (diag_prefix(d, "the hashes file: "));
+	if (m->size > STACK_HASHES_MAX) {
+		error = diag_set(d, EFBIG, "the hashes file is %ju bytes, "
+		    "more than any image needs (%u): check its URL",
+		    (uintmax_t)m->size, STACK_HASHES_MAX);
+		goto out;
+	}
+	if ((*buf = malloc(m->size > 0 ? (size_t)m->size : 1)) == NULL) {
+		error = diag_set(d, ENOMEM, "out of memory");
+		goto out;
+	}
+	*len = (size_t)m->size;
+	if (m->size > 0 && (error = bdev_read(m, *buf, *len, 0, d)) != 0) {
+		free(*buf);
+		*buf = NULL;
+	}
+out:
+	bdev_destroy(m);
+	return (error);
+}
 
 /* 1 when the device starts with a uzip magic. */
 static int
@@ -42,6 +209,8 @@ stack_uzip(struct bdev *img, const struct stack_spec *s, struct bdev **out,
 	    .workers = s->workers, .hashes_path = s->hashes_path,
 	    .hashes = s->hashes, .hashes_len = s->hashes_len,
 	    .hashes_name = s->hashes_name };
+	void *hbuf = NULL;
+	char red[160];
 	int error;
 
 	*isuzip = 0;
@@ -57,7 +226,19 @@ stack_uzip(struct bdev *img, const struct stack_spec *s, struct bdev **out,
 			    "uzip magic at its start)"));
 		return (0);
 	}
-	if ((error = bdev_uzip_new(img, &uo, out, d)) != 0) {
+	if (stack_is_url(s->hashes_path)) {
+		if ((error = net_hashes(s, &hbuf, &uo.hashes_len, d)) != 0)
+			return (error);
+		uo.hashes = hbuf;
+		uo.hashes_path = NULL;
+		if (uo.hashes_name == NULL) {
+			net_url_redact(s->hashes_path, red, sizeof(red));
+			uo.hashes_name = red;
+		}
+	}
+	error = bdev_uzip_new(img, &uo, out, d);
+	free(hbuf);
+	if (error != 0) {
 		*out = img;
 		return (error);
 	}
@@ -71,8 +252,30 @@ open_lower(const struct stack_spec *s, const char *path, int writable,
     struct bdev **out, struct diag *d)
 {
 	struct bdev *f;
+	char red[160];
 	int error, uz;
 
+	if (stack_is_url(path)) {
+		net_url_redact(path, red, sizeof(red));
+		if (writable || (s->flags & STACK_LOWER_RW))
+			return (diag_set(d, EROFS, "%s is read over HTTP, "
+			    "which is read-only: put a RAM overlay over it",
+			    red));
+		if ((error = net_lower(s, &f, d)) != 0)
+			return (error);
+		if ((error = stack_uzip(f, s, out, &uz, d)) != 0) {
+			bdev_destroy(f);
+			return (diag_prefix(d, "%s: ", red));
+		}
+		/* After the uzip header and table came in by demand: a
+		 * demand read of a chunk in the filler's run waits for the
+		 * whole run. */
+		if (bdev_is_fill(f) && (error = bdev_fill_start(f, d)) != 0) {
+			bdev_destroy(*out);
+			return (error);
+		}
+		return (0);
+	}
 	if ((error = bdev_file_open(path, BDEV_FILE_RDONLY, 0, &f, d)) != 0)
 		return (error);
 	if ((error = stack_uzip(f, s, out, &uz, d)) != 0) {
@@ -348,6 +551,14 @@ stack_check_on(struct bdev *img, const struct stack_spec *s, struct diag *d)
 	return (0);
 }
 
+static int
+no_net_overlay(struct diag *d)
+{
+	return (diag_set(d, EINVAL, "a persistent overlay needs a lower "
+	    "image on a local file, not a URL: download it first, or use a "
+	    "RAM overlay"));
+}
+
 int
 stack_open(const struct stack_spec *s, struct bdev **out, struct diag *d)
 {
@@ -357,6 +568,8 @@ stack_open(const struct stack_spec *s, struct bdev **out, struct diag *d)
 	if (s->upper == STACK_UPPER_FILE) {
 		if (s->upper_path == NULL)
 			return (diag_set(d, EINVAL, "no upper file named"));
+		if (stack_is_url(s->lower))
+			return (no_net_overlay(d));
 		return (file_overlay(s, out, d));
 	}
 	if (s->lower == NULL)
@@ -379,6 +592,20 @@ str_equal(const char *a, const char *b)
 	return (a == b || (a != NULL && b != NULL && strcmp(a, b) == 0));
 }
 
+/* The settings of two stack_net (NULL: the defaults), not their outputs. */
+static int
+net_equal(const struct stack_net *a, const struct stack_net *b)
+{
+	static const struct stack_net none;
+
+	a = a != NULL ? a : &none;
+	b = b != NULL ? b : &none;
+	return (str_equal(a->ca_file, b->ca_file) &&
+	    a->connections == b->connections &&
+	    a->fill_share == b->fill_share &&
+	    a->no_prefetch == b->no_prefetch);
+}
+
 int
 stack_spec_equal(const struct stack_spec *a, const struct stack_spec *b)
 {
@@ -390,7 +617,8 @@ stack_spec_equal(const struct stack_spec *a, const struct stack_spec *b)
 	    a->cache == b->cache && a->workers == b->workers &&
 	    a->flags == b->flags &&
 	    str_equal(a->hashes_path, b->hashes_path) &&
-	    a->hashes == b->hashes && a->hashes_len == b->hashes_len);
+	    a->hashes == b->hashes && a->hashes_len == b->hashes_len &&
+	    net_equal(a->net, b->net));
 }
 
 /* --- overlays on files, by the upper's path ------------------------------ */
@@ -407,6 +635,8 @@ stack_create(const struct stack_spec *s, struct diag *d)
 	    s->lower == NULL)
 		return (diag_set(d, EINVAL, "a persistent overlay needs a "
 		    "lower and an upper file"));
+	if (stack_is_url(s->lower))
+		return (no_net_overlay(d));
 	if (mp == NULL && (mp = map = bdev_rowr_map_path(s->upper_path)) ==
 	    NULL)
 		return (diag_set(d, ENOMEM, "out of memory"));
