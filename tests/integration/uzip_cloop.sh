@@ -181,7 +181,7 @@ done
 check "TOC lies: nothing extracted" test ! -s lies.out
 
 # An interrupted mkuzip leaves neither the output nor its temporary file.
-head -c 16777216 /dev/urandom >rnd.bin
+head -c 67108864 /dev/urandom >rnd.bin
 # (A background job of sh starts with SIGINT ignored; python3 restores the
 # default before exec, as an interactive shell would.)
 for sig in INT TERM; do
@@ -190,7 +190,13 @@ signal.signal(signal.SIGINT, signal.SIG_DFL)
 os.execv(sys.argv[1], sys.argv[1:])' "$LIVEROOT" mkuzip -A lzma -C 9 -j 1 \
 	    -o sig.uzip rnd.bin 2>/dev/null &
 	pid=$!
-	sleep 1
+	# signalled once its temporary output exists: mid-run, whatever the
+	# machine's load (a fixed sleep let a fast run finish first)
+	i=0
+	while [ $i -lt 200 ] && ! ls sig.uzip.* >/dev/null 2>&1; do
+		sleep 0.05
+		i=$((i + 1))
+	done
 	kill -"$sig" "$pid"
 	wait "$pid"
 	st=$?
