@@ -103,8 +103,9 @@ validate(enum probe_outcome o, const char *what, struct probe_source *out,
 		    (unsigned long long)bdev_size(out->bdev));
 		goto bad;
 	}
-	/* The lower part of the stack the boot will build on it. */
-	plan_build(&cfg, NULL, -1, 0, PLAN_LINUX, &plan);
+	/* The lower part of the stack the boot will build on it (a lazy
+	 * source's hashes file checked against the image's header and TOC) */
+	plan_build(&cfg, out, -1, 0, PLAN_LINUX, &plan);
 	plan_stack_spec(&plan, &ss);
 	if (stack_check_on(out->bdev, &ss, d) == 0)
 		return (PROBE_FOUND);
@@ -615,6 +616,10 @@ main(int argc, char **argv)
 		lri_log("%s", d.msg);
 		lri_log("hint: the root image on %s was found and served but "
 		    "its file system does not mount: %s", src.device,
+		    e == EIO && src.lazy ? "it could not be read from the "
+		    "server (the nbd server's lines above say why: another "
+		    "file on the server, a cluster that fails its hash, or no "
+		    "answer)" :
 		    e == EIO ? "the image is damaged (the nbd server's lines "
 		    "above name the cluster); rebuild or re-download it" :
 		    "it must hold an ext4 (liveroot mklive makes one), xfs, "
@@ -660,5 +665,10 @@ main(int argc, char **argv)
 	diag_clear(&d);
 	e = lri_switch_root(NEWROOT, cfg.init, &d);
 	lri_log("%s", d.msg);
+	if (e == EIO && src.lazy)
+		lri_log("hint: the live root could not be read from the "
+		    "server: the nbd server's lines above say why (another "
+		    "file on the server, a cluster that fails its hash, or no "
+		    "answer)");
 	fail();
 }

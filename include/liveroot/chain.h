@@ -17,7 +17,9 @@
  * I/O: the platform supplies the strategies (struct probe_ops).
  *
  * The plan is plain data: source -> [toram] -> uzip -> rowr (RAM upper,
- * capped) -> nbd -> mount -> hand-off.  It is built before the probe (the
+ * capped) -> nbd -> mount -> hand-off.  A lazy net source (live.fetch=lazy,
+ * issue 13) is http -> fill (RAM) -> uzip with IMAGE.hashes -> rowr -> nbd:
+ * the source's hashes go into the stack spec (plan_stack_spec).  It is built before the probe (the
  * source still unknown: init-plan prints that) and again after it.
  *
  * The root image's file system (fmt_fs.h, by its magic after uzip) picks
@@ -60,6 +62,24 @@ struct probe_source {
 	struct bdev		*bdev;		/* the image's bytes; owned */
 	char			sig[4096];	/* IMAGE.sig's text (signify) */
 	size_t			siglen;		/* 0: none found beside it */
+	/*
+	 * The lazy net source (live.fetch=lazy): bdev is a fill device over
+	 * HTTP (fill.h), not a copy in RAM.  fill_chunk: its chunk size.
+	 * hashes (IMAGE.hashes, hashes_len bytes, owned, freed by
+	 * probe_source_clear) check every cluster as it is read: a lazy
+	 * source's, or a download's whose server serves no ranges.
+	 * hashes_pinned: the signature or live.sha256= verified them, so
+	 * the image is never hashed whole (it is not read whole first).
+	 * NULL when there was none (or none to be trusted).
+	 */
+	int			lazy;
+	int			hashes_pinned;
+	int			prefetch;	/* the background fill runs */
+	unsigned		fill_share;	/* its share, 1..100 */
+	uint32_t		fill_chunk;
+	void			*hashes;
+	size_t			hashes_len;
+	char			hashes_name[160];	/* URL.hashes, redacted */
 };
 
 /* One step of the chain: an immediate strategy, or a device wait phase. */
@@ -125,7 +145,9 @@ enum plan_platform { PLAN_LINUX = 0, PLAN_FREEBSD };
 struct live_plan {
 	enum plan_platform	platform;
 	int			have_source;
-	struct probe_source	source;		/* bdev is never set here */
+	struct probe_source	source;		/* bdev is never set here;
+						   hashes borrowed from the
+						   caller's source */
 	enum live_strategy	probe[LIVE_S_COUNT];
 	size_t			nprobe;
 	unsigned		timeout_s;
@@ -166,6 +188,15 @@ struct live_plan {
 	char			persist_upper[256];
 	char			persist_lower[320];
 	uint64_t		persist_size;
+	/*
+	 * The network (live.url= given and net in live.probe; Linux):
+	 * net_fetch, prefetch and fetch_share as configured; before the
+	 * probe the plan names the lazy stack and its fallback.
+	 */
+	int			net;
+	enum live_fetch		net_fetch;
+	int			net_prefetch;
+	unsigned		net_share;
 };
 
 /*

@@ -51,6 +51,14 @@ enum live_geom {
 	LIVE_GEOM_GUNION	/* gunion (FreeBSD 14 base) */
 };
 
+/* live.fetch: how the net strategy reads a root image over HTTP. */
+enum live_fetch {
+	LIVE_FETCH_LAZY = 0,	/* Range requests, in RAM as read and in the
+				   background (issue 13); the whole download
+				   when the server serves no ranges */
+	LIVE_FETCH_FULL		/* the whole image into RAM first */
+};
+
 /* What kind of note a problem is. */
 enum live_problem_kind {
 	LIVE_P_INVALID = 0,	/* bad value, default kept */
@@ -59,7 +67,7 @@ enum live_problem_kind {
 };
 
 #define LIVE_MAX_PROBLEMS	16
-#define LIVE_PROBLEM_LEN	200
+#define LIVE_PROBLEM_LEN	256
 
 struct live_problem {
 	enum live_problem_kind	kind;
@@ -122,9 +130,14 @@ struct live_config {
 	int			debug;
 	int			check;		/* live.check: read and verify
 						   the whole image before use */
+	/* live.fetch, live.fetch.prefetch, live.fetch.share (1..100; 0 =
+	 * not given: as fast as the link allows) */
+	enum live_fetch		fetch;
+	int			prefetch;
+	unsigned		fetch_share;
 
 	/* Source of each key, indexed by the key table of config.c. */
-	enum live_source	src[24];	/* K_COUNT (18) <= 24 */
+	enum live_source	src[24];	/* K_COUNT (21) <= 24 */
 
 	struct live_problem	problems[LIVE_MAX_PROBLEMS];
 	size_t			nproblems;
@@ -180,6 +193,7 @@ const char *config_strategy_name(enum live_strategy s);
 int	config_strategy_from_name(const char *name, size_t len);
 const char *config_handoff_name(enum live_handoff h);
 const char *config_geom_name(enum live_geom g);
+const char *config_fetch_name(enum live_fetch f);
 const char *config_problem_kind_name(enum live_problem_kind k);
 
 /*

@@ -186,15 +186,24 @@ out:
 	return (error);
 }
 
-/* 1 when the device starts with a uzip magic. */
+/*
+ * *yes = 1 when the device starts with a uzip magic.  A read error is the
+ * error (an HTTP lower that now serves another file says so here), never
+ * "not a uzip image".
+ */
 static int
-has_uzip_magic(struct bdev *b)
+uzip_magic(struct bdev *b, int *yes, struct diag *d)
 {
 	uint8_t hdr[FMT_UZIP_HDRLEN];
+	int error;
 
-	return (b->size >= sizeof(hdr) &&
-	    bdev_read(b, hdr, sizeof(hdr), 0, NULL) == 0 &&
-	    fmt_uzip_probe(hdr, sizeof(hdr)));
+	*yes = 0;
+	if (b->size < sizeof(hdr))
+		return (0);
+	if ((error = bdev_read(b, hdr, sizeof(hdr), 0, d)) != 0)
+		return (diag_prefix(d, "reading the image's header: "));
+	*yes = fmt_uzip_probe(hdr, sizeof(hdr));
+	return (0);
 }
 
 /*
@@ -211,11 +220,14 @@ stack_uzip(struct bdev *img, const struct stack_spec *s, struct bdev **out,
 	    .hashes_name = s->hashes_name };
 	void *hbuf = NULL;
 	char red[160];
-	int error;
+	int error, magic = 0;
 
 	*isuzip = 0;
 	*out = img;
-	if (s->uzip == STACK_UZIP_NO || !has_uzip_magic(img)) {
+	if (s->uzip != STACK_UZIP_NO &&
+	    (error = uzip_magic(img, &magic, d)) != 0)
+		return (error);
+	if (s->uzip == STACK_UZIP_NO || !magic) {
 		if (s->hashes_path != NULL || s->hashes != NULL)
 			return (diag_set(d, EINVAL, "a hashes file was given "
 			    "but the image is not read as a uzip image"));

@@ -6,9 +6,12 @@
  * convenience, not what users ship),
  * rootfs.uzip.hashes (per-cluster SHA-256, fmt_uzip_hashes.h) and the
  * .sig files of both when mklive signs,
- * rootfs.uzip.sha256 (sha256sum's format) and boot.ipxe, which boots the
- * kernel with live.url= and live.sha256= so liveroot-init fetches the root
- * image into RAM and checks it; console=ttyS0 only with opts->serial.
+ * rootfs.uzip.sha256 (sha256sum's format) and two iPXE scripts:
+ * boot.ipxe boots lazily (live.fetch=lazy: the system starts before the
+ * image is in; live.sha256= is then the sha256 of rootfs.uzip.hashes, which
+ * checks every cluster), boot-full.ipxe downloads the whole image into RAM
+ * first (live.fetch=full, live.sha256= of rootfs.uzip).  console=ttyS0
+ * only with opts->serial.
  */
 #include <errno.h>
 #include <limits.h>
@@ -38,12 +41,42 @@ write_into(struct mk *m, const char *name, const char *text, int n)
 	return (os_write_file(p, text, (size_t)n, 0644, m->d));
 }
 
-int
-mk_netboot(struct mk *m)
+/* An iPXE script booting the root with live.fetch=how, pinned by sha. */
+static int
+write_ipxe(struct mk *m, const char *name, const char *what, const char *how,
+    const char *sha)
 {
 	struct mklive_result *r = m->r;
 	const struct mklive_opts *o = m->o;
 	char ipxe[2048];
+	int n;
+
+	n = snprintf(ipxe, sizeof(ipxe),
+	    "#!ipxe\n"
+	    "# liveroot netboot: kernel and initramfs over HTTP; the root "
+	    "image is\n"
+	    "# %s\n"
+	    "dhcp\n"
+	    "kernel %s/vmlinuz%s live.probe=net "
+	    "live.url=%s/rootfs.uzip live.fetch=%s live.sha256=%s%s%s\n"
+	    "initrd %s/initramfs.img\n"
+	    "boot\n", what,
+	    o->net_base, o->serial ? " console=ttyS0,115200" : "",
+	    o->net_base, how, sha, o->cmdline ? " " : "",
+	    o->cmdline ? o->cmdline : "", o->net_base);
+	if (n < 0 || (size_t)n >= sizeof(ipxe)) {
+		r->bad_input = MKLIVE_IN_NETBOOT;
+		return (diag_set(m->d, E2BIG, "%s: the base URL and the "
+		    "kernel arguments are too long", name));
+	}
+	return (write_into(m, name, ipxe, n));
+}
+
+int
+mk_netboot(struct mk *m)
+{
+	struct mklive_result *r = m->r;
+	char ipxe[2048], hsha[65];
 	int e, n;
 
 	mk_step(m, "netboot directory %s", r->netboot);
@@ -61,25 +94,17 @@ mk_netboot(struct mk *m)
 	    (r->hashes_sig[0] != '\0' && (e = link_into(m, r->hashes_sig,
 	    "rootfs.uzip.hashes.sig")) != 0))
 		return (e);
+	if ((e = os_sha256_file(r->hashes, hsha, m->d)) != 0)
+		return (diag_prefix(m->d, "sha256 of %s: ", r->hashes));
 	n = snprintf(ipxe, sizeof(ipxe), "%s  rootfs.uzip\n", r->sha256);
 	if ((e = write_into(m, "rootfs.uzip.sha256", ipxe, n)) != 0)
 		return (e);
-	n = snprintf(ipxe, sizeof(ipxe),
-	    "#!ipxe\n"
-	    "# liveroot netboot: kernel and initramfs over HTTP, the root\n"
-	    "# image fetched by liveroot-init into RAM and checked.\n"
-	    "dhcp\n"
-	    "kernel %s/vmlinuz%s live.probe=net "
-	    "live.url=%s/rootfs.uzip live.sha256=%s%s%s\n"
-	    "initrd %s/initramfs.img\n"
-	    "boot\n",
-	    o->net_base, o->serial ? " console=ttyS0,115200" : "",
-	    o->net_base, r->sha256, o->cmdline ? " " : "",
-	    o->cmdline ? o->cmdline : "", o->net_base);
-	if (n < 0 || (size_t)n >= sizeof(ipxe)) {
-		r->bad_input = MKLIVE_IN_NETBOOT;
-		return (diag_set(m->d, E2BIG, "boot.ipxe: the base URL and the "
-		    "kernel arguments are too long"));
-	}
-	return (write_into(m, "boot.ipxe", ipxe, n));
+	if ((e = write_ipxe(m, "boot.ipxe", "read lazily by liveroot-init: "
+	    "the system starts before it is all in,\n# every cluster checked "
+	    "against rootfs.uzip.hashes (its sha256 below).", "lazy",
+	    hsha)) != 0)
+		return (e);
+	return (write_ipxe(m, "boot-full.ipxe", "fetched whole into RAM by "
+	    "liveroot-init first, checked by its sha256\n# (below), then "
+	    "used.", "full", r->sha256));
 }

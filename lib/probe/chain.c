@@ -92,6 +92,7 @@ void
 probe_source_clear(struct probe_source *s)
 {
 	bdev_destroy(s->bdev);
+	free(s->hashes);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -221,6 +222,13 @@ plan_build(const struct live_config *c, const struct probe_source *src,
 	snprintf(p->lowerdir, sizeof(p->lowerdir), "%s", PLAN_LOWER_DIR);
 	snprintf(p->rwdir, sizeof(p->rwdir), "%s", PLAN_RW_DIR);
 	snprintf(p->inner_dev, sizeof(p->inner_dev), "%s", PLAN_INNER_DEV);
+	if (platform == PLAN_LINUX && c->url[0] != '\0')
+		for (size_t i = 0; i < c->nprobe; i++)
+			if (c->probe[i] == LIVE_S_NET)
+				p->net = 1;
+	p->net_fetch = c->fetch;
+	p->net_prefetch = c->prefetch;
+	p->net_share = c->fetch_share ? c->fetch_share : 100;
 	if (c->persist_label[0] != '\0') {
 		p->persist = platform == PLAN_LINUX;
 		p->persist_other = !p->persist;
@@ -354,6 +362,12 @@ plan_stack_spec(const struct live_plan *p, struct stack_spec *s)
 	memset(s, 0, sizeof(*s));
 	s->uzip = p->uzip == 1 ? STACK_UZIP_YES : p->uzip == 0 ?
 	    STACK_UZIP_NO : STACK_UZIP_AUTO;
+	if (p->have_source && p->source.hashes != NULL) {
+		/* the lazy net source: every cluster checked as it comes */
+		s->hashes = p->source.hashes;
+		s->hashes_len = p->source.hashes_len;
+		s->hashes_name = p->source.hashes_name;
+	}
 	if (p->platform == PLAN_LINUX && fmt_fs_readonly(p->rootfs)) {
 		/* Served as it is: the overlay is above the file system. */
 		s->upper = STACK_UPPER_NONE;
@@ -464,6 +478,61 @@ readonly_lines(const struct live_plan *p,
 	    p->overlay_cap, p->rwdir, p->lowerdir, p->newroot);
 }
 
+/*
+ * The network's part (Linux): before the probe, the lazy stack and its
+ * fallback (or the full download); after it, the fill layer of a lazy
+ * source.
+ */
+static void
+net_lines(const struct live_plan *p, void (*line)(void *, const char *),
+    void *arg, unsigned *n)
+{
+	char bg[80], a[32];
+
+	if (p->have_source) {
+		if (!p->source.lazy)
+			return;
+		if (p->source.prefetch)
+			snprintf(bg, sizeof(bg), "then the rest in the "
+			    "background at %u%% of the time",
+			    p->source.fill_share);
+		else
+			snprintf(bg, sizeof(bg), "no background fill");
+		probe_human(p->source.fill_chunk, a, sizeof(a));
+		emit(line, arg, n, "fill: the image into RAM as it is read, "
+		    "in %s chunks, demand reads first, %s; the network is "
+		    "needed until the whole image is in RAM", a, bg);
+		return;
+	}
+	if (!p->net)
+		return;
+	if (p->net_fetch == LIVE_FETCH_FULL) {
+		emit(line, arg, n, "net: live.fetch=full: the whole image "
+		    "into RAM first, checked (live.sha256=, signature), then "
+		    "used");
+		return;
+	}
+	if (p->net_prefetch)
+		snprintf(bg, sizeof(bg), "then the rest in the background at "
+		    "%u%% of the time", p->net_share);
+	else
+		snprintf(bg, sizeof(bg), "no background fill "
+		    "(live.fetch.prefetch=off)");
+	emit(line, arg, n, "net: live.fetch=lazy: URL.hashes into RAM first, "
+	    "verified (by URL.hashes.sig when the initramfs has a signify "
+	    "key, and by live.sha256=, which then pins URL.hashes); http "
+	    "(Range requests, the file pinned by its ETag, Last-Modified and "
+	    "size) -> fill (RAM: demand reads first, %s) -> uzip, every "
+	    "cluster checked against URL.hashes -> rowr -> nbd: the system "
+	    "starts before the image is in", bg);
+	emit(line, arg, n, "net fallback: the whole image into RAM first, "
+	    "checked, as with live.fetch=full, when the server serves no "
+	    "ranges, when there is no URL.hashes(.sig) to check it by, or "
+	    "when live.sha256= is the image's; the background fill needs "
+	    "RAM for the image and the overlay once complete: without it, "
+	    "the fill is demand-only");
+}
+
 void
 plan_lines(const struct live_plan *p, void (*line)(void *, const char *),
     void *arg)
@@ -486,11 +555,17 @@ plan_lines(const struct live_plan *p, void (*line)(void *, const char *),
 	} else
 		emit(line, arg, &n, "source: probe %s (devices: wait up to "
 		    "%u s)", order, p->timeout_s);
+	if (p->platform == PLAN_LINUX)
+		net_lines(p, line, arg, &n);
 	if (p->toram)
 		emit(line, arg, &n, "toram: copy the image into RAM first "
 		    "(the medium may then be removed)");
 	plan_stack_spec(p, &ss);		/* what the boot builds */
-	if (ss.uzip == STACK_UZIP_YES)
+	if (ss.hashes != NULL)
+		emit(line, arg, &n, "uzip: decompress (read-only), every "
+		    "cluster checked against %s before it is decompressed",
+		    ss.hashes_name);
+	else if (ss.uzip == STACK_UZIP_YES)
 		emit(line, arg, &n, "uzip: decompress (read-only)");
 	else if (ss.uzip == STACK_UZIP_NO)
 		emit(line, arg, &n, "uzip: no, the image is a raw file "

@@ -67,6 +67,16 @@ config_geom_name(enum live_geom g)
 }
 
 const char *
+config_fetch_name(enum live_fetch f)
+{
+	switch (f) {
+	case LIVE_FETCH_LAZY:	return ("lazy");
+	case LIVE_FETCH_FULL:	return ("full");
+	}
+	return ("?");
+}
+
+const char *
 config_problem_kind_name(enum live_problem_kind k)
 {
 	switch (k) {
@@ -328,6 +338,46 @@ set_geom(struct live_config *c, const char *key, const char *v)
 }
 
 static int
+set_fetch(struct live_config *c, const char *key, const char *v)
+{
+	if (v != NULL && strcmp(v, "lazy") == 0)
+		c->fetch = LIVE_FETCH_LAZY;
+	else if (v != NULL && strcmp(v, "full") == 0)
+		c->fetch = LIVE_FETCH_FULL;
+	else {
+		problem(c, LIVE_P_INVALID, key, "%s=%.60s: use lazy (read "
+		    "with Range requests as needed, the rest in the "
+		    "background) or full (the whole image into RAM first); "
+		    "kept %s", key, v ? v : "", config_fetch_name(c->fetch));
+		return (EINVAL);
+	}
+	return (0);
+}
+
+/* live.fetch.share=PCT: the background fill's share of the time. */
+static int
+set_share(struct live_config *c, const char *key, const char *v)
+{
+	unsigned long pct;
+	char *end;
+
+	if (v == NULL || !isdigit((unsigned char)v[0]))
+		goto bad;
+	errno = 0;
+	pct = strtoul(v, &end, 10);
+	if (errno != 0 || (*end != '\0' && strcmp(end, "%") != 0) ||
+	    pct == 0 || pct > 100)
+		goto bad;
+	c->fetch_share = (unsigned)pct;
+	return (0);
+bad:
+	problem(c, LIVE_P_INVALID, key, "%s=%.60s: give a share of the time "
+	    "for the background fill, 1..100 (percent); kept %u", key,
+	    v ? v : "", c->fetch_share ? c->fetch_share : 100);
+	return (EINVAL);
+}
+
+static int
 set_flag(struct live_config *c, const char *key, const char *v, int *out)
 {
 	if (parse_bool(v, out) == 0)
@@ -366,7 +416,8 @@ set_url(struct live_config *c, const char *key, const char *v)
 enum {
 	K_PROBE, K_LABEL, K_IMAGE, K_ISO, K_URL, K_SHA256, K_PUBKEY,
 	K_TIMEOUT, K_TORAM, K_OVERLAY, K_PERSIST, K_HANDOFF, K_INIT, K_SHELL,
-	K_DEBUG, K_GEOM, K_CHECK, K_PERSIST_SIZE, K_COUNT
+	K_DEBUG, K_GEOM, K_CHECK, K_PERSIST_SIZE, K_FETCH, K_FETCH_PREFETCH,
+	K_FETCH_SHARE, K_COUNT
 };
 
 static const char *const key_names[K_COUNT] = {
@@ -374,7 +425,8 @@ static const char *const key_names[K_COUNT] = {
 	"live.sha256", "live.pubkey", "live.timeout", "live.toram",
 	"live.overlay", "live.persist", "live.handoff", "live.init",
 	"live.shell", "live.debug", "live.geom", "live.check",
-	"live.persist.size",
+	"live.persist.size", "live.fetch", "live.fetch.prefetch",
+	"live.fetch.share",
 };
 
 /*
@@ -473,6 +525,11 @@ set_key(struct live_config *c, int k, const char *key, const char *v)
 	case K_DEBUG:	return (set_flag(c, key, v, &c->debug));
 	case K_GEOM:	return (set_geom(c, key, v));
 	case K_CHECK:	return (set_flag(c, key, v, &c->check));
+	case K_FETCH:	return (set_fetch(c, key, v));
+	case K_FETCH_PREFETCH:
+		return (set_flag(c, key, v, &c->prefetch));
+	case K_FETCH_SHARE:
+		return (set_share(c, key, v));
 	}
 	return (EINVAL);
 }
@@ -491,6 +548,8 @@ config_init(struct live_config *c)
 	c->timeout_s = LIVE_DEFAULT_TIMEOUT;
 	c->overlay_pct = LIVE_DEFAULT_OVERLAY_PCT;
 	c->handoff = LIVE_HANDOFF_AUTO;
+	c->fetch = LIVE_FETCH_LAZY;
+	c->prefetch = 1;
 }
 
 static void
@@ -720,7 +779,7 @@ config_set(struct live_config *c, const char *key, const char *value,
 		problem(c, LIVE_P_UNKNOWN, key, "%s: unknown key, ignored "
 		    "(known: live.probe label image iso url sha256 pubkey "
 		    "timeout toram overlay persist persist.size handoff init "
-		    "shell debug check geom)",
+		    "shell debug check geom fetch fetch.prefetch fetch.share)",
 		    key);
 		return (1);
 	}
@@ -920,6 +979,14 @@ config_key_at(const struct live_config *c, size_t i, const char **key,
 	case K_PERSIST_SIZE:
 		if (c->persist_size != 0)
 			snprintf(buf, len, "%" PRIu64, c->persist_size);
+		break;
+	case K_FETCH:	snprintf(buf, len, "%s", config_fetch_name(c->fetch)); break;
+	case K_FETCH_PREFETCH:
+		snprintf(buf, len, "%d", c->prefetch);
+		break;
+	case K_FETCH_SHARE:
+		if (c->fetch_share != 0)
+			snprintf(buf, len, "%u", c->fetch_share);
 		break;
 	}
 	return (1);

@@ -19,6 +19,12 @@
  * live.toram's copy, from RAM), with progress on the console: a medium is
  * read once for the check.  The signature file's text comes with the probe's
  * answer (struct probe_source.sig).
+ *
+ * A lazy net source (live.fetch=lazy, issue 13), and a download from a
+ * server without ranges in lazy mode, are not hashed whole before use:
+ * their IMAGE.hashes is checked instead (lri_check_hashes: the same key
+ * against URL.hashes.sig, or live.sha256=, which then pins the hashes
+ * file), and the uzip layer checks every cluster against it as it comes.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -37,9 +43,8 @@
 
 #define CHECK_CHUNK	(1u << 20)
 
-/* The public key the initramfs holds, or NULL: no signature wanted. */
-static const char *
-pubkey_path(const struct live_config *c)
+const char *
+lri_pubkey(const struct live_config *c)
 {
 	if (c->pubkey[0] != '\0')
 		return (c->pubkey);
@@ -75,7 +80,7 @@ lri_sig_fetch(const struct live_config *c, const struct fetch_opts *image,
 	uint64_t n;
 
 	out->siglen = 0;
-	if (pubkey_path(c) == NULL)
+	if (lri_pubkey(c) == NULL)
 		return;			/* nobody would read it */
 	/* URL.sig, before a query or fragment */
 	snprintf(url, sizeof(url), "%.*s.sig%s", (int)q, c->url, c->url + q);
@@ -97,6 +102,103 @@ lri_sig_fetch(const struct live_config *c, const struct fetch_opts *image,
 		out->siglen = (size_t)n;
 	}
 	bdev_destroy(b);
+}
+
+int
+lri_fetch_small(const struct fetch_opts *base, const char *url, size_t max,
+    void **buf, size_t *len, long *status, struct diag *d)
+{
+	struct fetch_opts fo = *base;
+	struct fetch_result fr;
+	struct bdev *b = NULL;
+	uint64_t n;
+	void *p;
+	int e;
+
+	*buf = NULL;
+	*len = 0;
+	fo.url = url;
+	fo.sha256 = NULL;
+	fo.reserve_bytes = 0;
+	fo.total_s = 60;
+	fo.progress = NULL;
+	memset(&fr, 0, sizeof(fr));
+	e = net_fetch_mem(&fo, &b, &fr, d);
+	if (status != NULL)
+		*status = fr.http_status;
+	if (e != 0)
+		return (e);
+	n = bdev_size(b);
+	if (n == 0 || n > max) {
+		bdev_destroy(b);
+		return (diag_set(d, EFBIG, "%s: %llu bytes, expected 1..%zu",
+		    url, (unsigned long long)n, max));
+	}
+	if ((p = malloc((size_t)n)) == NULL) {
+		bdev_destroy(b);
+		return (diag_set(d, ENOMEM, "out of memory for %s", url));
+	}
+	if ((e = bdev_read(b, p, (size_t)n, 0, d)) != 0) {
+		free(p);
+		bdev_destroy(b);
+		return (e);
+	}
+	bdev_destroy(b);
+	*buf = p;
+	*len = (size_t)n;
+	return (0);
+}
+
+int
+lri_check_hashes(const struct live_config *c, const struct fetch_opts *fo,
+    const char *url, const char *name, const void *buf, size_t len,
+    char *how, size_t howlen, struct diag *d)
+{
+	const char *key = lri_pubkey(c);
+	uint8_t h[OS_SHA256_LEN];
+	char hex[OS_SHA256_HEXLEN + 1], sigurl[1100];
+	size_t q = strcspn(url, "?#"), siglen;
+	struct sig_verify v;
+	struct sig_pub pub;
+	struct sig_sig sig;
+	struct diag fd;
+	void *text;
+	int e;
+
+	how[0] = '\0';
+	if (key == NULL && c->sha256[0] == '\0')
+		return (diag_set(d, ENOENT, "nothing pins %s: no signify key "
+		    "in the initramfs, no live.sha256=", name));
+	if (c->sha256[0] != '\0') {
+		if ((e = os_sha256_buf(buf, len, h)) != 0)
+			return (diag_set(d, e, "sha256 of %s failed", name));
+		os_hex(h, OS_SHA256_LEN, hex);
+		if (strcmp(hex, c->sha256) != 0)
+			return (diag_set(d, EBADMSG, "live.sha256= is not the "
+			    "sha256 of %s (%s)", name, hex));
+		snprintf(how, howlen, "sha256 %s", hex);
+	}
+	if (key == NULL)
+		return (0);
+	if ((e = sig_init(d)) != 0 || (e = sig_read_pub(key, &pub, d)) != 0)
+		return (diag_prefix(d, "the initramfs' public key: "));
+	/* URL.sig, before a query or fragment */
+	snprintf(sigurl, sizeof(sigurl), "%.*s.sig%s", (int)q, url, url + q);
+	diag_clear(&fd);
+	if (lri_fetch_small(fo, sigurl, SIG_FILE_MAX, &text, &siglen, NULL,
+	    &fd) != 0)
+		return (diag_set(d, ENODATA, "no %s.sig: %s", name, fd.msg));
+	e = sig_parse_sig(text, siglen, "IMAGE.hashes.sig", &sig, d);
+	free(text);
+	if (e != 0 || (e = sig_verify_init(&v, &pub, &sig, d)) != 0)
+		return (diag_prefix(d, "%s (key %s): ", name, key));
+	sig_verify_update(&v, buf, len);
+	if ((e = sig_verify_final(&v, d)) != 0)
+		return (diag_prefix(d, "signature of %s (key %s): ", name,
+		    key));
+	snprintf(how + strlen(how), howlen - strlen(how), "%ssignature (key "
+	    "%s)", how[0] ? " and " : "", key);
+	return (0);
 }
 
 /* One pass over b: sha256 and/or the signature's hash, or just reading. */
@@ -145,7 +247,9 @@ check_pass(struct bdev *b, const char *what, struct os_sha256 *sha,
 static int
 check_uzip(struct probe_source *src, struct diag *d)
 {
-	struct bdev_uzip_opts uo = { 0, 1 };	/* inline: PID 1, no threads */
+	/* inline: PID 1, no threads; a lazy image's clusters checked too */
+	struct bdev_uzip_opts uo = { .workers = 1, .hashes = src->hashes,
+	    .hashes_len = src->hashes_len, .hashes_name = src->hashes_name };
 	struct bdev *u;
 	char magic[16];
 	int e;
@@ -170,7 +274,7 @@ int
 lri_check_image(const struct live_config *c, struct probe_source *src,
     struct diag *d)
 {
-	const char *key = pubkey_path(c);
+	const char *key = lri_pubkey(c);
 	int want_sha = c->sha256[0] != '\0' && src->strategy != LIVE_S_NET;
 	struct os_sha256 *sha = NULL;
 	struct sig_verify v;
@@ -180,6 +284,23 @@ lri_check_image(const struct live_config *c, struct probe_source *src,
 	char hex[OS_SHA256_HEXLEN + 1];
 	int e;
 
+	if (src->lazy || src->hashes_pinned) {
+		/* checked by its hashes file, cluster by cluster as it
+		 * comes: reading a lazy image whole here would fetch it all */
+		if (src->lazy && key != NULL && !src->hashes_pinned)
+			return (diag_set(d, EBADMSG, "the root image on %s: "
+			    "the signature of its hashes file %s does not "
+			    "verify with the key of %s (the line above says "
+			    "why): this initramfs boots only images signed "
+			    "with that key (liveroot mklive --sign)",
+			    src->device, src->hashes_name, key));
+		if (!c->check)
+			return (0);
+		if (src->lazy)
+			lri_log("check: live.check=1 reads the whole lazy image "
+			    "now (it is fetched first)");
+		return (check_uzip(src, d));
+	}
 	if (key == NULL && !want_sha && !c->check)
 		return (0);
 	if (key != NULL) {

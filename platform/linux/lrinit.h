@@ -243,5 +243,21 @@ void	lri_sig_fetch(const struct live_config *c,
  */
 int	lri_check_image(const struct live_config *c, struct probe_source *src,
 	    struct diag *d);
+/* The signify public key the initramfs holds, or NULL: none wanted. */
+const char *lri_pubkey(const struct live_config *c);
+/* A small file at url fetched whole (1..max bytes) into *buf (malloc'd). */
+int	lri_fetch_small(const struct fetch_opts *base, const char *url,
+	    size_t max, void **buf, size_t *len, long *status, struct diag *d);
+/*
+ * A lazy boot's IMAGE.hashes (buf, len bytes, fetched from url; name for
+ * messages): live.sha256= must be its sha256, and with a signify key in the
+ * initramfs URL.sig (fetched here) its signature.  0 with how saying by
+ * what; ENOENT nothing pins it; EBADMSG live.sha256= is another file's (the
+ * image's, maybe); ENODATA no URL.sig; another errno a bad signature.
+ */
+int	lri_check_hashes(const struct live_config *c,
+	    const struct fetch_opts *fo, const char *url, const char *name,
+	    const void *buf, size_t len, char *how, size_t howlen,
+	    struct diag *d);
 
 #endif

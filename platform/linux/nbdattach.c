@@ -5,6 +5,7 @@
  * PID 1 forks the server process, which owns everything with threads:
  *   image bytes -> uzip -> rowr (RAM upper, capped), as the plan's stack
  *   spec says (stack_open_on) -> NBD server on one end of a socketpair;
+ *   a lazy net source's background filler (fill.h) starts here too;
  *   the other end goes to the kernel by netlink (NBD_CMD_CONNECT, nbdnl.c:
  *   no thread of ours sleeps in the kernel, so systemd-shutdown's
  *   kill(-1, SIGSTOP) cannot make the kernel tear the device down), or,
@@ -43,6 +44,7 @@
 #include <unistd.h>
 
 #include <liveroot/chain.h>
+#include <liveroot/fill.h>
 #include <liveroot/nbd.h>
 #include <liveroot/stack.h>
 
@@ -304,6 +306,12 @@ server_main(struct bdev *img, const struct lri_stack_opts *o, int rep,
 	setsid();
 	if ((e = stack_open_on(img, &o->spec, &rw, &uz, &d)) != 0) {
 		report(rep, "ERR %s", d.msg);
+		_exit(1);
+	}
+	/* The lazy net source's filler: a thread, so here, after the fork
+	 * (the stack owns img now; the pointer stays valid with it). */
+	if (bdev_is_fill(img) && (e = bdev_fill_start(img, &d)) != 0) {
+		report(rep, "ERR the background fill: %s", d.msg);
 		_exit(1);
 	}
 	{

@@ -7,6 +7,19 @@
  * listing of every device when nothing was found.  What it sees goes into
  * the caller's struct probe_report; when a device is tried again and which
  * hint fits are lib/probe/report.c's decisions.
+ *
+ * The net strategy reads lazily by default (live.fetch=lazy, issue 13):
+ * the image is pinned by one Range request (http.h), URL.hashes is fetched
+ * whole and verified (the signify key with URL.hashes.sig, else
+ * live.sha256=, which then pins the hashes file), and the source is a fill
+ * device (fill.h) over the HTTP device: nothing but the clusters the boot
+ * reads comes before the system starts.  Its filler thread is started by
+ * the NBD server process (nbdattach.c); its events are logged here
+ * (fill_event, called in that process).  The whole download of before is
+ * the fallback, said on the console, when the server serves no ranges, when
+ * the image must be checked and the server has no URL.hashes(.sig), or when
+ * live.sha256= is not the hashes file's (the image's own, as boot.ipxe
+ * files of older mklive runs give it).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -17,7 +30,10 @@
 #include <unistd.h>
 
 #include <liveroot/fetch.h>
+#include <liveroot/fill.h>
+#include <liveroot/fmt_uzip_hashes.h>
 #include <liveroot/fmt_ventoy.h>
+#include <liveroot/http.h>
 #include <liveroot/inventory.h>
 #include <liveroot/locate.h>
 
@@ -166,6 +182,280 @@ static const char *const net_hints[FETCH_FIX_COUNT] = {
 	[FETCH_FIX_RESERVE] = " (live.overlay=)",
 };
 
+/* --- lazy: http -> fill (RAM) -> uzip with the hashes file --------------- */
+
+/* The background fill's run: a demand read waits at most for one run. */
+#define LAZY_RUN	(2u << 20)
+/* The hashes file: 32 bytes a cluster; 64 MiB covers 2 M clusters. */
+#define LAZY_HASHES_MAX	(64u << 20)
+
+static uint64_t
+mem_available(void)
+{
+	unsigned long long kb;
+	char line[256];
+	uint64_t v = 0;
+	FILE *f;
+
+	if ((f = fopen("/proc/meminfo", "re")) == NULL)
+		return (0);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1) {
+			v = (uint64_t)kb * 1024;
+			break;
+		}
+	fclose(f);
+	return (v);
+}
+
+/* Called in the NBD server process (the filler thread, or a reader). */
+static void
+fill_event(enum bdev_fill_event ev, uint64_t have, uint64_t total,
+    const char *msg, void *arg)
+{
+	unsigned pct = total ? (unsigned)(have * 100 / total) : 100;
+	unsigned long long mib = have >> 20, tmib = total >> 20;
+
+	(void)arg;
+	switch (ev) {
+	case BDEV_FILL_PROGRESS:
+		lri_log("fill: %u%% in RAM (%llu of %llu MiB)", pct, mib, tmib);
+		break;
+	case BDEV_FILL_STALLED:
+		lri_log("fill: stalled at %u%%: %s; retrying (the system runs "
+		    "on; a read of what is not in RAM waits for the server)",
+		    pct, msg ? msg : "the server does not answer");
+		break;
+	case BDEV_FILL_RESUMED:
+		lri_log("fill: resumed at %u%%: the server answers again", pct);
+		break;
+	case BDEV_FILL_COMPLETE:
+		lri_log("fill: image complete in RAM: the network is no longer "
+		    "needed (%llu MiB)", tmib);
+		break;
+	case BDEV_FILL_STOPPED:
+		lri_log("fill: stopped at %u%% (%llu of %llu MiB in RAM): %s; "
+		    "reads of the rest fail", pct, mib, tmib,
+		    msg ? msg : "the server's file changed");
+		break;
+	}
+}
+
+static void
+http_log(const char *msg, void *arg)
+{
+	(void)arg;
+	lri_log("http: %s", msg);
+}
+
+/* An error of bdev_http_open as the full fetch reports its own. */
+static enum probe_outcome
+lazy_error(struct probe_report *r, struct diag *d)
+{
+	struct fetch_result fr;
+
+	memset(&fr, 0, sizeof(fr));
+	if (d->code == ENOENT)
+		fr.fix = FETCH_FIX_URL;
+	else if (d->code == ETIMEDOUT)
+		fr.fix = FETCH_FIX_TIME;
+	else if (d->code == EACCES && strncmp(d->msg, "HTTP ", 5) != 0)
+		fr.fix = FETCH_FIX_CA;	/* the certificate (else a 4xx) */
+	net_fetch_hint(d, &fr, net_hints);
+	snprintf(r->net_error, sizeof(r->net_error), "%s", d->msg);
+	if (strncmp(d->msg, "HTTP ", 5) == 0) {
+		r->http_status = strtol(d->msg + 5, NULL, 10);
+		lri_log("%s", d->msg);
+	} else
+		lri_log("fetch failed: %s", d->msg);
+	return (PROBE_ERROR);
+}
+
+/*
+ * The lazy source, or PROBE_NOT_HERE: fall back to the whole download (the
+ * reason logged).  A server that only lacks Range requests still gets its
+ * URL.hashes checked here: out->hashes (out->hashes_pinned when the key or
+ * live.sha256= verified it) then checks the downloaded image cluster by
+ * cluster.  fo: the full fetch's options (CA bundle, bounds).
+ */
+static enum probe_outcome
+lazy_open(const struct live_config *c, struct probe_report *r,
+    const char *ifname, const struct fetch_opts *fo, struct probe_source *out,
+    struct diag *d)
+{
+	struct bdev_http_opts ho;
+	struct bdev_http_info hi;
+	struct bdev_fill_opts flo;
+	struct fmt_uzhash uh;
+	struct bdev *http = NULL, *fill = NULL;
+	char hurl[sizeof(c->url) + 8], hname[160], how[400], magic[512];
+	size_t q = strcspn(c->url, "?#"), hlen = 0;
+	uint64_t need, avail, reserve;
+	void *hashes = NULL;
+	long status = 0;
+	int e, pinned, verified = 0, prefetch = c->prefetch;
+	struct diag hd;
+
+	lri_log("fetching %s lazily (live.fetch=lazy): Range requests, the "
+	    "clusters the boot reads first", r->net_url);
+	memset(&ho, 0, sizeof(ho));
+	ho.url = c->url;
+	ho.ca_file = fo->ca_file;
+	ho.open_s = fo->total_s ? (fo->total_s < 60 ? fo->total_s : 60) : 0;
+	ho.log = http_log;
+	memset(&hi, 0, sizeof(hi));
+	if ((e = bdev_http_open(&ho, &http, d)) == ENOTSUP) {
+		lri_log("lazy: %s", d->msg);
+		diag_clear(d);
+	} else if (e != 0)
+		return (lazy_error(r, d));
+	else {
+		(void)bdev_http_info(http, &hi);
+		lri_log("lazy: %s pinned: %llu bytes%s%s%s%s%s", hi.url,
+		    (unsigned long long)hi.size, hi.etag[0] ? ", ETag " : "",
+		    hi.etag, hi.last_modified[0] ? ", Last-Modified " : "",
+		    hi.last_modified, hi.etag[0] || hi.last_modified[0] ? "" :
+		    " (no ETag, no Last-Modified: only a change of size is "
+		    "seen)");
+	}
+
+	/* URL.hashes, before a query or fragment */
+	snprintf(hurl, sizeof(hurl), "%.*s.hashes%s", (int)q, c->url,
+	    c->url + q);
+	net_url_redact(hurl, hname, sizeof(hname));
+	pinned = c->sha256[0] != '\0' || lri_pubkey(c) != NULL;
+	lri_log("fetching %s", hname);
+	diag_clear(&hd);
+	if ((e = lri_fetch_small(fo, hurl, LAZY_HASHES_MAX, &hashes, &hlen,
+	    &status, &hd)) != 0) {
+		if (pinned || status != 404) {
+			lri_log("lazy: no %s (%s): the image cannot be checked "
+			    "cluster by cluster; fetching it whole", hname,
+			    hd.msg);
+			goto fallback;
+		}
+		lri_log("lazy: no %s on the server: the clusters are not "
+		    "checked (nothing pins the image: no signify key, no "
+		    "live.sha256=)", hname);
+	} else {
+		diag_clear(&hd);
+		e = lri_check_hashes(c, fo, hurl, hname, hashes, hlen, how,
+		    sizeof(how), &hd);
+		if (e == EBADMSG || e == ENODATA) {
+			lri_log("lazy: %s; %s", hd.msg, e == EBADMSG ?
+			    "taking it as the image's, which is fetched whole "
+			    "and checked" : "fetching the whole image instead "
+			    "(with its own signature)");
+			goto fallback;
+		}
+		if (e == 0) {
+			verified = 1;
+			lri_log("%s OK (%s: %s)", c->sha256[0] ? "sha256" :
+			    "signature", hname, how);
+		} else if (e == ENOENT)
+			lri_log("lazy: %s: every cluster is checked against "
+			    "it, but %s", hname, hd.msg);
+		else {
+			/* a bad signature: the file is not used, and
+			 * lri_check_image refuses the image it was for */
+			lri_log("lazy: %s", hd.msg);
+			free(hashes);
+			hashes = NULL;
+			hlen = 0;
+		}
+		memset(&uh, 0, sizeof(uh));
+		diag_clear(d);
+		if (hashes != NULL && fmt_uzhash_parse(hashes, hlen, &uh, d) !=
+		    0)
+			goto fail;
+		if (hashes != NULL && http != NULL && uh.image_size != hi.size) {
+			diag_set(d, EINVAL, "%s is the hashes file of an image "
+			    "of %llu bytes, %s has %llu: the server holds parts "
+			    "of two versions; put the image and its hashes file "
+			    "of one build on it", hname, (unsigned long long)
+			    uh.image_size, hi.url, (unsigned long long)hi.size);
+			goto fail;
+		}
+	}
+	if (http == NULL) {
+		/* no ranges: the download is checked by the hashes file */
+		if (hashes != NULL)
+			lri_log("lazy: the whole image is checked cluster by "
+			    "cluster against %s as it is read", hname);
+		out->hashes = hashes;
+		out->hashes_len = hashes != NULL ? hlen : 0;
+		out->hashes_pinned = verified;
+		snprintf(out->hashes_name, sizeof(out->hashes_name), "%s",
+		    hname);
+		return (PROBE_NOT_HERE);
+	}
+
+	/* RAM: the background fill keeps the whole image, beside the
+	 * overlay; without it only what is read stays */
+	reserve = config_overlay_bytes(c, lri_ram_bytes());
+	need = bdev_fill_ram_needed(hi.size, BDEV_FILL_CHUNK_DEFAULT) + hlen;
+	avail = mem_available();
+	if (prefetch && avail != 0 && need + reserve > avail) {
+		lri_log("lazy: the whole image in RAM needs %llu MiB and the "
+		    "overlay may take %llu MiB; %llu MiB are available: no "
+		    "background fill, only what is read stays in RAM and the "
+		    "network stays needed (a smaller live.overlay= makes "
+		    "room)", (unsigned long long)(need >> 20),
+		    (unsigned long long)(reserve >> 20),
+		    (unsigned long long)(avail >> 20));
+		prefetch = 0;
+	}
+	memset(&flo, 0, sizeof(flo));
+	flo.run = LAZY_RUN;
+	flo.share_pct = c->fetch_share;
+	flo.prefetch = prefetch;
+	flo.event = fill_event;
+	if ((e = bdev_fill_new(http, &flo, &fill, d)) != 0)
+		goto fail;
+	http = NULL;		/* the fill's */
+	/*
+	 * The first chunk now (the uzip header and TOC): a server that
+	 * already serves another file is named here, before the stack's
+	 * "is this uzip?" look would take a failed read for "not uzip".
+	 */
+	if ((e = bdev_read(fill, magic, sizeof(magic), 0, d)) != 0) {
+		bdev_destroy(fill);
+		goto fail;
+	}
+	out->strategy = LIVE_S_NET;
+	snprintf(out->device, sizeof(out->device), "%s", r->net_url);
+	snprintf(out->detail, sizeof(out->detail), "lazily via %s: Range "
+	    "requests, in RAM as read%s", ifname, prefetch ?
+	    " and in the background" : "");
+	out->size = bdev_size(fill);
+	out->bdev = fill;
+	out->lazy = 1;
+	out->prefetch = prefetch;
+	out->fill_share = c->fetch_share ? c->fetch_share : 100;
+	out->fill_chunk = BDEV_FILL_CHUNK_DEFAULT;
+	out->hashes = hashes;
+	out->hashes_len = hashes != NULL ? hlen : 0;
+	out->hashes_pinned = verified;
+	snprintf(out->hashes_name, sizeof(out->hashes_name), "%s", hname);
+	lri_log("lazy: %s: %llu bytes served from the network as read%s%s",
+	    r->net_url, (unsigned long long)out->size, prefetch ?
+	    ", the rest fetched in the background" : "", hashes != NULL ?
+	    ", every cluster checked against its hash" : "");
+	return (PROBE_FOUND);
+
+fallback:
+	free(hashes);
+	bdev_destroy(http);
+	diag_clear(d);
+	return (PROBE_NOT_HERE);
+fail:
+	free(hashes);
+	bdev_destroy(http);
+	snprintf(r->net_error, sizeof(r->net_error), "%s", d->msg);
+	lri_log("lazy: %s", d->msg);
+	return (PROBE_ERROR);
+}
+
 enum probe_outcome
 lri_strategy_net(const struct live_config *c, struct probe_report *r,
     struct probe_source *out, struct diag *d)
@@ -199,6 +489,16 @@ lri_strategy_net(const struct live_config *c, struct probe_report *r,
 	fo.ca_file = access(FETCH_CA_PATH, R_OK) == 0 ? FETCH_CA_PATH : NULL;
 	fo.progress = fetch_progress;
 	fo.log = fetch_log;
+	if (c->fetch == LIVE_FETCH_LAZY) {
+		enum probe_outcome o = lazy_open(c, r, ifname, &fo, out, d);
+
+		if (o != PROBE_NOT_HERE)
+			return (o);
+		/* live.sha256= pinned the hashes file, which pins the
+		 * image: its clusters are checked as they are read */
+		if (out->hashes_pinned)
+			fo.sha256 = NULL;
+	}
 	lri_log("fetching %s (within %u s; %s)", r->net_url,
 	    fo.total_s ? fo.total_s : FETCH_TOTAL_DEFAULT, fo.ca_file ?
 	    "CA bundle " FETCH_CA_PATH : "no CA bundle in the initramfs");
@@ -226,7 +526,8 @@ lri_strategy_net(const struct live_config *c, struct probe_report *r,
 	snprintf(out->detail, sizeof(out->detail), "in RAM via %s", ifname);
 	out->size = bdev_size(b);
 	out->bdev = b;
-	lri_sig_fetch(c, &fo, out);
+	if (!out->hashes_pinned)	/* else the hashes' signature did */
+		lri_sig_fetch(c, &fo, out);
 	return (PROBE_FOUND);
 }
 

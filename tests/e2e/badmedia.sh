@@ -62,7 +62,7 @@ e2e_reject "LIVEROOT-MARKER" "corrupt: no live system"
 e2e_end 1
 
 zero=0000000000000000000000000000000000000000000000000000000000000000
-E2E_APPEND="live.probe=net live.url=$url/rootfs.uzip live.sha256=$zero" boot sha
+E2E_APPEND="live.probe=net live.fetch=full live.url=$url/rootfs.uzip live.sha256=$zero" boot sha
 e2e_expect "liveroot: sha256 MISMATCH" 120 "sha: a wrong live.sha256 is refused"
 e2e_reject "LIVEROOT-MARKER" "sha: no live system"
 e2e_end 1
@@ -87,7 +87,7 @@ fi
 CUT
 rm -rf "$RUN/cut.done"
 sha=$(cut -d' ' -f1 "$LIVE/netboot/rootfs.uzip.sha256")
-E2E_APPEND="live.probe=net live.url=$url/rootfs.uzip live.sha256=$sha" boot cut "sh $RUN/cut.sh"
+E2E_APPEND="live.probe=net live.fetch=full live.url=$url/rootfs.uzip live.sha256=$sha" boot cut "sh $RUN/cut.sh"
 e2e_expect "liveroot: sha256 OK" 150 "cut: the download completed after the cut"
 e2e_expect_live none
 if [ -d "$RUN/cut.done" ] && grep -q '"GET /rootfs.uzip HTTP/1.1" 206' "$RUN/nginx/access.log"; then

@@ -43,7 +43,7 @@ cat "$TLS/ca.cpio" >>"$TLS/initramfs-testca.img"
 E2E_TLS_CERT=$TLS/srv.pem E2E_TLS_KEY=$TLS/srv.key e2e_nginx "$LIVE/netboot" || e2e_done
 sha=$(cut -d' ' -f1 "$LIVE/netboot/rootfs.uzip.sha256")
 
-E2E_APPEND="live.probe=net live.url=http://10.0.2.100/rootfs.uzip live.sha256=$sha" \
+E2E_APPEND="live.probe=net live.fetch=full live.url=http://10.0.2.100/rootfs.uzip live.sha256=$sha" \
     e2e_boot http -M pc -netdev "$(e2e_netdev)" -device virtio-net-pci,netdev=n0
 e2e_expect "liveroot: fetching http://10.0.2.100/rootfs.uzip" 90 "http: fetching the root image"
 e2e_expect "liveroot: sha256 OK" 90 "http: sha256 verified"
@@ -62,7 +62,7 @@ e2e_expect_live none
 # assignment would apply)
 E2E_NETOPTS=",guestfwd=tcp:10.0.2.100:443-cmd:socat -lf $RUN/socat-tls.log STDIO TCP:127.0.0.1:$E2E_TLS_PORT"
 E2E_INITRD=$TLS/initramfs-testca.img \
-E2E_APPEND="live.probe=net live.url=https://10.0.2.100/rootfs.uzip?token=SECRET live.sha256=$sha" \
+E2E_APPEND="live.probe=net live.fetch=full live.url=https://10.0.2.100/rootfs.uzip?token=SECRET live.sha256=$sha" \
     e2e_boot https -M pc -netdev "$(e2e_netdev)" -device virtio-net-pci,netdev=n0
 e2e_expect "liveroot: fetching https://10.0.2.100/rootfs.uzip (within" 90 "https: fetching (the query is not printed)"
 e2e_expect "CA bundle /etc/liveroot/ca-certificates.crt" 10 "https: the initramfs' CA bundle is used"

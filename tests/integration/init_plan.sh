@@ -46,6 +46,15 @@ check shell 0 "then a rescue shell" -- "live.shell=1"
 check steps 0 "2. wait for devices (up to 7 s), trying local, ventoy on each" -- \
     "live.probe=preload,local,ventoy,net live.timeout=7"
 check url-order 0 "1. source: probe preload,net" -- "root=live:http://10.0.2.100/rootfs.uzip"
+# issue 13: the lazy network root and its fallback, or the full download
+check lazy 0 "2. net: live.fetch=lazy: URL.hashes into RAM first" -- "root=live:http://10.0.2.100/rootfs.uzip"
+check lazy-fallback 0 "3. net fallback: the whole image into RAM first" -- "live.url=http://10.0.2.100/rootfs.uzip"
+check lazy-share 0 "in the background at 25% of the time" -- "live.url=http://h/r.uzip live.fetch.share=25"
+check lazy-noprefetch 0 "no background fill (live.fetch.prefetch=off)" -- "live.url=http://h/r.uzip live.fetch.prefetch=off"
+check fetch-full 0 "2. net: live.fetch=full: the whole image into RAM first" -- "live.url=http://h/r.uzip live.fetch=full"
+check fetch-key 0 "live.fetch     full" -- "live.fetch=full"
+check bad-fetch 1 "live.fetch=fast: use lazy" -- "live.url=http://h/r.uzip live.fetch=fast"
+check bad-share 1 "live.fetch.share=0: give a share of the time" -- "live.fetch.share=0"
 check freebsd 0 "handoff: decided by the source found: reroot to /sbin/init if the image is in RAM" -- --freebsd ""
 
 # Problems: exit 1 and the console's messages.

@@ -102,8 +102,11 @@ check "ext4 and nbd are boot modules" sh -c "grep -qx ext4 '$T/ix/etc/liveroot/m
 # netboot
 check "netboot: the sha256 file matches rootfs.uzip" sh -c "cd '$O/netboot' && sha256sum -c rootfs.uzip.sha256"
 sha=$(cut -d' ' -f1 "$O/netboot/rootfs.uzip.sha256")
-check "netboot: boot.ipxe is an iPXE script with live.url and live.sha256" \
-    sh -c "head -n 1 '$O/netboot/boot.ipxe' | grep -qx '#!ipxe' && grep -q 'live.url=http://10.0.2.100/rootfs.uzip live.sha256=$sha' '$O/netboot/boot.ipxe'"
+hsha=$(sha256sum "$O/netboot/rootfs.uzip.hashes" | cut -d' ' -f1)
+check "netboot: boot.ipxe boots lazily, live.sha256 pins rootfs.uzip.hashes" \
+    sh -c "head -n 1 '$O/netboot/boot.ipxe' | grep -qx '#!ipxe' && grep -q 'live.url=http://10.0.2.100/rootfs.uzip live.fetch=lazy live.sha256=$hsha' '$O/netboot/boot.ipxe'"
+check "netboot: boot-full.ipxe fetches the image whole, live.sha256 of rootfs.uzip" \
+    sh -c "head -n 1 '$O/netboot/boot-full.ipxe' | grep -qx '#!ipxe' && grep -q 'live.url=http://10.0.2.100/rootfs.uzip live.fetch=full live.sha256=$sha' '$O/netboot/boot-full.ipxe'"
 check "netboot: no PVH vmlinux (a QEMU test convenience, not for users)" test ! -e "$O/netboot/vmlinux"
 check "netboot: boot.ipxe forces no console=ttyS0 without --serial" sh -c "! grep -q console= '$O/netboot/boot.ipxe'"
 for f in vmlinuz initramfs.img rootfs.uzip rootfs.uzip.hashes; do

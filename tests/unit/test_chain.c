@@ -469,6 +469,132 @@ test_detect_fs(void)
 	bdev_destroy(m);
 }
 
+/*
+ * Issue 13: the lazy network root in the plan.  Before the probe, a URL
+ * names the lazy stack and its fallback (or the full download); after it,
+ * a lazy source adds its fill layer and its hashes go into the stack spec.
+ */
+static void
+test_plan_lazy(void)
+{
+	struct live_config c;
+	struct live_plan p;
+	struct probe_source src;
+	struct stack_spec ss;
+	struct lines l;
+
+	config_init(&c);
+	config_parse_cmdline(&c, "live.url=http://10.0.2.100/rootfs.uzip");
+	plan_build(&c, NULL, -1, 1ULL << 30, PLAN_LINUX, &p);
+	CHECK_EQ(p.net, 1);
+	CHECK_EQ(p.net_fetch, LIVE_FETCH_LAZY);
+	memset(&l, 0, sizeof(l));
+	plan_lines(&p, collect, &l);
+	CHECK(strstr(l.text, "1. source: probe preload,net") != NULL);
+	CHECK(strstr(l.text, "2. net: live.fetch=lazy: URL.hashes into RAM "
+	    "first, verified (by URL.hashes.sig when the initramfs has a "
+	    "signify key, and by live.sha256=, which then pins URL.hashes)")
+	    != NULL);
+	CHECK(strstr(l.text, "-> fill (RAM: demand reads first, then the rest "
+	    "in the background at 100% of the time) -> uzip, every cluster "
+	    "checked against URL.hashes -> rowr -> nbd") != NULL);
+	CHECK(strstr(l.text, "3. net fallback: the whole image into RAM "
+	    "first") != NULL);
+	CHECK(strstr(l.text, "when the server serves no ranges") != NULL);
+	CHECK(strstr(l.text, "4. uzip: if the image starts") != NULL);
+
+	config_parse_cmdline(&c, "live.fetch.prefetch=off "
+	    "live.fetch.share=30");
+	plan_build(&c, NULL, -1, 1ULL << 30, PLAN_LINUX, &p);
+	memset(&l, 0, sizeof(l));
+	plan_lines(&p, collect, &l);
+	CHECK(strstr(l.text, "no background fill (live.fetch.prefetch=off)")
+	    != NULL);
+	config_parse_cmdline(&c, "live.fetch.prefetch=on");
+	plan_build(&c, NULL, -1, 1ULL << 30, PLAN_LINUX, &p);
+	memset(&l, 0, sizeof(l));
+	plan_lines(&p, collect, &l);
+	CHECK(strstr(l.text, "in the background at 30% of the time") != NULL);
+
+	config_parse_cmdline(&c, "live.fetch=full");
+	plan_build(&c, NULL, -1, 1ULL << 30, PLAN_LINUX, &p);
+	memset(&l, 0, sizeof(l));
+	plan_lines(&p, collect, &l);
+	CHECK(strstr(l.text, "2. net: live.fetch=full: the whole image into "
+	    "RAM first") != NULL);
+	CHECK(strstr(l.text, "fallback") == NULL);
+
+	/* no URL, net not probed, or FreeBSD: no net lines */
+	config_init(&c);
+	config_parse_cmdline(&c, "");
+	plan_build(&c, NULL, -1, 1ULL << 30, PLAN_LINUX, &p);
+	memset(&l, 0, sizeof(l));
+	plan_lines(&p, collect, &l);
+	CHECK_EQ(p.net, 0);
+	CHECK(strstr(l.text, "net: ") == NULL);
+	config_parse_cmdline(&c, "live.url=http://h/r.uzip live.probe=local");
+	plan_build(&c, NULL, -1, 1ULL << 30, PLAN_LINUX, &p);
+	CHECK_EQ(p.net, 0);
+	config_parse_cmdline(&c, "live.probe=net");
+	plan_build(&c, NULL, -1, 1ULL << 30, PLAN_FREEBSD, &p);
+	CHECK_EQ(p.net, 0);
+
+	/* After the probe: a lazy source with its hashes. */
+	config_init(&c);
+	config_parse_cmdline(&c, "live.url=http://10.0.2.100/rootfs.uzip");
+	memset(&src, 0, sizeof(src));
+	src.strategy = LIVE_S_NET;
+	snprintf(src.device, sizeof(src.device),
+	    "http://10.0.2.100/rootfs.uzip");
+	src.size = 5 << 20;
+	src.lazy = 1;
+	src.prefetch = 1;
+	src.fill_share = 40;
+	src.fill_chunk = 256 << 10;
+	src.hashes_len = 200;
+	src.hashes = calloc(1, src.hashes_len);
+	snprintf(src.hashes_name, sizeof(src.hashes_name),
+	    "http://10.0.2.100/rootfs.uzip.hashes");
+	plan_build(&c, &src, -1, 1ULL << 30, PLAN_LINUX, &p);
+	plan_stack_spec(&p, &ss);
+	CHECK(ss.hashes == src.hashes);
+	CHECK_EQ(ss.hashes_len, 200);
+	CHECK(ss.hashes_name != NULL &&
+	    strcmp(ss.hashes_name, src.hashes_name) == 0);
+	memset(&l, 0, sizeof(l));
+	plan_lines(&p, collect, &l);
+	CHECK(strstr(l.text, "1. source: net on http://10.0.2.100/rootfs.uzip "
+	    "(5.0 MiB, 0 extents)") != NULL);
+	CHECK(strstr(l.text, "2. fill: the image into RAM as it is read, in "
+	    "256.0 KiB chunks, demand reads first, then the rest in the "
+	    "background at 40% of the time; the network is needed until the "
+	    "whole image is in RAM\n") != NULL);
+	CHECK(strstr(l.text, "3. uzip: decompress (read-only), every cluster "
+	    "checked against http://10.0.2.100/rootfs.uzip.hashes before it "
+	    "is decompressed\n") != NULL);
+	CHECK(strstr(l.text, "net fallback") == NULL);
+	src.prefetch = 0;
+	plan_build(&c, &src, -1, 1ULL << 30, PLAN_LINUX, &p);
+	memset(&l, 0, sizeof(l));
+	plan_lines(&p, collect, &l);
+	CHECK(strstr(l.text, "demand reads first, no background fill;") !=
+	    NULL);
+	/* a full download: no fill line, no hashes in the spec */
+	src.lazy = 0;
+	free(src.hashes);
+	src.hashes = NULL;
+	plan_build(&c, &src, -1, 1ULL << 30, PLAN_LINUX, &p);
+	plan_stack_spec(&p, &ss);
+	CHECK(ss.hashes == NULL);
+	memset(&l, 0, sizeof(l));
+	plan_lines(&p, collect, &l);
+	CHECK(strstr(l.text, "fill:") == NULL);
+	/* probe_source_clear frees the hashes (ASan sees a leak otherwise) */
+	src.hashes = malloc(64);
+	probe_source_clear(&src);
+	CHECK(src.hashes == NULL && src.lazy == 0);
+}
+
 int
 main(void)
 {
@@ -478,6 +604,7 @@ main(void)
 	test_missing_ops();
 	test_plan();
 	test_plan_rootfs();
+	test_plan_lazy();
 	test_detect_fs();
 	test_uzip_magic();
 	return (t_done());

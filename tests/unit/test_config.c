@@ -326,7 +326,7 @@ test_key_iteration(void)
 		if (strcmp(key, "live.overlay") == 0)
 			saw_overlay = strcmp(buf, "33554432") == 0;
 	}
-	CHECK_EQ(i, 18);	/* live.persist.size is the 18th */
+	CHECK_EQ(i, 21);	/* live.fetch.share is the 21st */
 	CHECK(saw_probe);
 	CHECK(saw_overlay);
 }
@@ -447,6 +447,73 @@ test_other_tools(void)
 	CHECK_EQ(c.notes_dropped, 18 - LIVE_MAX_NOTES);
 }
 
+/* Issue 13: live.fetch, live.fetch.prefetch, live.fetch.share. */
+static void
+test_fetch_keys(void)
+{
+	struct live_config c;
+	const char *key;
+	char buf[64];
+	enum live_source src;
+	size_t i;
+	int seen = 0;
+
+	parsed(&c, "");
+	CHECK_EQ(c.fetch, LIVE_FETCH_LAZY);	/* lazy unless told */
+	CHECK_EQ(c.prefetch, 1);
+	CHECK_EQ(c.fetch_share, 0);
+	parsed(&c, "live.fetch=full live.fetch.prefetch=off "
+	    "live.fetch.share=25");
+	CHECK_EQ(c.nproblems, 0);
+	CHECK_EQ(c.fetch, LIVE_FETCH_FULL);
+	CHECK_EQ(c.prefetch, 0);
+	CHECK_EQ(c.fetch_share, 25);
+	parsed(&c, "live.fetch=full live.fetch=lazy live.fetch.share=100%");
+	CHECK_EQ(c.nproblems, 0);
+	CHECK_EQ(c.fetch, LIVE_FETCH_LAZY);
+	CHECK_EQ(c.fetch_share, 100);
+	for (i = 0; config_key_at(&c, i, &key, buf, sizeof(buf), &src); i++) {
+		if (strcmp(key, "live.fetch") == 0 && strcmp(buf, "lazy") == 0 &&
+		    src == LIVE_SRC_CMDLINE)
+			seen |= 1;
+		if (strcmp(key, "live.fetch.prefetch") == 0 &&
+		    strcmp(buf, "1") == 0 && src == LIVE_SRC_DEFAULT)
+			seen |= 2;
+		if (strcmp(key, "live.fetch.share") == 0 &&
+		    strcmp(buf, "100") == 0)
+			seen |= 4;
+	}
+	CHECK_EQ(seen, 7);
+
+	/* bad values: named, the value kept */
+	parsed(&c, "live.fetch=fast live.fetch.prefetch=maybe "
+	    "live.fetch.share=0 live.fetch.share=101 live.fetch.share=5x "
+	    "live.fetch.share=");
+	CHECK_EQ(c.nproblems, 6);
+	CHECK(has_problem(&c, LIVE_P_INVALID, "live.fetch",
+	    "live.fetch=fast: use lazy"));
+	CHECK(has_problem(&c, LIVE_P_INVALID, "live.fetch", "kept lazy"));
+	CHECK(has_problem(&c, LIVE_P_INVALID, "live.fetch.prefetch",
+	    "use 1 or 0"));
+	CHECK(has_problem(&c, LIVE_P_INVALID, "live.fetch.share",
+	    "live.fetch.share=101: give a share"));
+	CHECK(has_problem(&c, LIVE_P_INVALID, "live.fetch.share",
+	    "live.fetch.share=0:"));
+	CHECK(has_problem(&c, LIVE_P_INVALID, "live.fetch.share", "1..100"));
+	CHECK_EQ(c.fetch, LIVE_FETCH_LAZY);
+	CHECK_EQ(c.prefetch, 1);
+	CHECK_EQ(c.fetch_share, 0);
+
+	/* the defaults file sets them too; an unknown fetch key is named */
+	config_init(&c);
+	config_parse_defaults(&c, "live.fetch = full\nlive.fetch.speed=9\n",
+	    strlen("live.fetch = full\nlive.fetch.speed=9\n"));
+	CHECK_EQ(c.fetch, LIVE_FETCH_FULL);
+	CHECK(has_problem(&c, LIVE_P_UNKNOWN, "live.fetch.speed",
+	    "fetch.share"));
+	CHECK(strcmp(config_fetch_name(LIVE_FETCH_FULL), "full") == 0);
+}
+
 int
 main(void)
 {
@@ -461,5 +528,6 @@ main(void)
 	test_defaults_file();
 	test_sizes();
 	test_key_iteration();
+	test_fetch_keys();
 	return (t_done());
 }
