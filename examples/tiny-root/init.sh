@@ -66,6 +66,9 @@ if echo "$stamp" > /root/liveroot-test && sync &&
 	echo "LIVEROOT-MARKER: root is writable"
 	# for bench/boot: kernel uptime when init started / root proven writable
 	echo "LIVEROOT-MARKER: uptime init=$t_start writable=$(cut -d' ' -f1 /proc/uptime)"
+	q=/sys/block/nbd0/queue
+	[ -r $q/max_sectors_kb ] &&
+	    echo "LIVEROOT-MARKER: nbd0 queue max_sectors_kb=$(cat $q/max_sectors_kb) read_ahead_kb=$(cat $q/read_ahead_kb)"
 else
 	echo "LIVEROOT-MARKER: root is NOT writable"
 	[ "$check" = none ] && check=writable

@@ -9,6 +9,8 @@ e2e_init
 
 E2E_APPEND="example.check=log" e2e_boot ide -M pc -cdrom "$LIVE/live.iso"
 e2e_expect "liveroot: found root image by local on /dev/sr0" 90 "ide: found on the IDE CD /dev/sr0"
+e2e_expect "LIVEROOT-MARKER: nbd0 queue max_sectors_kb=1024 read_ahead_kb=1024" 90 \
+    "ide: nbd0 takes 1 MiB requests and reads ahead 1 MiB"
 e2e_expect_live log
 grep -q "BOOTLOG: .*liveroot: found root image by local" "$E2E_LOG" &&
     e2e_ok "ide: /run/liveroot/boot.log holds the boot log" ||
