@@ -13,7 +13,12 @@
 # Two roots: the example (examples/tiny-root, a few MB of busybox) and a
 # realistic one, `debootstrap --variant=minbase bookworm` (cached in
 # $W/minbase-bookworm, so only the first run downloads), booted with
-# bench/boot/init.sh as live.init= / init= (no systemd in the live system).
+# bench/boot/init.sh as live.init= / init= (no systemd in the live system);
+# and that of tests/e2e/systemd.sh, `debootstrap --variant=minbase
+# --include=systemd-sysv,udev bookworm` (its cache,
+# $LIVEROOT_CACHE/minbase-systemd-bookworm, default REPO/cache, made the
+# same way when missing), booting systemd, with a unit after
+# multi-user.target (bench/boot/liveroot-bench.service) printing the marker.
 # Rows (ROWS selects a subset; default all):
 #   cd-lr cd-dr        tiny root, ISO as a CD
 #   usb-lr usb-dr      tiny root, ISO dd'd to a USB stick (xhci)
@@ -24,6 +29,10 @@
 #                      livenet root=live:http://.../squashfs.img (its own
 #                      initramfs with dracut-network's modules)
 #   mb-lr mb-dr        minbase root, ISO as a CD
+#   sd-lr sd-dr        minbase+systemd root, ISO as a CD, 1024 MiB guest (as
+#                      the systemd e2e): hand-off = the live root's systemd
+#                      starts (its UserspaceTimestampMonotonic), marker =
+#                      multi-user.target reached (bench/boot/systemd-marker.sh)
 #   fw-bios-lr fw-bios-dr  tiny root, the ISO as a CD booted by SeaBIOS and
 #                      GRUB (no -kernel): liveroot's own ISO (mklive
 #                      --serial), and the same ISO with dracut's initramfs
@@ -57,10 +66,11 @@ set -u
 BENCH=boot
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 top=$SRC
-ALLROWS="cd-lr cd-dr usb-lr usb-dr pre-lr http-lr http-dr mb-lr mb-dr fw-bios-lr fw-bios-dr fw-uefi-lr fw-uefi-dr"
+ALLROWS="cd-lr cd-dr usb-lr usb-dr pre-lr http-lr http-dr mb-lr mb-dr sd-lr sd-dr fw-bios-lr fw-bios-dr fw-uefi-lr fw-uefi-dr"
 USAGE="env: BOOTS (boots per row, default 5), BOOT_TIMEOUT (s, 180),
      ROWS (default \"$ALLROWS\"),
-     SUITE (bookworm), DEBIAN_MIRROR, LIVEROOT_BENCH_DIR (/tmp/liveroot-bench-boot)"
+     SUITE (bookworm), DEBIAN_MIRROR, LIVEROOT_BENCH_DIR (/tmp/liveroot-bench-boot),
+     LIVEROOT_CACHE (REPO/cache: the minbase+systemd tree of rows sd-*)"
 . "$SRC/bench/lib.sh"
 . "$SRC/scripts/nginx_lib.sh"
 bench_args "$@"
@@ -74,6 +84,7 @@ ROWS=${ROWS:-$ALLROWS}
 SUITE=${SUITE:-bookworm}
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 W=${LIVEROOT_BENCH_DIR:-/tmp/liveroot-bench-boot}
+CACHE=${LIVEROOT_CACHE:-$SRC/cache}
 
 want() {
 	case " $ROWS " in
@@ -123,9 +134,15 @@ if [ "$CHECK" = 1 ]; then
 	for t in dracut debootstrap; do
 		command -v "$t" >/dev/null 2>&1 || later="$later $t"
 	done
+	sdcheck=""
+	if want sd-lr || want sd-dr; then
+		sdcheck="minbase+systemd tree: $CACHE/minbase-systemd-bookworm (missing: a run makes it with debootstrap)"
+		[ ! -f "$CACHE/minbase-systemd-bookworm.complete" ] ||
+		    sdcheck="minbase+systemd tree: $CACHE/minbase-systemd-bookworm (cached)"
+	fi
 	bench_checked "liveroot $LIVEROOT" "liveroot-init $INIT" \
 	    "tools: qemu-system-x86_64 xorriso mksquashfs nginx socat curl qboot.rom" \
-	    "rows: $ROWS" "$fwcheck" \
+	    "rows: $ROWS" "$fwcheck" "$sdcheck" \
 	    "${later:+bench packages:$later not installed yet (a run installs them: scripts/install-deps.sh --bench)}"
 fi
 mkdir -p "$W" || bench_err "cannot create LIVEROOT_BENCH_DIR=$W"
@@ -182,6 +199,40 @@ if want mb-lr || want mb-dr; then
 	    --init "$INIT" --kernel-dir "$KDIR" -o "$W/lr-mb" "$mb" > /dev/null
 fi
 
+# The minbase+systemd root: tests/e2e/systemd.sh's cached tree (made the
+# same way, under the same lock, when missing; the suite is the e2e's),
+# copied, with the marker unit added; systemd boots it (no live.init=).
+sd=$CACHE/minbase-systemd-bookworm
+if want sd-lr || want sd-dr; then
+	mkdir -p "$CACHE" || bench_die "cannot create LIVEROOT_CACHE=$CACHE"
+	exec 7> "$CACHE/minbase-systemd.lock"
+	flock 7
+	if [ ! -f "$sd.complete" ]; then
+		echo "bench/boot: debootstrap --variant=minbase --include=systemd-sysv,udev bookworm (once per machine; log $sd.log)" >&2
+		rm -rf "$sd" "$sd.tmp"
+		st=0
+		debootstrap --variant=minbase --include=systemd-sysv,udev \
+		    bookworm "$sd.tmp" "$MIRROR" > "$sd.log" 2>&1 || st=$?
+		[ "$st" = 0 ] || bench_fail "debootstrap of the minbase+systemd root (log $sd.log)" "$st" "$sd.log"
+		rm -f "$sd.tmp"/var/cache/apt/archives/*.deb
+		bench_run "mv $sd.tmp $sd" mv "$sd.tmp" "$sd"
+		touch "$sd.complete"
+	fi
+	flock -u 7
+	rm -rf "$W/sd-tree"
+	bench_run "cp -a $sd" cp -a "$sd" "$W/sd-tree"
+	bench_run "install bench/boot/systemd-marker.sh" install -m 0755 \
+	    "$top/bench/boot/systemd-marker.sh" "$W/sd-tree/usr/local/sbin/liveroot-bench-marker"
+	bench_run "install bench/boot/liveroot-bench.service" install -m 0644 \
+	    "$top/bench/boot/liveroot-bench.service" "$W/sd-tree/etc/systemd/system/liveroot-bench.service"
+	mkdir -p "$W/sd-tree/etc/systemd/system/multi-user.target.wants"
+	bench_run "enable liveroot-bench.service" ln -sf ../liveroot-bench.service \
+	    "$W/sd-tree/etc/systemd/system/multi-user.target.wants/liveroot-bench.service"
+	bench_run "liveroot mklive (minbase+systemd root)" "$LIVEROOT" mklive --keep-ext4 \
+	    --init "$INIT" --kernel-dir "$KDIR" -o "$W/lr-sd" "$W/sd-tree" > /dev/null
+	rm -rf "$W/sd-tree"
+fi
+
 # dracut_iso EXT4 DIR: DIR/squashfs.img (LiveOS/rootfs.img inside) and
 # DIR/live.iso (LiveOS/squashfs.img, label LIVEDRACUT)
 dracut_iso() {
@@ -220,6 +271,9 @@ if [ $need_dracut = 1 ]; then
 	dracut_initramfs "$W/dr/initramfs.img" dmsquash-live "$drv"
 	if want mb-dr; then
 		dracut_iso "$W/lr-mb/rootfs.ext4" "$W/dr-mb"
+	fi
+	if want sd-dr; then
+		dracut_iso "$W/lr-sd/rootfs.ext4" "$W/dr-sd"
 	fi
 	have_dracut=1
 fi
@@ -379,7 +433,7 @@ boot_k() {
 	shift 3
 	log=$W/$name.log
 	: > "$log"
-	qemu-system-x86_64 -accel tcg -m 512 -nodefaults -no-reboot \
+	qemu-system-x86_64 -accel tcg -m "$qmem" -nodefaults -no-reboot \
 	    -display none -serial stdio -M pc "$@" \
 	    -bios /usr/share/qemu/qboot.rom -kernel "$VMLINUX" -initrd "$initrd" \
 	    -append "console=ttyS0 quiet $append" < /dev/null > "$log" 2>&1 &
@@ -463,6 +517,7 @@ row() {
 }
 nfailed=0
 stamps=0
+qmem=512
 
 rm -f "$W"/*.h "$W"/*.m
 printf '\nboot times under QEMU TCG, %s, median of %s boots (s)\n' "$KVER" "$N"
@@ -506,6 +561,16 @@ if [ -f "$W/lr-mb/live.iso" ]; then
 		    "$drlive init=/sbin/liveroot-bench-init" -cdrom "$W/dr-mb/live.iso"
 	fi
 fi
+if [ -f "$W/lr-sd/live.iso" ]; then
+	qmem=1024
+	row sd-lr "CD mb+systemd liveroot" boot_k "$W/lr-sd/initramfs.img" "" \
+	    -cdrom "$W/lr-sd/live.iso"
+	if [ $have_dracut = 1 ] && [ -f "$W/dr-sd/live.iso" ]; then
+		row sd-dr "CD mb+systemd dracut dmsquash-live" boot_k "$W/dr/initramfs.img" \
+		    "$drlive" -cdrom "$W/dr-sd/live.iso"
+	fi
+	qmem=512
+fi
 if [ $need_fw = 1 ]; then
 	row fw-bios-lr "SeaBIOS CD liveroot" boot_fw bios "$W/fw/lr.iso"
 	if [ $have_dracut = 1 ]; then
@@ -522,7 +587,7 @@ fi
 # ratio liveroot / dracut per transport: the hand-off of the -kernel rows,
 # the marker from QEMU's start of the firmware rows
 echo
-for t in cd usb http mb fw-bios fw-uefi; do
+for t in cd usb http mb sd fw-bios fw-uefi; do
 	x=h what=hand-off
 	case $t in
 	fw-*) x=m what="marker from QEMU start" ;;
@@ -530,6 +595,11 @@ for t in cd usb http mb fw-bios fw-uefi; do
 	a=$(cat "$W/$t-lr.$x" 2>/dev/null) b=$(cat "$W/$t-dr.$x" 2>/dev/null)
 	[ -n "$a" ] && [ -n "$b" ] && [ "$a" != - ] && [ "$b" != - ] || continue
 	awk -v t="$t" -v w="$what" -v a="$a" -v b="$b" 'BEGIN { printf "%-7s %s liveroot / dracut: %.2f / %.2f s = %.2f\n", t, w, a, b, a / b }'
+	# minbase+systemd: the marker (multi-user.target reached) too
+	[ "$t" = sd ] || continue
+	a=$(cat "$W/sd-lr.m" 2>/dev/null) b=$(cat "$W/sd-dr.m" 2>/dev/null)
+	[ -n "$a" ] && [ -n "$b" ] && [ "$a" != - ] && [ "$b" != - ] || continue
+	awk -v a="$a" -v b="$b" 'BEGIN { printf "sd      multi-user.target liveroot / dracut: %.2f / %.2f s = %.2f\n", a, b, a / b }'
 done
 echo "transcripts: $W/KEY.I.log, each boot's numbers: $W/KEY.times"
 [ "$nfailed" = 0 ] ||
