@@ -17,9 +17,9 @@
 #   (d) a client's error count is shown: a stub uzip_randread reporting
 #       failed reads, and a stub `serve` (nbdkit with its error filter) that
 #       fails some reads, give a table whose rows are marked, then exit 1.
-# Tiny sizes throughout (seconds); no timing is looked at.  bench/boot is
-# only run with --check and a missing build directory (a real run boots
-# QEMU for minutes).  The bench/locate parts need root (loop devices, FUSE).
+# Tiny sizes throughout (seconds); no timing is looked at.  bench/boot and
+# bench/liveio are only run with --check and a missing build directory (a
+# real run boots QEMU for minutes).  The bench/locate parts need root (loop devices, FUSE).
 #
 # Exits 0 all good, 1 on failure.
 
@@ -118,7 +118,7 @@ is_root=0
 [ "$(id -u)" = 0 ] && is_root=1
 
 # --- (a) a relative build directory, --check ---------------------------------
-for s in uzip overlay locate boot; do
+for s in uzip overlay locate boot liveio; do
 	if [ $s = locate ] && [ $is_root = 0 ]; then
 		echo "SKIP: bench/locate --check needs root (loop devices)"
 		continue
@@ -132,7 +132,7 @@ for s in uzip overlay locate boot; do
 done
 
 # --- (b) a missing build directory, a build directory without the binary ----
-for s in uzip overlay locate boot; do
+for s in uzip overlay locate boot liveio; do
 	BENCH_DIR=$W/$s-w
 	bench $s nobuild
 	check "$s: a missing build dir exits 2" test "$rc" = 2
@@ -144,6 +144,14 @@ for s in uzip overlay locate boot; do
 	    grep -qF "bench/$s: $W/empty/cmd/liveroot: not found: build first (make build" "$W/err"
 	check "$s: nothing was measured" no_rows
 done
+
+# bench/liveio: an unknown side is named before anything is built or booted
+BENCH_DIR=$W/liveio-w
+SIDES=zz bench liveio --check b
+check "liveio: an unknown SIDES value exits 2" test "$rc" = 2
+check "liveio: the error names the side and the known ones" \
+    grep -qF "bench/liveio: SIDES: unknown side 'zz' (sides:" "$W/err"
+unset SIDES
 
 # --- (c) a failing measured command ------------------------------------------
 # stub_fail NAME PATTERN WHAT ERROR THING: bench/NAME with the stub failing the
