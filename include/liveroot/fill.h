@@ -10,8 +10,10 @@
  * chunk-aligned) from the lower first, and they stay.  Demand reads go
  * first: the background filler, started by bdev_fill_start(), fetches the
  * missing chunks in order, in runs of up to o->run bytes, and leaves the
- * lower alone while a demand read waits; o->share_pct paces it (it sleeps
- * so that its own transfer takes about that share of the wall clock).
+ * lower alone while a demand read waits; while the device is being read
+ * (a demand fetch in the last 2 s: a boot) o->share_pct paces it (it
+ * sleeps so that its own transfer takes about that share of the wall
+ * clock); when demand is quiet it runs at full speed.
  * Chunks in flight are locked: two readers of one chunk fetch it once.
  *
  * When every chunk is present the device is complete: the lower is
@@ -52,7 +54,8 @@ enum bdev_fill_event {
 struct bdev_fill_opts {
 	uint32_t	chunk;		/* 0: BDEV_FILL_CHUNK_DEFAULT */
 	uint32_t	run;		/* 0: BDEV_FILL_RUN_DEFAULT */
-	unsigned	share_pct;	/* background's share of the time, 1..100;
+	unsigned	share_pct;	/* background's share of the time while
+					   demand reads come, 1..100;
 					   0 = 100 (as fast as it can) */
 	int		prefetch;	/* 0: no background fill at all */
 	/* Called from the filler thread (or a reader, for COMPLETE when a

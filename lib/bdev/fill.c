@@ -30,8 +30,12 @@
  * filler starts no run while it is non-zero (demand first).
  *
  * The filler: from a cursor that starts at 0, the next missing chunk and
- * the missing ones after it up to o->run bytes, one lower read; then a
- * pause so that its transfer takes share_pct of the wall clock.  At the
+ * the missing ones after it up to o->run bytes, one lower read; then, while
+ * the device is being read (a demand fetch ended less than FILL_QUIET_MS
+ * ago: a boot), a pause so that its transfer takes share_pct of the wall
+ * clock; once demand is quiet it runs at full speed.  (bench/netboot: at
+ * full speed all the time, the fill kept a 100 Mbit/s link busy while
+ * systemd booted, and the boot's own reads waited behind it.)  At the
  * end it starts again from 0 for chunks a failed demand read left missing.
  * A failed run (not ESTALE) is retried after a backoff doubled from
  * FILL_BACKOFF_MIN_MS to FILL_BACKOFF_MAX_MS, with STALLED once per streak
@@ -61,6 +65,7 @@
 #define FILL_BACKOFF_MIN_MS	250u
 #define FILL_BACKOFF_MAX_MS	30000u
 #define FILL_PAUSE_MAX_MS	60000u
+#define FILL_QUIET_MS		2000u	/* no demand fetch this long: quiet */
 
 struct bdev_fill {
 	struct bdev		 b;
@@ -80,6 +85,8 @@ struct bdev_fill {
 	int			 started;
 	int			 stop;
 	unsigned		 demand;	/* readers fetching, waiting */
+	uint64_t		 demand_ms;	/* now_ms() at the last demand
+						   fetch's end */
 	uint64_t		 nhave;
 	unsigned		 pct_told;	/* progress reported, in 5% */
 	int			 stale;		/* ESTALE seen: fetches fail */
@@ -302,6 +309,7 @@ fill_read(struct bdev *b, void *buf, size_t len, uint64_t off,
 		}
 		f->st.demand_fetches++;
 		f->st.demand_bytes += span_len(f, c, n);
+		f->demand_ms = now_ms();
 		drop = landed(f, c, n, 0, &pct);
 		have = f->st.have;
 		if (drop != NULL || pct != 0) {
@@ -400,7 +408,8 @@ filler(void *arg)
 		}
 		after_landed(f, drop, pct, have);
 		pthread_mutex_lock(&f->mtx);
-		if (share < 100 && !f->st.complete)
+		if (share < 100 && !f->st.complete && f->demand_ms != 0 &&
+		    now_ms() - f->demand_ms < FILL_QUIET_MS)
 			pause_ms(f, LR_MIN(dt * (100 - share) / share,
 			    (uint64_t)FILL_PAUSE_MAX_MS));
 	}

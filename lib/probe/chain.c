@@ -228,7 +228,8 @@ plan_build(const struct live_config *c, const struct probe_source *src,
 				p->net = 1;
 	p->net_fetch = c->fetch;
 	p->net_prefetch = c->prefetch;
-	p->net_share = c->fetch_share ? c->fetch_share : 100;
+	p->net_share = c->fetch_share ? c->fetch_share :
+	    LIVE_DEFAULT_FETCH_SHARE;
 	if (c->persist_label[0] != '\0') {
 		p->persist = platform == PLAN_LINUX;
 		p->persist_other = !p->persist;
@@ -487,14 +488,15 @@ static void
 net_lines(const struct live_plan *p, void (*line)(void *, const char *),
     void *arg, unsigned *n)
 {
-	char bg[80], a[32];
+	char bg[160], a[32];
 
 	if (p->have_source) {
 		if (!p->source.lazy)
 			return;
 		if (p->source.prefetch)
 			snprintf(bg, sizeof(bg), "then the rest in the "
-			    "background at %u%% of the time",
+			    "background at %u%% of the time while the boot "
+			    "reads, then at full speed",
 			    p->source.fill_share);
 		else
 			snprintf(bg, sizeof(bg), "no background fill");
@@ -514,7 +516,8 @@ net_lines(const struct live_plan *p, void (*line)(void *, const char *),
 	}
 	if (p->net_prefetch)
 		snprintf(bg, sizeof(bg), "then the rest in the background at "
-		    "%u%% of the time", p->net_share);
+		    "%u%% of the time while the boot reads, then at full "
+		    "speed", p->net_share);
 	else
 		snprintf(bg, sizeof(bg), "no background fill "
 		    "(live.fetch.prefetch=off)");

@@ -407,7 +407,8 @@ lazy_open(const struct live_config *c, struct probe_report *r,
 	}
 	memset(&flo, 0, sizeof(flo));
 	flo.run = LAZY_RUN;
-	flo.share_pct = c->fetch_share;
+	flo.share_pct = c->fetch_share ? c->fetch_share :
+	    LIVE_DEFAULT_FETCH_SHARE;
 	flo.prefetch = prefetch;
 	flo.event = fill_event;
 	if ((e = bdev_fill_new(http, &flo, &fill, d)) != 0)
@@ -431,7 +432,8 @@ lazy_open(const struct live_config *c, struct probe_report *r,
 	out->bdev = fill;
 	out->lazy = 1;
 	out->prefetch = prefetch;
-	out->fill_share = c->fetch_share ? c->fetch_share : 100;
+	out->fill_share = c->fetch_share ? c->fetch_share :
+	    LIVE_DEFAULT_FETCH_SHARE;
 	out->fill_chunk = BDEV_FILL_CHUNK_DEFAULT;
 	out->hashes = hashes;
 	out->hashes_len = hashes != NULL ? hlen : 0;

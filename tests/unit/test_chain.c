@@ -496,8 +496,9 @@ test_plan_lazy(void)
 	    "signify key, and by live.sha256=, which then pins URL.hashes)")
 	    != NULL);
 	CHECK(strstr(l.text, "-> fill (RAM: demand reads first, then the rest "
-	    "in the background at 100% of the time) -> uzip, every cluster "
-	    "checked against URL.hashes -> rowr -> nbd") != NULL);
+	    "in the background at 25% of the time while the boot reads, then "
+	    "at full speed) -> uzip, every cluster checked against URL.hashes "
+	    "-> rowr -> nbd") != NULL);
 	CHECK(strstr(l.text, "3. net fallback: the whole image into RAM "
 	    "first") != NULL);
 	CHECK(strstr(l.text, "when the server serves no ranges") != NULL);
@@ -567,7 +568,8 @@ test_plan_lazy(void)
 	    "(5.0 MiB, 0 extents)") != NULL);
 	CHECK(strstr(l.text, "2. fill: the image into RAM as it is read, in "
 	    "256.0 KiB chunks, demand reads first, then the rest in the "
-	    "background at 40% of the time; the network is needed until the "
+	    "background at 40% of the time while the boot reads, then at full "
+	    "speed; the network is needed until the "
 	    "whole image is in RAM\n") != NULL);
 	CHECK(strstr(l.text, "3. uzip: decompress (read-only), every cluster "
 	    "checked against http://10.0.2.100/rootfs.uzip.hashes before it "

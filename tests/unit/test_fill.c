@@ -631,6 +631,46 @@ test_stale(void)
 	cnt_free(c);
 }
 
+/*
+ * The share paces the filler only while the device is read on demand (a
+ * boot): with share 1% a run is followed by a pause of 99 times its
+ * transfer after a demand read, and by none when demand is quiet.
+ */
+static void
+test_share_while_busy(void)
+{
+	struct bdev_fill_opts o = { .prefetch = 1, .run = CHUNK,
+	    .share_pct = 1 };
+	struct bdev_fill_stats st;
+	struct diag d;
+	struct bdev *f;
+	struct cnt *c;
+	uint8_t buf[512];
+	int gone;
+
+	/* quiet: full speed */
+	c = cnt_new(100 * CHUNK, &gone);
+	c->delay_us = 10000;
+	f = fill_on(c, &o);
+	CHECK_EQ(bdev_fill_start(f, &d), 0);
+	usleep(500000);
+	bdev_fill_stats(f, &st);
+	CHECK(st.bg_fetches >= 5);
+	bdev_destroy(f);
+	cnt_free(c);
+	/* busy: one run, then a pause of about 99 runs' time */
+	c = cnt_new(100 * CHUNK, &gone);
+	c->delay_us = 10000;
+	f = fill_on(c, &o);
+	CHECK_EQ(bdev_read(f, buf, sizeof(buf), 99 * (uint64_t)CHUNK, &d), 0);
+	CHECK_EQ(bdev_fill_start(f, &d), 0);
+	usleep(500000);
+	bdev_fill_stats(f, &st);
+	CHECK(st.bg_fetches <= 2);
+	bdev_destroy(f);
+	cnt_free(c);
+}
+
 /* Destroy while the filler is busy (a slow lower) and while it backs off:
  * joined, the lower dropped, nothing leaks (ASan). */
 static void
@@ -743,6 +783,7 @@ main(void)
 	test_stall();
 	test_stale();
 	test_destroy_running();
+	test_share_while_busy();
 	test_faulty();
 	return (t_done());
 }
