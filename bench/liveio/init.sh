@@ -16,6 +16,12 @@
 #   liveio.wmb=MIB     the sequential write's size (default 128)
 #   liveio.sysfs=P=V[,P=V...]  sysfs values written before the workloads,
 #                      P relative to /sys (e.g. block/nbd0/queue/read_ahead_kb=1024)
+#   liveio.mode=persist  the persistence rows instead (run.sh's sides lrp,
+#                      drp, dro: the overlay is on a disk): the two writes,
+#                      then what they wrote read back on a cold page cache
+#                      (new.bin sequentially, random.bin's written blocks
+#                      in the same order), so the reads reach the
+#                      persistence file
 # Output: LIVEIO-INFO lines (the root device and its queue settings), one
 # LIVEIO-RESULT line per workload (io.c's, with row=NAME first), then
 # "LIVEIO: done" (or "LIVEIO: FAILED ..."), and the machine powers off
@@ -27,13 +33,14 @@ mount -t proc proc /proc 2>/dev/null
 mount -t sysfs sysfs /sys 2>/dev/null
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 
-rr=4096 rw=4096 wmb=128 sysfs=""
+rr=4096 rw=4096 wmb=128 sysfs="" mode=""
 for a in $(cat /proc/cmdline); do
 	case $a in
 	liveio.rr=*) rr=${a#*=} ;;
 	liveio.rw=*) rw=${a#*=} ;;
 	liveio.wmb=*) wmb=${a#*=} ;;
 	liveio.sysfs=*) sysfs=${a#*=} ;;
+	liveio.mode=*) mode=${a#*=} ;;
 	esac
 done
 
@@ -74,11 +81,26 @@ run() {
 	_out=$("$IO" "$@") || fail "liveio-io $* (exit $?): $_out"
 	echo "$_out" | sed "s/^LIVEIO-RESULT /LIVEIO-RESULT row=$_row /"
 }
-run seqread-mixed seqread /liveio/mixed.bin
-run seqread-random seqread /liveio/random.bin
-run randread randread /liveio/mixed.bin "$rr" 1
-run seqwrite seqwrite /liveio/new.bin "$wmb"
-run randwrite randwrite /liveio/random.bin "$rw" 2
+if [ "$mode" = persist ]; then
+	# the disks, and the overlay's mounts (dracut's stick; liveroot's is
+	# the initramfs' own, not seen here)
+	for b in $(ls /sys/block); do
+		case $b in vd* | sd*)
+			echo "LIVEIO-INFO disk $b: $(($(cat /sys/block/$b/size) / 2048)) MiB, write_cache $(cat /sys/block/$b/queue/write_cache 2>/dev/null)" ;;
+		esac
+	done
+	awk '$2 ~ /^\/run\/initramfs|^\/run\/overlayfs/ || $3 == "overlay" { print "LIVEIO-INFO mount " $1 " on " $2 " type " $3 }' /proc/mounts
+	run seqwrite seqwrite /liveio/new.bin "$wmb"
+	run randwrite randwrite /liveio/random.bin "$rw" 2
+	run readback-seq seqread /liveio/new.bin
+	run readback-rand randread /liveio/random.bin "$rw" 2
+else
+	run seqread-mixed seqread /liveio/mixed.bin
+	run seqread-random seqread /liveio/random.bin
+	run randread randread /liveio/mixed.bin "$rr" 1
+	run seqwrite seqwrite /liveio/new.bin "$wmb"
+	run randwrite randwrite /liveio/random.bin "$rw" 2
+fi
 echo "LIVEIO: done"
 sync
 echo o > /proc/sysrq-trigger

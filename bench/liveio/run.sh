@@ -40,12 +40,35 @@
 # in the same run, so the table shows what that tuning gives beside the
 # default.  The boots alternate between the sides (lr.1 dr.1 lr.2 ...), so
 # a change in the shared machine's load hits every side alike.
+#
+# Persistence (SIDES="lrp drp dro", issue 11): the overlay on a "stick", a raw
+# disk (virtio-blk, cache=writeback) with one ext4 partition LRPERS
+# (STICK_MB MiB) holding every side's persistence file, a fresh copy of
+# it for every boot:
+#   lrp: liveroot, live.persist=LABEL=LRPERS; /liveroot.overlay and its map
+#        made beforehand by `liveroot overlay create --for live.iso` (so the
+#        first-boot creation is not timed; sparse, as liveroot makes it)
+#   drp: dracut, rd.live.overlay=LABEL=LRPERS (dm-snapshot, the COW store a
+#        file at dracut's default path /LiveOS/overlay-LIVEDRACUT-<ISO
+#        UUID>, DRP_MB MiB written with dd from /dev/zero beforehand:
+#        dmsquash-live-root.sh uses an existing file, it never makes one)
+#   dro: dracut, rd.live.overlay=LABEL=LRPERS:/dro/overlay
+#        rd.live.overlay.overlayfs=1 (overlayfs: the upper is that directory,
+#        /dro/ovlwork its work directory)
+# The guest runs init.sh's persist rows (liveio.mode=persist): the two
+# writes, then what they wrote read back after drop_caches.  A boot whose
+# transcript says the persistent overlay was not used (liveroot's "changes
+# will NOT be kept", dracut's "Unable to find a persistent overlay") or
+# whose stick does not hold the writes afterwards (debugfs: liveroot's file
+# grown by WRITE_MB, dm-snapshot's header in dracut's COW file, new.bin in
+# the overlayfs upper) counts as failed.
 set -u
 BENCH=liveio
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 top=$SRC
 USAGE="env: BOOTS (boots per side, default 3), BOOT_TIMEOUT (s, 900),
-     SIDES (\"lr dr\"), SIZE_MB (256), WRITE_MB (128), RR (4096), RW (4096),
+     SIDES (\"lr dr\"; persistence: lrp drp dro), SIZE_MB (256), WRITE_MB
+     (128), RR (4096), RW (4096), STICK_MB (2048), DRP_MB (1024),
      SMP (vCPUs, 2), MEM (guest MiB, 2048), CLUSTER (uzip cluster bytes,
      mklive's default), LR_APPEND, DR_APPEND, LRT_APPEND (extra kernel
      arguments of each side; sides: lr dr lrt),
@@ -63,6 +86,8 @@ WRITE_MB=${WRITE_MB:-128}
 RR=${RR:-4096}
 RW=${RW:-4096}
 SMP=${SMP:-2}
+STICK_MB=${STICK_MB:-2048}
+DRP_MB=${DRP_MB:-1024}
 MEM=${MEM:-2048}
 CLUSTER=${CLUSTER:-}
 LR_APPEND=${LR_APPEND:-}
@@ -73,18 +98,25 @@ MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 CACHE=${LIVEROOT_CACHE:-$SRC/cache}
 W=${LIVEROOT_BENCH_DIR:-/tmp/liveroot-bench-liveio}
 
-for k in BOOTS BOOT_TIMEOUT SIZE_MB WRITE_MB RR RW SMP MEM; do
+for k in BOOTS BOOT_TIMEOUT SIZE_MB WRITE_MB RR RW SMP MEM STICK_MB DRP_MB; do
 	bench_knob "$k" 1
 done
 [ -z "$CLUSTER" ] || bench_knob CLUSTER 4096
-want_dr=0
+want_dr=0 want_p=0 want_ram=0
 for s in $SIDES; do
 	case $s in
-	lr | lrt) ;;
-	dr) want_dr=1 ;;
-	*) bench_err "SIDES: unknown side '$s' (sides: lr dr lrt)" ;;
+	lr | lrt) want_ram=1 ;;
+	dr) want_dr=1 want_ram=1 ;;
+	lrp) want_p=1 ;;
+	drp | dro) want_dr=1 want_p=1 ;;
+	*) bench_err "SIDES: unknown side '$s' (sides: lr dr lrt lrp drp dro)" ;;
 	esac
 done
+[ $want_p = 0 ] || [ "$DRP_MB" -gt "$((WRITE_MB + RW * 4 / 1024 + 64))" ] ||
+    bench_err "DRP_MB=$DRP_MB cannot hold the writes (WRITE_MB=$WRITE_MB and RW=$RW 4 KiB blocks, plus dm-snapshot's metadata): raise DRP_MB"
+[ $want_p = 0 ] || [ "$STICK_MB" -gt "$((DRP_MB + WRITE_MB + RW * 4 / 1024 + 128))" ] ||
+    bench_err "STICK_MB=$STICK_MB cannot hold dracut's DRP_MB=$DRP_MB file and liveroot's writes: raise STICK_MB"
+[ $want_p = 0 ] || bench_need_tool mke2fs=e2fsprogs debugfs=e2fsprogs sfdisk=fdisk
 bench_need_exe "$LIVEROOT" "$INIT"
 bench_need_tool qemu-system-x86_64=qemu-system-x86 xorriso=xorriso \
     mksquashfs=squashfs-tools cc=gcc
@@ -106,6 +138,7 @@ if [ "$CHECK" = 1 ]; then
 	bench_checked "liveroot $LIVEROOT" "liveroot-init $INIT" \
 	    "tools: qemu-system-x86_64 xorriso mksquashfs cc libc.a qboot.rom" \
 	    "sides: $SIDES" "root tree: $CACHE/minbase-systemd-$SUITE ($have)" \
+	    "$( [ $want_p = 0 ] || echo "persistence stick: $STICK_MB MiB ext4 LRPERS (mke2fs debugfs sfdisk), dracut's COW file $DRP_MB MiB")" \
 	    "${later:+bench packages:$later not installed yet (a run installs them: scripts/install-deps.sh --bench)}"
 fi
 mkdir -p "$W" || bench_err "cannot create LIVEROOT_BENCH_DIR=$W"
@@ -124,9 +157,10 @@ bench_run "scripts/kernel.sh" sh "$top/scripts/kernel.sh" >"$W/kernel.env"
     bench_die "scripts/kernel.sh printed no usable VMLINUX/KVER/MODULES: $(cat "$W/kernel.env")"
 KDIR=$(dirname "$VMLINUX")
 
-qpid=""
+qpid="" mnt=""
 cleanup() {
 	[ -z "$qpid" ] || kill "$qpid" 2>/dev/null
+	[ -z "$mnt" ] || umount "$mnt"
 }
 trap cleanup EXIT
 trap 'exit 2' INT TERM
@@ -198,6 +232,48 @@ else
 	echo "$key" > "$W/images.key"
 fi
 
+# The stick of the persistence sides: $W/stick.img, remade every run (a
+# few seconds); each boot gets a fresh sparse copy, $W/stick.boot.img.
+# dracut's default overlay path is /LiveOS/overlay-<CD label>-<CD UUID>.
+P=/liveroot.overlay
+DRP="" DRO=/dro/overlay
+if [ $want_p = 1 ]; then
+	echo "bench/liveio: building the persistence stick $W/stick.img (ext4 LRPERS, $STICK_MB MiB)" >&2
+	st=$W/stick
+	rm -rf "$st.d" "$st.part" "$st.img"
+	mkdir -p "$st.d/dro/overlay" "$st.d/dro/ovlwork" "$st.mnt" ||
+	    bench_die "cannot create $st.d"
+	bench_run "liveroot overlay create --for $W/lr/live.iso" "$LIVEROOT" overlay create \
+	    --for "$W/lr/live.iso" "$st.d$P" > /dev/null
+	if [ $want_dr = 1 ]; then
+		DRP=/LiveOS/overlay-$(blkid -s LABEL -o value "$W/dr/live.iso")-$(blkid -s UUID -o value "$W/dr/live.iso")
+		mkdir -p "$st.d/LiveOS" || bench_die "cannot create $st.d/LiveOS"
+	fi
+	bench_run "mke2fs LRPERS" mke2fs -q -t ext4 -L LRPERS -d "$st.d" "$st.part" "${STICK_MB}M" > /dev/null
+	rm -rf "$st.d"
+	if [ -n "$DRP" ]; then
+		# written, not sparse: mke2fs -d would leave zero blocks as holes
+		bench_run "mount $st.part" mount -o loop "$st.part" "$st.mnt"
+		mnt=$st.mnt
+		st2=0
+		dd if=/dev/zero of="$st.mnt$DRP" bs=1M count="$DRP_MB" conv=fsync status=none || st2=$?
+		umount "$st.mnt" || st2=$?
+		mnt=""
+		[ "$st2" = 0 ] || bench_die "writing dracut's overlay file $DRP on the stick (dd, umount $st.mnt) failed (exit $st2)"
+	fi
+	truncate -s "$((STICK_MB + 2))M" "$st.img" ||
+	    bench_die "cannot create $st.img"
+	printf 'start=2048, type=83\n' | bench_run "sfdisk $st.img" sfdisk -q "$st.img"
+	bench_run "dd the partition into $st.img" dd if="$st.part" of="$st.img" bs=1M seek=1 \
+	    conv=notrunc,sparse status=none
+	rm -f "$st.part"
+fi
+# stick_blocks FILE: FILE's 512-byte blocks on the boot's stick
+stick_blocks() {
+	debugfs -R "stat $1" "$W/stick.boot.img?offset=1048576" 2>/dev/null |
+	    sed -n 's/.*Blockcount: *\([0-9]*\).*/\1/p'
+}
+
 # boot SIDE I: one boot; its LIVEIO-RESULT lines in $W/SIDE.I.res
 # ("ROW MIB/S IOPS"), nothing there when it failed, and then why in
 # $W/SIDE.I.why
@@ -206,7 +282,26 @@ boot() {
 	: > "$log"
 	: > "$res"
 	rm -f "$why"
-	if [ "$side" = lr ]; then
+	disk="" rows=5
+	case $side in
+	lrp | drp | dro)
+		rows=4
+		cp --sparse=always "$W/stick.img" "$W/stick.boot.img" ||
+		    bench_die "cannot copy $W/stick.img to $W/stick.boot.img"
+		disk="-drive if=none,id=vd0,file=$W/stick.boot.img,format=raw,cache=writeback -device virtio-blk-pci,drive=vd0"
+		pblocks=$(stick_blocks "$P")
+		;;
+	esac
+	if [ "$side" = lrp ]; then
+		set -- "$W/lr/initramfs.img" "$W/lr/live.iso" \
+		    "live.init=/sbin/liveio-init live.persist=LABEL=LRPERS liveio.mode=persist $LR_APPEND"
+	elif [ "$side" = drp ]; then
+		set -- "$W/dr/initramfs.img" "$W/dr/live.iso" \
+		    "root=live:CDLABEL=LIVEDRACUT rd.live.image rd.live.overlay=LABEL=LRPERS rd.shell=0 init=/sbin/liveio-init liveio.mode=persist $DR_APPEND"
+	elif [ "$side" = dro ]; then
+		set -- "$W/dr/initramfs.img" "$W/dr/live.iso" \
+		    "root=live:CDLABEL=LIVEDRACUT rd.live.image rd.live.overlay=LABEL=LRPERS:$DRO rd.live.overlay.overlayfs=1 rd.shell=0 init=/sbin/liveio-init liveio.mode=persist $DR_APPEND"
+	elif [ "$side" = lr ]; then
 		set -- "$W/lr/initramfs.img" "$W/lr/live.iso" \
 		    "live.init=/sbin/liveio-init $LR_APPEND"
 	elif [ "$side" = lrt ]; then
@@ -220,11 +315,11 @@ boot() {
 	    -no-reboot -display none -serial stdio -M pc \
 	    -bios /usr/share/qemu/qboot.rom -kernel "$VMLINUX" -initrd "$1" \
 	    -append "console=ttyS0 quiet liveio.rr=$RR liveio.rw=$RW liveio.wmb=$WRITE_MB $3" \
-	    -cdrom "$2" < /dev/null > "$log" 2>&1 &
+	    -cdrom "$2" $disk < /dev/null > "$log" 2>&1 &
 	qpid=$!
 	_end=$(($(date +%s) + BOOT_TIMEOUT))
 	while kill -0 "$qpid" 2>/dev/null; do
-		grep -aqE "LIVEIO: (done|FAILED)|liveroot: halted|Kernel panic" "$log" && break
+		grep -aqE "LIVEIO: (done|FAILED)|liveroot: halted|Kernel panic|Press \[Enter\] to continue" "$log" && break
 		[ "$(date +%s)" -lt "$_end" ] || break
 		sleep 0.2
 	done
@@ -247,7 +342,35 @@ boot() {
 		}
 		printf "%s %.1f %.0f\n", v["row"], v["bytes"] / 1048576 / v["secs"], v["ops"] / v["secs"]
 	}' > "$res.tmp"
-	[ "$(wc -l < "$res.tmp")" = 5 ] && mv "$res.tmp" "$res"
+	# the persistent overlay was used: nothing said otherwise, and the
+	# writes are in the stick's file
+	case $side in
+	lrp)
+		a=$(stick_blocks "$P")
+		if grep -aq "changes will NOT be kept" "$log"; then
+			echo "liveroot used a RAM overlay (\"changes will NOT be kept\")" > "$why"
+		elif [ "$(( ${a:-0} - ${pblocks:-0} ))" -lt "$((WRITE_MB * 2048))" ]; then
+			echo "$P on the stick grew by $(( (${a:-0} - ${pblocks:-0}) / 2048 )) MiB, less than WRITE_MB=$WRITE_MB: the writes did not reach it" > "$why"
+		fi ;;
+	drp)
+		b=$(debugfs -R "bmap $DRP 0" "$W/stick.boot.img?offset=1048576" 2>/dev/null)
+		m=$(dd if="$W/stick.boot.img" bs=4096 skip=$((256 + ${b:-0})) count=1 status=none | head -c 4)
+		if [ "$m" != SnAp ] || ! tr -d '\r' < "$log" | grep -aq "backing [^ ]*$DRP\$"; then
+			echo "dracut's dm-snapshot COW store is not $DRP on the stick (no snapshot header there, or another loop backing file in the LIVEIO-INFO lines)" > "$why"
+		fi ;;
+	dro)
+		a=$(stick_blocks "$DRO/liveio/new.bin")
+		[ "${a:-0}" -ge "$((WRITE_MB * 2048))" ] ||
+		    echo "$DRO/liveio/new.bin is not on the stick (${a:-0} blocks): dracut's overlayfs upper was not used" > "$why"
+		;;
+	esac
+	if grep -aq "Unable to find a persistent overlay" "$log"; then
+		echo "dracut: \"Unable to find a persistent overlay\"" > "$why"
+	fi
+	[ ! -s "$why" ] && [ "$(wc -l < "$res.tmp")" = "$rows" ] && mv "$res.tmp" "$res"
+	[ -s "$res" ] || [ -s "$why" ] ||
+	    echo "$(wc -l < "$res.tmp") LIVEIO-RESULT lines, not $rows" > "$why"
+	rm -f "$res.tmp"
 }
 
 median() {
@@ -257,8 +380,11 @@ median() {
 nfailed=0
 failed=""
 ok_lr=0 ok_dr=0 ok_lrt=0 n_lr=0 n_dr=0 n_lrt=0
-rm -f "$W"/lr.*.res "$W"/dr.*.res "$W"/lrt.*.res "$W"/lr.*.log "$W"/dr.*.log \
-    "$W"/lrt.*.log "$W"/*.why
+ok_lrp=0 ok_drp=0 ok_dro=0 n_lrp=0 n_drp=0 n_dro=0
+for s in lr dr lrt lrp drp dro; do
+	rm -f "$W/$s".*.res "$W/$s".*.log
+done
+rm -f "$W"/*.why
 i=1
 while [ $i -le "$BOOTS" ]; do
 	for s in $SIDES; do
@@ -295,6 +421,11 @@ printf '\n'
 [ -z "$LR_APPEND$DR_APPEND$CLUSTER" ] ||
     printf 'tuning: LR_APPEND="%s" DR_APPEND="%s" CLUSTER=%s\n' "$LR_APPEND" "$DR_APPEND" "${CLUSTER:-default}"
 [ $tuned = 0 ] || printf 'liveroot tuned: LRT_APPEND="%s"\n' "$LRT_APPEND"
+# ratio A B: A / B, or - when either is missing
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.2f", a / b }'
+}
+if [ $want_ram = 1 ]; then
 printf '\n| workload | unit | liveroot (nbd+uzip+rowr) | dracut (loop+squashfs+dm-snapshot) | liveroot / dracut |'
 [ $tuned = 0 ] || printf ' liveroot tuned | tuned / dracut |'
 printf ' target |\n|---|---|---|---|---|'
@@ -324,12 +455,52 @@ for r in "seqread-mixed|sequential read, mixed.bin ($SIZE_MB MiB, 1 MiB reads)|2
 	fi
 	printf ' >= %s |\n' "$target"
 done
-printf '\nboots ok: liveroot %s/%s, dracut %s/%s' "$ok_lr" "$n_lr" "$ok_dr" "$n_dr"
+fi
+if [ $want_p = 1 ]; then
+	dro=0
+	case " $SIDES " in
+	*" dro "*) dro=1 ;;
+	esac
+	printf '\nPersistence: the overlay on a %s MiB virtio-blk disk (cache=writeback), one ext4 partition LRPERS, a fresh copy per boot\n' "$STICK_MB"
+	printf 'liveroot: live.persist=LABEL=LRPERS, %s made beforehand (liveroot overlay create --for live.iso, sparse)\n' "$P"
+	[ $want_dr = 0 ] ||
+	    printf 'dracut: rd.live.overlay=LABEL=LRPERS, dm-snapshot COW in %s (%s MiB, dd from /dev/zero)\n' "$DRP" "$DRP_MB"
+	[ $dro = 0 ] ||
+	    printf 'dracut overlayfs: rd.live.overlay=LABEL=LRPERS:%s rd.live.overlay.overlayfs=1\n' "$DRO"
+	printf '\n| workload | unit | liveroot (rowr upper in a file) | dracut (dm-snapshot, COW file) | liveroot / dracut |'
+	[ $dro = 0 ] || printf ' dracut overlayfs | liveroot / dracut overlayfs |'
+	printf '\n|---|---|---|---|---|'
+	[ $dro = 0 ] || printf -- '---|---|'
+	printf '\n'
+	for r in "seqwrite|sequential write of a new file ($WRITE_MB MiB) + fsync + sync|2|MiB/s" \
+	    "randwrite|random 4 KiB writes into random.bin ($RW) + fsync + sync|3|IOPS" \
+	    "readback-seq|read back the new file after drop_caches (1 MiB reads)|2|MiB/s" \
+	    "readback-rand|read back the $RW written 4 KiB blocks after drop_caches (QD1)|3|IOPS"; do
+		key=${r%%|*}
+		rest=${r#*|}
+		label=${rest%%|*}
+		rest=${rest#*|}
+		col=${rest%%|*}
+		unit=${rest#*|}
+		a=$(cell lrp "$key" "$col")
+		b=$(cell drp "$key" "$col")
+		printf '| %s | %s | %s | %s | %s |' "$label" "$unit" "$a" "$b" "$(ratio "$a" "$b")"
+		if [ $dro = 1 ]; then
+			c=$(cell dro "$key" "$col")
+			printf ' %s | %s |' "$c" "$(ratio "$a" "$c")"
+		fi
+		printf '\n'
+	done
+fi
+printf '\nboots ok:'
+[ $want_ram = 0 ] || printf ' liveroot %s/%s, dracut %s/%s' "$ok_lr" "$n_lr" "$ok_dr" "$n_dr"
 [ $tuned = 0 ] || printf ', liveroot tuned %s/%s' "$ok_lrt" "$n_lrt"
+[ $want_p = 0 ] || printf '%s persistence: liveroot %s/%s, dracut %s/%s, dracut overlayfs %s/%s' \
+    "$( [ $want_ram = 0 ] || echo ";")" "$ok_lrp" "$n_lrp" "$ok_drp" "$n_drp" "$ok_dro" "$n_dro"
 printf '%s\n' "${failed:+; failed:$failed}"
 echo "transcripts: $W/SIDE.I.log (LIVEIO-INFO lines: the root device and its queue), results: $W/SIDE.I.res"
 for f in $failed; do
 	echo "failed boot $f: $(cat "$W/$f.why" 2>/dev/null) (transcript $W/$f.log)"
 done
 [ "$nfailed" = 0 ] ||
-    bench_die "$nfailed boots did not finish the workloads within ${BOOT_TIMEOUT} s or reported a failed workload (named in failed:, left out of the medians): see $W/SIDE.I.log"
+    bench_die "$nfailed boots did not finish the workloads within ${BOOT_TIMEOUT} s, reported a failed workload or (persistence) did not use the stick (named in failed:, left out of the medians): see $W/SIDE.I.log"
