@@ -82,8 +82,8 @@ run_build() {
 }
 
 # The e2e suite (QEMU boots, most of the wall time, about one core) runs
-# while the sanitizer builds compile and run their suites in the
-# background: the machines here have two cores.  Its timeouts are doubled
+# while the plain build's other suites and then the sanitizer builds run in
+# the background: the machines here have two cores.  Its timeouts are doubled
 # for that (LIVEROOT_E2E_SLOW; they only bound waits, no result is timed),
 # and its log is meson-logs/e2elog.json beside the plain testlog.json.
 PLAIN_SUITES=""
@@ -121,21 +121,29 @@ case " $SUITES " in
 *" geom "*) [ "${NO_TSAN:-0}" != 1 ] && dirs="$dirs build-tsan" ;;
 esac
 rm -f build/meson-logs/e2elog.json
-if [ -n "$PLAIN_SUITES" ]; then
-	run_build build "$PLAIN_OPTS" $PLAIN_SUITES
-else
+if [ "$E2E" = 1 ] && [ -z "$PLAIN_SUITES" ]; then
 	run_build build "$PLAIN_OPTS" e2e
 	E2E=0
-fi
-if [ "$E2E" = 1 ] && [ "$(cat build/liveroot-build-status)" = ok ]; then
-	sanitizers > "$top/sanitizers.log" 2>&1 &
-	bg=$!
-	echo "== e2e suite (the sanitizer builds run meanwhile; their output follows) =="
-	LIVEROOT_E2E_SLOW=${LIVEROOT_E2E_SLOW:-2} meson test -C build --no-rebuild \
-	    --print-errorlogs --logbase e2elog --suite e2e
-	wait $bg
-	cat "$top/sanitizers.log"
+elif [ "$E2E" = 1 ]; then
+	# the plain build first (the e2e suite needs it), then: the e2e suite
+	# here, and the plain build's other suites followed by the sanitizer
+	# passes in the background
+	run_build build "$PLAIN_OPTS" selftest > "$top/plain-first.log" 2>&1
+	if [ "$(cat build/liveroot-build-status)" = ok ]; then
+		( run_build build "$PLAIN_OPTS" $PLAIN_SUITES; sanitizers ) \
+		    > "$top/sanitizers.log" 2>&1 &
+		bg=$!
+		echo "== e2e suite (the other suites and the sanitizer builds run meanwhile; their output follows) =="
+		LIVEROOT_E2E_SLOW=${LIVEROOT_E2E_SLOW:-2} meson test -C build \
+		    --no-rebuild --print-errorlogs --logbase e2elog --suite e2e
+		wait $bg
+		cat "$top/sanitizers.log"
+	else
+		cat "$top/plain-first.log"
+		sanitizers
+	fi
 else
+	run_build build "$PLAIN_OPTS" $PLAIN_SUITES
 	sanitizers
 fi
 
