@@ -143,4 +143,9 @@ void	os_hex(const void *buf, size_t len, char *out);
 /* True when s is exactly 64 hex digits (either case). */
 int	os_sha256_hex_ok(const char *s);
 
+/* The monotonic clock, in seconds (clock.c). */
+double	os_now_s(void);
+/* Sleeps ms milliseconds, resumed after a signal. */
+void	os_sleep_ms(unsigned ms);
+
 #endif

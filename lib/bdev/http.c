@@ -41,6 +41,7 @@
 #include <curl/curl.h>
 #include <liveroot/fetch.h>
 #include <liveroot/http.h>
+#include <liveroot/os.h>
 #include <liveroot/util.h>
 
 #define DISP_LEN	120	/* a URL in a message, redacted */
@@ -98,24 +99,6 @@ static void
 curl_init_once(void)
 {
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
-}
-
-static void
-sleep_ms(unsigned ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
 }
 
 static void
@@ -624,7 +607,7 @@ static CURLcode
 conn_perform(struct bdev_http *h, struct conn *c, uint64_t from, uint64_t to,
     double deadline)
 {
-	double left = deadline - now_s();
+	double left = deadline - os_now_s();
 	long ms = left > 0.001 ? (long)(left * 1000) : 1;
 	CURLcode cc;
 
@@ -700,7 +683,7 @@ outcome(struct bdev_http *h, struct conn *c, CURLcode cc, double deadline,
 		    c->cur, host, c->errbuf[0] ? c->errbuf :
 		    curl_easy_strerror(cc)));
 	}
-	if (cc == CURLE_OPERATION_TIMEDOUT && now_s() >= deadline - 0.01) {
+	if (cc == CURLE_OPERATION_TIMEDOUT && os_now_s() >= deadline - 0.01) {
 		snprintf(c->msg, sizeof(c->msg), "timed out");
 		return (OUT_RETRY);
 	}
@@ -715,9 +698,9 @@ static int
 backoff(struct bdev_http *h, unsigned attempt, unsigned *delay,
     double deadline)
 {
-	if (attempt > h->retries || now_s() + *delay / 1000.0 >= deadline)
+	if (attempt > h->retries || os_now_s() + *delay / 1000.0 >= deadline)
 		return (1);
-	sleep_ms(*delay);
+	os_sleep_ms(*delay);
 	*delay = LR_MIN(*delay * 2, BACKOFF_MAX_MS);
 	pthread_mutex_lock(&h->mtx);
 	h->st.retries++;
@@ -787,7 +770,7 @@ static int
 probe(struct bdev_http *h, const char *url, struct diag *d)
 {
 	struct conn *c = &h->conn[0];
-	double deadline = now_s() + h->open_s;
+	double deadline = os_now_s() + h->open_s;
 	unsigned attempt, delay = h->backoff_ms;
 	long st;
 	int r;
@@ -993,7 +976,7 @@ http_read(struct bdev *b, void *buf, size_t len, uint64_t off,
 	pthread_mutex_unlock(&h->mtx);
 	diag_clear(&dl);
 	c = conn_take(h);
-	deadline = now_s() + h->read_s;
+	deadline = os_now_s() + h->read_s;
 	c->buf = buf;
 	c->off = off;
 	c->len = len;

@@ -178,24 +178,6 @@ is_scheme(const char *url, const char *scheme)
 
 /* --- small helpers --------------------------------------------------------- */
 
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
-}
-
-static void
-sleep_ms(unsigned ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
 static uint64_t
 mem_available(void)
 {
@@ -564,7 +546,7 @@ on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
     curl_off_t ultotal, curl_off_t ulnow)
 {
 	struct xfer *x = arg;
-	double now = now_s(), el;
+	double now = os_now_s(), el;
 	uint64_t bytes;
 
 	(void)dltotal;
@@ -597,7 +579,7 @@ static void
 setup(struct xfer *x, const char *url, int head, char *errbuf)
 {
 	const struct fetch_opts *o = x->o;
-	double left = x->deadline - now_s();
+	double left = x->deadline - os_now_s();
 	long ms = left > 0 ? (long)(left * 1000) : 1;
 
 	curl_easy_reset(x->c);
@@ -610,7 +592,7 @@ setup(struct xfer *x, const char *url, int head, char *errbuf)
 	x->status = 0;
 	x->clen = -1;
 	x->has_cr = 0;
-	x->win_start = now_s();
+	x->win_start = os_now_s();
 	x->win_bytes = 0;
 	curl_easy_setopt(x->c, CURLOPT_URL, url);
 	curl_easy_setopt(x->c, CURLOPT_ERRORBUFFER, errbuf);
@@ -817,7 +799,7 @@ judge(struct xfer *x, CURLcode cc, const char *errbuf)
 			    "the server refused the request; check the URL and "
 			    "the server"));
 		}
-	} else if (cc == CURLE_OPERATION_TIMEDOUT && now_s() >= x->deadline) {
+	} else if (cc == CURLE_OPERATION_TIMEDOUT && os_now_s() >= x->deadline) {
 		bound_msg(x, x->msg, sizeof(x->msg));
 		return (diag_set(x->d, ETIMEDOUT, "%s", x->msg));
 	} else if (net_curl_tls_error(cc)) {
@@ -865,7 +847,7 @@ fetch_run(struct xfer *x)
 	x->total_s = o->total_s ? o->total_s : FETCH_TOTAL_DEFAULT;
 	x->window = o->timeout_s ? o->timeout_s : FETCH_WINDOW_DEFAULT;
 	x->min_speed = o->min_speed ? o->min_speed : FETCH_SPEED_DEFAULT;
-	x->deadline = now_s() + x->total_s;
+	x->deadline = os_now_s() + x->total_s;
 	if (os_sha256_new(&x->md) != 0)
 		return (diag_set(x->d, ENOMEM, "cannot start SHA-256"));
 	if ((x->c = curl_easy_init()) == NULL)
@@ -882,7 +864,7 @@ fetch_run(struct xfer *x)
 				    "the network and the server", x->url0,
 				    r->attempts, r->error, done));
 			}
-			if (now_s() + delay / 1000.0 >= x->deadline) {
+			if (os_now_s() + delay / 1000.0 >= x->deadline) {
 				bound_msg(x, x->msg, sizeof(x->msg));
 				return (diag_set(x->d, ETIMEDOUT, "%s",
 				    x->msg));
@@ -891,7 +873,7 @@ fetch_run(struct xfer *x)
 			    "%ju bytes so far)", x->url0, delay / 1000,
 			    (delay % 1000) / 100, attempt + 1, retries + 1,
 			    (uintmax_t)x->got);
-			sleep_ms(delay);
+			os_sleep_ms(delay);
 			delay = LR_MIN(delay * 2, 16000);
 		}
 		r->attempts++;
